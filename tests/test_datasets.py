@@ -1,0 +1,214 @@
+import os
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+import pytest
+
+from workshop_utils import datasets
+from workshop_utils.datasets import (CTCFData, load_ctcf, make_ctcf_data, read_ctcf_h5, read_h5ad,
+                                     simulate_ctcf, toy_genes, write_ctcf_h5)
+from workshop_utils.motifs import best_hits, ctcf_pfm, pwm_log_odds
+
+SMALL = {"train": 300, "valid": 100, "test": 100}
+
+
+def test_simulator_shapes_and_determinism():
+    X, y, sites = simulate_ctcf(500, seed=3)
+    assert X.shape == (500, 200, 4) and X.dtype == np.float32 and y.shape == (500,)
+    np.testing.assert_array_equal(X.sum(-1), 1)
+    X2, y2, _ = simulate_ctcf(500, seed=3)
+    np.testing.assert_array_equal(X, X2)
+    np.testing.assert_array_equal(y, y2)
+    assert not np.array_equal(X, simulate_ctcf(500, seed=4)[0])
+
+
+def test_planted_sites_are_real_ctcf_instances():
+    X, y, sites = simulate_ctcf(2000, seed=0)
+    has = sites["start"] >= 0
+    # most bound sequences carry a site, a few unbound ones do too
+    assert 0.7 < has[y == 1].mean() < 0.95
+    assert 0.0 < has[y == 0].mean() < 0.25
+    # bound sites sit near the centre, like peak summits
+    assert abs(np.median(sites["start"][has & (y == 1)]) - 90.5) < 8
+    # the planted window scores as a CTCF site on the stored strand
+    pwm = pwm_log_odds(ctcf_pfm())
+    idx = np.nonzero(has & (y == 1))[0][:50]
+    for i in idx:
+        s, strand = sites["start"][i], sites["strand"][i]
+        window = X[i, s:s + 19]
+        if strand == -1:
+            window = window[::-1, ::-1]
+        assert (pwm * window).sum() > 0
+    hits = best_hits(X[idx], pwm)
+    assert np.mean(np.abs(hits["start"] - sites["start"][idx]) <= 2) > 0.8
+
+
+def test_background_is_fitted_on_human_dna():
+    bg = datasets.load_background()
+    assert bg["order"] == 4 and bg["transitions"].shape == (256, 4)
+    np.testing.assert_allclose(bg["transitions"].sum(1), 1, atol=1e-4)
+    seqs = datasets.sample_background(2000, 200, rng=0)
+    gc = np.isin(seqs, (1, 2)).mean()
+    assert abs(gc - (bg["base_freq"][1] + bg["base_freq"][2])) < 0.02
+    # CpG depletion, the signature of mammalian DNA that a uniform background lacks
+    cg = ((seqs[:, :-1] == 1) & (seqs[:, 1:] == 2)).mean()
+    assert cg < 0.5 * (gc / 2) ** 2
+
+
+def test_simulator_bad_arguments():
+    with pytest.raises(ValueError, match="preset must be one of"):
+        simulate_ctcf(10, preset="easy")
+    with pytest.raises(ValueError, match="length must be"):
+        simulate_ctcf(10, length=20)
+    with pytest.raises(ValueError, match="n must be"):
+        simulate_ctcf(0)
+
+
+def test_h5_roundtrip_in_course_layout(tmp_path):
+    data = make_ctcf_data(SMALL, seed=1)
+    path = write_ctcf_h5(data, tmp_path / "CTCF_200.h5")
+    with h5py.File(path) as f:
+        assert f["x_train"].shape == (300, 4, 200)  # the course layout, (N, 4, L)
+    back = read_ctcf_h5(path)
+    np.testing.assert_array_equal(back.x_test, data.x_test)
+    np.testing.assert_array_equal(back.y_valid, data.y_valid)
+    np.testing.assert_array_equal(back.sites["train"]["start"], data.sites["train"]["start"])
+    assert "train:" in back.summary()
+
+
+def _write_raw(path, **overrides):
+    rng = np.random.default_rng(0)
+    arrays = {}
+    for s in ("train", "valid", "test"):
+        idx = rng.integers(0, 4, size=(20, 50))
+        arrays[f"x_{s}"] = np.eye(4, dtype=np.uint8)[idx].transpose(0, 2, 1)
+        arrays[f"y_{s}"] = rng.integers(0, 2, size=(20, 1)).astype(np.uint8)
+    arrays.update(overrides)
+    with h5py.File(path, "w") as f:
+        for k, v in arrays.items():
+            if v is not None:
+                f[k] = v
+    return path
+
+
+def test_reader_accepts_real_course_file(tmp_path):
+    data = read_ctcf_h5(_write_raw(tmp_path / "c.h5"))
+    assert data.x_train.shape == (20, 50, 4) and data.y_train.shape == (20,) and data.sites is None
+
+
+@pytest.mark.parametrize("override, message", [
+    ({"y_test": None}, r"missing keys \['y_test'\]"),
+    ({"x_valid": np.zeros((20, 50), np.uint8)}, r"x_valid must have shape"),
+    ({"x_train": np.ones((20, 4, 50), np.uint8)}, r"x_train is not one-hot"),
+    ({"x_test": np.full((20, 4, 50), np.nan, np.float32)}, r"NaN or inf"),
+    ({"y_train": np.zeros(19, np.uint8)}, r"x_train has 20 rows but y_train has 19"),
+    ({"y_valid": np.full(20, 2, np.uint8)}, r"0/1 labels"),
+])
+def test_reader_rejects_bad_files(tmp_path, override, message):
+    with pytest.raises(ValueError, match=message):
+        read_ctcf_h5(_write_raw(tmp_path / "bad.h5", **override))
+
+
+def test_reader_rejects_non_hdf5(tmp_path):
+    p = tmp_path / "x.h5"
+    p.write_bytes(b"not an hdf5 file")
+    with pytest.raises(ValueError, match="not a readable HDF5"):
+        read_ctcf_h5(p)
+    with pytest.raises(FileNotFoundError):
+        read_ctcf_h5(tmp_path / "missing.h5")
+
+
+def test_load_ctcf_caches_and_rebuilds_corrupt_cache(tmp_path):
+    first = load_ctcf(sizes=SMALL, seed=2)
+    cached = list((tmp_path / "data" / "cache").glob("ctcf_sim_*.h5"))
+    assert len(cached) == 1
+    again = load_ctcf(sizes=SMALL, seed=2)
+    np.testing.assert_array_equal(first.x_train, again.x_train)
+    # truncate the cache: it must be rebuilt, with a warning, not crash
+    blob = cached[0].read_bytes()
+    cached[0].write_bytes(blob[: len(blob) // 3])
+    with pytest.warns(UserWarning, match="rebuilding"):
+        rebuilt = load_ctcf(sizes=SMALL, seed=2)
+    np.testing.assert_array_equal(first.x_train, rebuilt.x_train)
+    read_ctcf_h5(cached[0])  # healthy again
+
+
+def test_load_ctcf_prefers_users_file(tmp_path):
+    data_dir = tmp_path / "data"
+    data_dir.mkdir(exist_ok=True)
+    _write_raw(data_dir / "CTCF_200.h5")
+    data = load_ctcf()
+    assert data.x_train.shape == (20, 50, 4) and data.sites is None
+    assert str(data_dir / "CTCF_200.h5") in data.source
+
+
+def test_interrupted_write_leaves_no_partial_file(tmp_path, monkeypatch):
+    data = make_ctcf_data(SMALL, seed=1)
+    target = tmp_path / "out.h5"
+
+    def boom(*a, **k):
+        raise KeyboardInterrupt("simulated interrupt")
+
+    import h5py as _h5py
+    monkeypatch.setattr(_h5py.File, "create_dataset", boom)
+    with pytest.raises(KeyboardInterrupt):
+        write_ctcf_h5(data, target)
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_write_rejects_bad_data(tmp_path):
+    data = make_ctcf_data(SMALL, seed=1)
+    data.y_train = data.y_train[:-1]
+    with pytest.raises(ValueError, match="rows but y_train"):
+        write_ctcf_h5(data, tmp_path / "o.h5")
+    assert not (tmp_path / "o.h5").exists()
+
+
+def test_toy_genes_and_products():
+    X, names = toy_genes(100, n_genes=3, seed=0)
+    assert X.shape == (100, 6) and names == ["g1", "g2", "g3", "g1*g2", "g1*g3", "g2*g3"]
+    np.testing.assert_allclose(X[:, 3], X[:, 0] * X[:, 1], rtol=1e-6)
+    assert X.min() >= 0 and X.max() <= 1
+    X2, names2 = toy_genes(10, n_genes=2, products=False)
+    assert X2.shape == (10, 2) and names2 == ["g1", "g2"]
+    with pytest.raises(ValueError, match="n_genes"):
+        toy_genes(10, n_genes=0)
+
+
+def test_pbmc_real_data():
+    pbmc = datasets.load_pbmc()
+    assert pbmc.X.shape == (700, 765)
+    assert len(pbmc.cell_types) == 10 and "CD19+ B" in pbmc.cell_types
+    assert pbmc.X.min() >= 0  # log-normalised expression
+    assert "MS4A1" in pbmc.genes or "CD79A" in pbmc.genes or len(pbmc.genes) == 765
+    assert pbmc.label_codes().max() == 9
+
+
+def test_read_h5ad_current_anndata_layout(tmp_path):
+    p = tmp_path / "new.h5ad"
+    with h5py.File(p, "w") as f:
+        f["X"] = np.arange(6, dtype=np.float32).reshape(3, 2)
+        obs = f.create_group("obs")
+        obs.attrs["_index"] = "_index"
+        obs["_index"] = np.array([b"c1", b"c2", b"c3"])
+        cell = obs.create_group("cell_type")
+        cell["codes"] = np.array([0, 1, 0], dtype=np.int8)
+        cell["categories"] = np.array([b"B", b"T"])
+        var = f.create_group("var")
+        var.attrs["_index"] = "_index"
+        var["_index"] = np.array([b"G1", b"G2"])
+    e = read_h5ad(p, label_key="cell_type")
+    assert e.labels.tolist() == ["B", "T", "B"] and e.genes == ["G1", "G2"]
+    with pytest.raises(ValueError, match="obs has no column 'bulk_labels'"):
+        read_h5ad(p)
+
+
+def test_import_is_light():
+    code = ("import sys, time; t=time.perf_counter(); import workshop_utils; dt=time.perf_counter()-t; "
+            "bad=[m for m in ('torch','tensorflow','keras') if m in sys.modules]; "
+            "assert not bad, bad; print(dt)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr

@@ -1,0 +1,67 @@
+import numpy as np
+import pytest
+
+from workshop_utils.sequences import (batches, one_hot_decode, one_hot_encode, random_sequences,
+                                      reverse_complement, validate_one_hot)
+
+
+def test_encode_shape_order_and_roundtrip():
+    X = one_hot_encode(["ACGT", "TTGA"])
+    assert X.shape == (2, 4, 4) and X.dtype == np.float32
+    np.testing.assert_array_equal(X[0], np.eye(4))
+    assert one_hot_decode(X) == ["ACGT", "TTGA"]
+
+
+def test_lower_case_and_n_policy():
+    X = one_hot_encode("acgN")
+    np.testing.assert_allclose(X[0, 3], [0.25] * 4)
+    assert one_hot_decode(X) == ["ACGN"]
+    assert one_hot_encode("N", n_value=0).sum() == 0
+
+
+def test_bad_character_names_sequence_and_position():
+    with pytest.raises(ValueError, match=r"sequence 1 has character 'X' at position 2"):
+        one_hot_encode(["ACGT", "ACXT"])
+
+
+def test_unequal_lengths_rejected():
+    with pytest.raises(ValueError, match="same length"):
+        one_hot_encode(["ACGT", "ACG"])
+
+
+def test_wrong_type_rejected():
+    with pytest.raises(TypeError, match="seqs must be"):
+        one_hot_encode(42)
+
+
+def test_reverse_complement_string_and_array():
+    assert reverse_complement("AACG") == "CGTT"
+    X = one_hot_encode(["AACG", "GATT"])
+    assert one_hot_decode(reverse_complement(X)) == ["CGTT", "AATC"]
+    with pytest.raises(ValueError, match="outside ACGTN"):
+        reverse_complement("ACGU")
+
+
+def test_validate_one_hot_messages():
+    X = random_sequences(3, 10)
+    assert validate_one_hot(X).dtype == np.float32
+    with pytest.raises(ValueError, match=r"did you pass \(N, 4, L\)"):
+        validate_one_hot(X.transpose(0, 2, 1))
+    bad = X.copy()
+    bad[1, 4] = [1, 1, 0, 0]
+    with pytest.raises(ValueError, match="row 1, position 4"):
+        validate_one_hot(bad)
+    nan = X.copy()
+    nan[0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        validate_one_hot(nan)
+
+
+def test_batches_cover_range():
+    assert [(s.start, s.stop) for s in batches(5, 2)] == [(0, 2), (2, 4), (4, 5)]
+    with pytest.raises(ValueError, match="batch_size"):
+        list(batches(5, 0))
+
+
+def test_random_sequences_deterministic():
+    np.testing.assert_array_equal(random_sequences(4, 8, seed=3), random_sequences(4, 8, seed=3))

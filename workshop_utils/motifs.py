@@ -1,0 +1,247 @@
+"""Position frequency matrices, PWM log-odds, scanning and sampling motifs.
+
+The CTCF motif is JASPAR MA0139.1 (counts from JASPAR 2024, open data, CC BY 4.0):
+
+    Rauluseviciute I. et al. (2024) JASPAR 2024: 20th anniversary of the
+    open-access database of transcription factor binding profiles.
+    Nucleic Acids Res. 52(D1):D174-D182.  https://jaspar.elixir.no/matrix/MA0139.1/
+
+The other matrices are motifs of unrelated factors, used by the simulator as
+decoys (same source and license).
+
+All matrices here are ``(W, 4)`` arrays with columns in ``A, C, G, T`` order.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .sequences import validate_one_hot
+
+# Counts as rows A, C, G, T (the JASPAR file layout); transposed to (W, 4) below.
+_JASPAR_COUNTS: dict[str, tuple[str, list[list[int]]]] = {
+    "CTCF": ("MA0139.1", [
+        [87, 167, 281, 56, 8, 744, 40, 107, 851, 5, 333, 54, 12, 56, 104, 372, 82, 117, 402],
+        [291, 145, 49, 800, 903, 13, 528, 433, 11, 0, 3, 12, 0, 8, 733, 13, 482, 322, 181],
+        [76, 414, 449, 21, 0, 65, 334, 48, 32, 903, 566, 504, 890, 775, 5, 507, 307, 73, 266],
+        [459, 187, 134, 36, 2, 91, 11, 324, 18, 3, 9, 341, 8, 71, 67, 17, 37, 396, 59]]),
+    "SP1": ("MA0079.5", [
+        [1, 1, 1, 1, 266, 1, 1, 254, 161],
+        [1, 1, 1, 1, 731, 1, 85, 51, 1],
+        [950, 996, 996, 996, 1, 996, 912, 659, 836],
+        [47, 1, 1, 1, 1, 1, 1, 34, 1]]),
+    "GATA1": ("MA0035.4", [
+        [22209, 17328, 3953, 1314, 49692, 67550, 2206, 2567, 7397, 26545, 22656],
+        [12209, 14489, 62419, 595, 710, 1292, 1238, 65937, 3025, 11186, 15261],
+        [13955, 11088, 2712, 652, 856, 988, 618, 1471, 765, 14358, 9325],
+        [23455, 28923, 2744, 69267, 20570, 1998, 67766, 1853, 60641, 19739, 24586]]),
+    "FOS::JUN": ("MA0099.3", [
+        [592, 3, 7, 820, 78, 5, 30, 992, 24, 277],
+        [111, 5, 1, 131, 180, 2, 963, 2, 313, 397],
+        [257, 2, 824, 4, 688, 2, 3, 2, 95, 164],
+        [40, 990, 168, 45, 54, 991, 4, 4, 568, 162]]),
+    "YY1": ("MA0095.3", [
+        [13887, 12797, 3123, 41529, 39666, 30769, 41506, 689, 561, 1597, 10390, 9820],
+        [8349, 11561, 33122, 926, 1447, 2536, 746, 241, 165, 971, 21750, 7355],
+        [8933, 8590, 3684, 287, 1320, 8658, 712, 708, 42263, 39612, 4857, 13870],
+        [12179, 10400, 3419, 606, 915, 1385, 384, 41710, 359, 1168, 6351, 12303]]),
+    "CEBPA": ("MA0102.4", [
+        [24010, 17688, 54374, 869, 1002, 9252, 1148, 62409, 6095, 71916, 75177, 4506, 28052, 21658],
+        [14823, 12801, 7284, 826, 282, 936, 75124, 3535, 61538, 5655, 1034, 16193, 17396, 17147],
+        [15847, 20062, 12772, 722, 2365, 57887, 678, 6751, 1583, 340, 1381, 7312, 12932, 16045],
+        [24323, 28452, 4573, 76586, 75354, 10928, 2053, 6308, 9787, 1092, 1411, 50992, 20623, 24153]]),
+}
+
+#: Names of the factors whose motifs the simulator plants as decoys.
+DECOY_NAMES = ("SP1", "GATA1", "FOS::JUN", "YY1", "CEBPA")
+
+
+def motif_names() -> list[str]:
+    """Names of the shipped motifs (``CTCF`` first)."""
+    return list(_JASPAR_COUNTS)
+
+
+def jaspar_counts(name: str = "CTCF") -> np.ndarray:
+    """Return the JASPAR count matrix of a shipped motif.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`motif_names` (case-insensitive).
+
+    Returns
+    -------
+    np.ndarray
+        float64 of shape ``(W, 4)``; ``W = 19`` for CTCF (MA0139.1).
+    """
+    key = {k.upper(): k for k in _JASPAR_COUNTS}.get(str(name).upper())
+    if key is None:
+        raise ValueError(f"unknown motif {name!r}; expected one of {motif_names()}")
+    return np.asarray(_JASPAR_COUNTS[key][1], dtype=float).T.copy()
+
+
+def jaspar_id(name: str = "CTCF") -> str:
+    """JASPAR matrix ID of a shipped motif, e.g. ``'MA0139.1'`` for CTCF."""
+    jaspar_counts(name)  # validates the name
+    key = {k.upper(): k for k in _JASPAR_COUNTS}[str(name).upper()]
+    return _JASPAR_COUNTS[key][0]
+
+
+def ctcf_pfm(pseudocount: float = 0.8) -> np.ndarray:
+    """CTCF position probability matrix, shape ``(19, 4)``, rows sum to 1."""
+    return counts_to_ppm(jaspar_counts("CTCF"), pseudocount)
+
+
+def counts_to_ppm(counts: np.ndarray, pseudocount: float = 0.8) -> np.ndarray:
+    """Turn counts ``(W, 4)`` into probabilities ``(W, 4)`` with a pseudocount.
+
+    The pseudocount is spread over the four bases (JASPAR's convention), so a
+    count of zero never gives a probability of zero.
+    """
+    counts = np.asarray(counts, dtype=float)
+    if counts.ndim != 2 or counts.shape[1] != 4:
+        raise ValueError(f"counts must have shape (W, 4), got {counts.shape}")
+    if (counts < 0).any() or not np.isfinite(counts).all():
+        raise ValueError("counts must be finite and non-negative")
+    if pseudocount < 0:
+        raise ValueError(f"pseudocount must be >= 0, got {pseudocount}")
+    c = counts + pseudocount / 4.0
+    if (c.sum(1) == 0).any():
+        raise ValueError("a motif column has no counts; use a positive pseudocount")
+    return c / c.sum(1, keepdims=True)
+
+
+def pwm_log_odds(ppm: np.ndarray, background: np.ndarray | None = None) -> np.ndarray:
+    """Log2-odds PWM ``(W, 4)`` of a probability matrix against a background.
+
+    Parameters
+    ----------
+    ppm : array ``(W, 4)``, rows sum to 1
+    background : array ``(4,)``, optional
+        Base frequencies; uniform when omitted.
+    """
+    ppm = np.asarray(ppm, dtype=float)
+    if ppm.ndim != 2 or ppm.shape[1] != 4:
+        raise ValueError(f"ppm must have shape (W, 4), got {ppm.shape}")
+    if not np.allclose(ppm.sum(1), 1, atol=1e-3) or (ppm <= 0).any():
+        raise ValueError("ppm rows must be positive and sum to 1 (use counts_to_ppm with a pseudocount)")
+    bg = np.full(4, 0.25) if background is None else np.asarray(background, dtype=float)
+    if bg.shape != (4,) or (bg <= 0).any():
+        raise ValueError(f"background must be 4 positive frequencies, got {background}")
+    return np.log2(ppm / (bg / bg.sum()))
+
+
+def scan(X: np.ndarray, pwm: np.ndarray) -> np.ndarray:
+    """Score every window of every sequence with a PWM on both strands.
+
+    Parameters
+    ----------
+    X : array ``(N, L, 4)``
+        One-hot sequences.
+    pwm : array ``(W, 4)``
+        Log-odds matrix (e.g. from :func:`pwm_log_odds`).
+
+    Returns
+    -------
+    np.ndarray
+        float32 of shape ``(N, 2, L - W + 1)``: axis 1 is the strand
+        (0 = forward, 1 = reverse complement).  Index ``j`` of either strand is
+        the window ``X[:, j:j + W]``.
+    """
+    X = np.asarray(X, dtype=np.float32)
+    if X.ndim != 3 or X.shape[-1] != 4:
+        raise ValueError(f"X must have shape (N, L, 4), got {X.shape}")
+    pwm = np.asarray(pwm, dtype=np.float32)
+    if pwm.ndim != 2 or pwm.shape[1] != 4:
+        raise ValueError(f"pwm must have shape (W, 4), got {pwm.shape}")
+    W = pwm.shape[0]
+    if W > X.shape[1]:
+        raise ValueError(f"motif width {W} is longer than the sequences ({X.shape[1]})")
+    windows = np.lib.stride_tricks.sliding_window_view(X, W, axis=1)  # (N, L-W+1, 4, W)
+    fwd = np.einsum("nlbw,wb->nl", windows, pwm, optimize=True)
+    rc = pwm[::-1, ::-1]
+    rev = np.einsum("nlbw,wb->nl", windows, rc, optimize=True)
+    return np.stack([fwd, rev], axis=1).astype(np.float32)
+
+
+def best_hits(X: np.ndarray, pwm: np.ndarray) -> dict[str, np.ndarray]:
+    """Best PWM hit per sequence: ``score``, ``start`` and ``strand`` arrays of shape ``(N,)``.
+
+    ``strand`` is +1 (forward) or -1 (reverse complement).
+    """
+    scores = scan(X, pwm)
+    n, _, n_pos = scores.shape
+    flat = scores.reshape(n, -1).argmax(1)
+    strand_idx, start = np.divmod(flat, n_pos)
+    return {"score": scores.reshape(n, -1)[np.arange(n), flat],
+            "start": start.astype(int), "strand": np.where(strand_idx == 0, 1, -1)}
+
+
+def sample_instances(ppm: np.ndarray, n: int, rng: np.random.Generator | int = 0) -> np.ndarray:
+    """Sample ``n`` motif instances from a probability matrix.
+
+    Returns
+    -------
+    np.ndarray
+        int8 base indices (0=A, 1=C, 2=G, 3=T) of shape ``(n, W)``.
+    """
+    ppm = np.asarray(ppm, dtype=float)
+    if ppm.ndim != 2 or ppm.shape[1] != 4 or not np.allclose(ppm.sum(1), 1, atol=1e-3):
+        raise ValueError(f"ppm must have shape (W, 4) with rows summing to 1, got shape {ppm.shape}")
+    if n < 0:
+        raise ValueError(f"n must be >= 0, got {n}")
+    rng = np.random.default_rng(rng)
+    cdf = np.cumsum(ppm / ppm.sum(1, keepdims=True), axis=1)
+    u = rng.random((n, ppm.shape[0], 1))
+    return np.minimum((u > cdf[None]).sum(-1), 3).astype(np.int8)
+
+
+def information_content(ppm: np.ndarray) -> np.ndarray:
+    """Per-position information content in bits, shape ``(W,)``."""
+    ppm = np.asarray(ppm, dtype=float)
+    if ppm.ndim != 2 or ppm.shape[1] != 4:
+        raise ValueError(f"ppm must have shape (W, 4), got {ppm.shape}")
+    p = np.clip(ppm, 1e-12, 1)
+    return 2 + (p * np.log2(p)).sum(1)
+
+
+def compare_to_motif(attr: np.ndarray, motif: np.ndarray | None = None) -> dict[str, float | int]:
+    """Find the window of an attribution map that best matches a motif.
+
+    The attribution map is compared, window by window and on both strands, with
+    the motif's information-weighted matrix (Pearson correlation of the
+    flattened ``(W, 4)`` blocks).  Works for ISM scores, saliency or
+    gradient x input.
+
+    Parameters
+    ----------
+    attr : array ``(L, 4)``
+        Attribution scores of one sequence.
+    motif : array ``(W, 4)``, optional
+        Probability matrix; the CTCF PPM when omitted.
+
+    Returns
+    -------
+    dict
+        ``start`` (int), ``strand`` (+1/-1), ``similarity`` (Pearson r in [-1, 1]).
+    """
+    attr = np.asarray(attr, dtype=float)
+    if attr.ndim != 2 or attr.shape[1] != 4:
+        raise ValueError(f"attr must have shape (L, 4), got {attr.shape}")
+    ppm = ctcf_pfm() if motif is None else np.asarray(motif, dtype=float)
+    if ppm.ndim != 2 or ppm.shape[1] != 4:
+        raise ValueError(f"motif must have shape (W, 4), got {ppm.shape}")
+    W = ppm.shape[0]
+    if W > attr.shape[0]:
+        raise ValueError(f"motif width {W} is longer than the attribution map ({attr.shape[0]})")
+    logo = ppm * information_content(ppm)[:, None]
+    best = {"start": 0, "strand": 1, "similarity": -np.inf}
+    win = np.lib.stride_tricks.sliding_window_view(attr, W, axis=0).transpose(0, 2, 1).reshape(-1, W * 4)
+    win = win - win.mean(1, keepdims=True)
+    win_norm = np.linalg.norm(win, axis=1) + 1e-12
+    for strand, ref in ((1, logo), (-1, logo[::-1, ::-1])):
+        r = ref.reshape(-1) - ref.mean()
+        corr = win @ r / (win_norm * np.linalg.norm(r))
+        j = int(np.argmax(corr))
+        if corr[j] > best["similarity"]:
+            best = {"start": j, "strand": strand, "similarity": float(corr[j])}
+    return best

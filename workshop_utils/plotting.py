@@ -1,0 +1,122 @@
+"""Plots the course shows again and again: sequence logos, ROC/PR curves, training curves.
+
+Every function draws on a matplotlib ``Axes`` (a new figure when ``ax`` is None) and
+returns that ``Axes``, so plots compose into grids.  matplotlib and logomaker are
+imported inside the functions.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from .motifs import information_content
+
+
+def _ax(ax, figsize=(6, 3)):
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def plot_logo(matrix: np.ndarray, ax: Any = None, title: str | None = None, start: int = 0,
+              figsize: tuple[float, float] = (10, 2)) -> Any:
+    """Draw a ``(L, 4)`` matrix (A, C, G, T) as a sequence logo with logomaker.
+
+    Positive and negative values are both drawn (letters below the axis are
+    negative), so attribution maps (saliency, ISM) can be shown directly.
+
+    Parameters
+    ----------
+    matrix : array ``(L, 4)``
+    start : int
+        Position label of the first row (for windows cut out of a longer sequence).
+    """
+    import logomaker
+    import pandas as pd
+
+    matrix = np.asarray(matrix, dtype=float)
+    if matrix.ndim != 2 or matrix.shape[1] != 4:
+        raise ValueError(f"matrix must have shape (L, 4), got {matrix.shape}")
+    ax = _ax(ax, figsize)
+    df = pd.DataFrame(matrix, columns=list("ACGT"), index=np.arange(start, start + len(matrix)))
+    logomaker.Logo(df, ax=ax, color_scheme="classic")
+    ax.axhline(0, color="black", lw=0.5)
+    ax.grid(False)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_motif_logo(ppm: np.ndarray, ax: Any = None, title: str | None = None,
+                    reverse_complement: bool = False, figsize: tuple[float, float] = (6, 2)) -> Any:
+    """Draw a probability matrix ``(W, 4)`` as an information-content logo (bits)."""
+    ppm = np.asarray(ppm, dtype=float)
+    if reverse_complement:
+        ppm = ppm[::-1, ::-1]
+    ax = plot_logo(ppm * information_content(ppm)[:, None], ax=ax, title=title, figsize=figsize)
+    ax.set_ylabel("bits")
+    ax.set_ylim(0, 2)
+    return ax
+
+
+def plot_roc_pr(y_true: np.ndarray, scores: Mapping[str, np.ndarray], axes: Any = None) -> Any:
+    """ROC and precision-recall curves of one or more models on the same labels.
+
+    Parameters
+    ----------
+    y_true : array ``(N,)`` of 0/1
+    scores : dict
+        Model name -> scores ``(N,)`` (probabilities or logits).
+
+    Returns
+    -------
+    array of two Axes (ROC, PR).
+    """
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
+
+    y_true = np.asarray(y_true).ravel()
+    if not isinstance(scores, Mapping) or not scores:
+        raise TypeError("scores must be a non-empty dict {model name: scores (N,)}")
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for name, s in scores.items():
+        s = np.asarray(s).ravel()
+        if s.shape != y_true.shape:
+            raise ValueError(f"scores[{name!r}] has shape {s.shape}, expected {y_true.shape}")
+        fpr, tpr, _ = roc_curve(y_true, s)
+        prec, rec, _ = precision_recall_curve(y_true, s)
+        axes[0].plot(fpr, tpr, label=f"{name} (AUROC {roc_auc_score(y_true, s):.3f})")
+        axes[1].plot(rec, prec, label=f"{name} (AUPR {average_precision_score(y_true, s):.3f})")
+    axes[0].plot([0, 1], [0, 1], "k--", lw=0.8)
+    axes[0].set(xlabel="false positive rate", ylabel="true positive rate", title="ROC")
+    axes[1].axhline(y_true.mean(), color="k", ls="--", lw=0.8)
+    axes[1].set(xlabel="recall", ylabel="precision", title="Precision-recall")
+    for a in axes:
+        a.legend(loc="lower right" if a is axes[0] else "lower left", fontsize=8)
+    return axes
+
+
+def plot_history(history: Any, metrics: tuple[str, ...] = ("loss",), ax: Any = None) -> Any:
+    """Training and validation curves from a Keras ``History`` or a dict of lists.
+
+    ``history`` maps names such as ``'loss'`` and ``'val_loss'`` to one value per epoch
+    (a Keras ``History`` object's ``.history`` is such a dict).
+    """
+    hist = getattr(history, "history", history)
+    if not isinstance(hist, Mapping):
+        raise TypeError(f"history must be a keras History or a dict of lists, got {type(history).__name__}")
+    ax = _ax(ax, (6, 3.5))
+    for m in metrics:
+        for key, style in ((m, "-"), (f"val_{m}", "--")):
+            if key in hist:
+                ax.plot(np.arange(1, len(hist[key]) + 1), hist[key], style, marker="o", ms=3, label=key)
+    if not ax.lines:
+        raise ValueError(f"none of {metrics} (or their val_ versions) are in history; keys: {sorted(hist)}")
+    ax.set(xlabel="epoch", ylabel=", ".join(metrics))
+    ax.legend()
+    return ax
