@@ -29,7 +29,7 @@ def test_planted_sites_are_real_ctcf_instances():
     has = sites["start"] >= 0
     # most bound sequences carry a site, a few unbound ones do too
     assert 0.7 < has[y == 1].mean() < 0.95
-    assert 0.0 < has[y == 0].mean() < 0.25
+    assert 0.0 < has[y == 0].mean() < 0.2
     # bound sites sit near the centre, like peak summits
     assert abs(np.median(sites["start"][has & (y == 1)]) - 90.5) < 8
     # the planted window scores as a CTCF site on the stored strand
@@ -42,7 +42,8 @@ def test_planted_sites_are_real_ctcf_instances():
             window = window[::-1, ::-1]
         assert (pwm * window).sum() > 0
     hits = best_hits(X[idx], pwm)
-    assert np.mean(np.abs(hits["start"] - sites["start"][idx]) <= 2) > 0.8
+    # the planted (strong) site is usually the best PWM hit; flank sites sometimes win
+    assert np.mean(np.abs(hits["start"] - sites["start"][idx]) <= 2) > 0.6
 
 
 def test_background_is_fitted_on_human_dna():

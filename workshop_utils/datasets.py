@@ -79,11 +79,14 @@ class SimulationPreset:
         Fraction of bound sequences with no CTCF site (indirect binding, a weak
         site the peak caller missed).
     p_unbound_with_site : float
-        Fraction of unbound sequences that nevertheless carry a CTCF instance
-        (e.g. a methylated, inaccessible site), placed in the flanks, at least
-        ``flank_offset`` nt from the centre (away from where a peak summit would be).
+        Fraction of unbound sequences that nevertheless carry a CTCF instance near
+        the centre (e.g. a methylated, inaccessible site).
+    flank_site_rate : float
+        Probability that a sequence of either class carries an extra CTCF instance
+        in its flanks, at least ``flank_offset`` nt from the centre: sites away from
+        the summit that do not explain the peak (not recorded in ``sites``).
     flank_offset : int
-        Minimum distance (nt) between an unbound site and the sequence centre.
+        Minimum distance (nt) between a flank site and the sequence centre.
     center_jitter : float
         Standard deviation (nt) of the site's position around the centre (peak summits).
     min_site_score : float
@@ -101,6 +104,7 @@ class SimulationPreset:
     center_jitter: float = 25.0
     min_site_score: float = 6.0
     decoy_rate: float = 1.5
+    flank_site_rate: float = 0.5
     flank_offset: int = 50
     half_site_rate: float = 1.0
 
@@ -224,6 +228,13 @@ def simulate_ctcf(n: int, length: int = 200, preset: str | SimulationPreset = "d
         pos = rng.integers(0, length - half + 1, size=len(owner))
         _plant(seqs, owner, inst, pos, rng)
     pwm = np.log2(ctcf / 0.25)
+    centre = (length - W) / 2
+    idx = np.nonzero(rng.random(n) < preset.flank_site_rate)[0]
+    offset = int(min(preset.flank_offset, centre - 1))
+    left = rng.integers(0, int(centre) - offset + 1, size=len(idx))
+    pos = np.where(rng.random(len(idx)) < 0.5, left, (length - W) - left)
+    _plant(seqs, idx, sample_instances(ctcf, len(idx), rng), pos, rng)
+
     start = np.full(n, -1, dtype=np.int64)
     strand = np.zeros(n, dtype=np.int64)
     bound_site = (y == 1) & (rng.random(n) >= preset.p_bound_without_site)
@@ -237,15 +248,12 @@ def simulate_ctcf(n: int, length: int = 200, preset: str | SimulationPreset = "d
         if not weak.any():
             break
         inst[weak] = sample_instances(ctcf, int(weak.sum()), rng)
-    centre = (length - W) / 2
     pos = np.clip(np.rint(rng.normal(centre, preset.center_jitter, len(idx))), 0, length - W).astype(int)
     _plant(seqs, idx, inst, pos, rng, start, strand)
 
     idx = np.nonzero(unbound_site)[0]
     inst = sample_instances(ctcf, len(idx), rng)
-    offset = int(min(preset.flank_offset, centre - 1))
-    left = rng.integers(0, int(centre) - offset + 1, size=len(idx))
-    pos = np.where(rng.random(len(idx)) < 0.5, left, (length - W) - left)
+    pos = np.clip(np.rint(rng.normal(centre, preset.center_jitter, len(idx))), 0, length - W).astype(int)
     _plant(seqs, idx, inst, pos, rng, start, strand)
 
     X = np.eye(4, dtype=np.float32)[seqs]
