@@ -65,3 +65,20 @@ def test_saliency_and_gradient_x_input(torch_cnn, onehot):
     assert (gxi[onehot == 0] == 0).all()
     with pytest.raises(ValueError, match=r"shape \(N, L, 4\)"):
         saliency(torch_cnn, onehot[0])
+
+
+def test_top_window_and_site_overlap():
+    from workshop_utils.attribution import position_importance, site_overlap, top_window
+
+    imp = np.zeros((2, 50))
+    imp[0, 10:15] = 1
+    imp[1, 40:50] = 2
+    starts = top_window(imp, width=5)
+    assert starts.tolist() == [10, 45]
+    assert site_overlap(starts, np.array([12, -1]), width=5, site_width=5).tolist() == [True, False]
+    assert site_overlap(np.array([0]), np.array([5]), width=5, site_width=5).tolist() == [False]
+    attr = np.zeros((1, 50, 4))
+    attr[0, 3, 2] = -4
+    assert position_importance(attr)[0, 3] == 4
+    with pytest.raises(ValueError, match="width must be"):
+        top_window(imp, width=0)
