@@ -74,7 +74,7 @@ def test_top_window_and_site_overlap():
     imp[0, 10:15] = 1
     imp[1, 40:50] = 2
     starts = top_window(imp, width=5)
-    assert starts.tolist() == [10, 45]
+    assert starts.tolist() == [10, 40]  # the first of equally good windows
     assert site_overlap(starts, np.array([12, -1]), width=5, site_width=5).tolist() == [True, False]
     assert site_overlap(np.array([0]), np.array([5]), width=5, site_width=5).tolist() == [False]
     attr = np.zeros((1, 50, 4))

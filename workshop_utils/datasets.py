@@ -99,20 +99,20 @@ class SimulationPreset:
         sequence, in both classes: they share k-mers with real sites but do not bind.
     """
 
-    p_bound_without_site: float = 0.17
+    p_bound_without_site: float = 0.19
     p_unbound_with_site: float = 0.08
     center_jitter: float = 25.0
     min_site_score: float = 6.0
     decoy_rate: float = 1.5
-    flank_site_rate: float = 0.5
+    flank_site_rate: float = 1.0
     flank_offset: int = 50
     half_site_rate: float = 1.0
 
 
 PRESETS: dict[str, SimulationPreset] = {
     "default": SimulationPreset(),
-    "hard": SimulationPreset(p_bound_without_site=0.27, p_unbound_with_site=0.15,
-                             center_jitter=40.0, min_site_score=3.0, decoy_rate=2.5),
+    "hard": SimulationPreset(p_bound_without_site=0.25, p_unbound_with_site=0.12,
+                             center_jitter=35.0, min_site_score=3.0, decoy_rate=2.5),
 }
 
 
