@@ -111,7 +111,7 @@ class SimulationPreset:
 
 PRESETS: dict[str, SimulationPreset] = {
     "default": SimulationPreset(),
-    "hard": SimulationPreset(p_bound_without_site=0.25, p_unbound_with_site=0.12,
+    "hard": SimulationPreset(p_bound_without_site=0.27, p_unbound_with_site=0.13,
                              center_jitter=35.0, min_site_score=3.0, decoy_rate=2.5),
 }
 
