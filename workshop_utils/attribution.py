@@ -90,3 +90,194 @@ def site_overlap(window_start: np.ndarray, site_start: np.ndarray, width: int = 
     if a.shape != b.shape or a.ndim != 1:
         raise ValueError(f"window_start and site_start must be 1-D of equal length, got {a.shape} and {b.shape}")
     return (b >= 0) & (a < b + site_width) & (b < a + width)
+
+
+# --- in-silico mutagenesis and integrated gradients ---------------------------------------
+
+
+def _check_positive_int(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _window(start: int | None, end: int | None, length: int) -> tuple[int, int]:
+    """Resolve ``start``/``end`` (Python slice semantics, negatives allowed) to ``0 <= s < e <= L``."""
+    for name, v in (("start", start), ("end", end)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer))):
+            raise TypeError(f"{name} must be an int or None, got {type(v).__name__}")
+    s, e, _ = slice(start, end).indices(length)
+    if e <= s:
+        raise ValueError(f"start/end must select at least one position of a length-{length} sequence, "
+                         f"got start={start!r}, end={end!r}")
+    return s, e
+
+
+def ism(model: Any, X: np.ndarray, start: int | None = None, end: int | None = None,
+        hypothetical: bool = True, batch_size: int = 4096, progress: bool | None = None) -> np.ndarray:
+    """Saturated in-silico mutagenesis (ISM) on the logit, batched over many mutants at once.
+
+    Every position ``i`` in ``[start, end)`` of every sequence is changed, in turn, to
+    each base it does not already have, and the change of the logit (mutant minus
+    original) is recorded.  The mutants of all sequences are built in chunks of
+    ``batch_size`` and sent through :func:`workshop_utils.backend.logits` together
+    (one forward pass per chunk, not one per mutant), so the same code serves Keras
+    and PyTorch models.  The four scores of each position (the observed base scores
+    0 before centring) are then mean-centred, as in tangermeme and DeepLIFT-style
+    "hypothetical" scores: a positive value means "this base raises the logit more
+    than the average base would".
+
+    Parameters
+    ----------
+    model : keras.Model or torch.nn.Module
+        Follows the course conventions (see :mod:`workshop_utils.backend`).
+    X : array ``(N, L, 4)``
+        One-hot sequences (rows that are all 0 or all 0.25, an ``N``, are mutated to all
+        four bases).
+    start, end : int or None
+        Window of positions to mutate, with Python slice semantics (``end`` exclusive,
+        negatives count from the end).  Default: the whole sequence.
+    hypothetical : bool
+        True: the centred score of all four bases.  False: only the score at the
+        observed base (``hypothetical * X``), zeros elsewhere.
+    batch_size : int
+        Mutants per forward pass.  Large chunks (thousands) are what makes ISM fast.
+    progress : bool or None
+        Show a tqdm progress bar; None shows it when there are more than 20 chunks.
+
+    Returns
+    -------
+    np.ndarray
+        float32 ``(N, L, 4)``.  Positions outside ``[start, end)`` are 0, so indices
+        stay those of ``X`` (planted-site starts, :func:`top_window`).
+
+    Examples
+    --------
+    >>> scores = ism(model, data.x_test[:10])                  # (10, 200, 4)
+    >>> pos = position_importance(scores)                       # (10, 200)
+    """
+    from tqdm.auto import tqdm
+
+    from .backend import framework, logits
+
+    framework(model)  # a clear TypeError for anything that is not a model
+    X = validate_one_hot(X)
+    batch_size = _check_positive_int(batch_size, "batch_size")
+    if not isinstance(hypothetical, (bool, np.bool_)):
+        raise TypeError(f"hypothetical must be True or False, got {hypothetical!r}")
+    n, L, _ = X.shape
+    s, e = _window(start, end, L)
+    ref = logits(model, X, batch_size=min(batch_size, 1024)) if n else np.zeros(0, np.float32)
+    if ref.ndim != 1:
+        raise ValueError(f"ism needs a single-output model (logits of shape (N,)), got {ref.shape}")
+    # every (sequence, position, base) that differs from the input is one mutant
+    seq_i, pos_i, base_i = np.nonzero(X[:, s:e] != 1)
+    pos_i = pos_i + s
+    delta = np.zeros((n, L, 4), np.float32)
+    n_chunks = -(-len(seq_i) // batch_size)
+    show = n_chunks > 20 if progress is None else bool(progress)
+    for c in tqdm(range(n_chunks), desc="ISM", unit="chunk", disable=not show, leave=False):
+        sl = slice(c * batch_size, (c + 1) * batch_size)
+        si, pi, bi = seq_i[sl], pos_i[sl], base_i[sl]
+        mutants = X[si]                       # (B, L, 4) copies of the parents
+        rows = np.arange(len(si))
+        mutants[rows, pi] = 0.0
+        mutants[rows, pi, bi] = 1.0
+        delta[si, pi, bi] = logits(model, mutants, batch_size=batch_size) - ref[si]
+    scores = delta.copy()
+    scores[:, s:e] -= delta[:, s:e].mean(-1, keepdims=True)
+    return scores if hypothetical else scores * X
+
+
+def _ig_gauss_legendre(model: Any, X: np.ndarray, baseline: np.ndarray, n_steps: int,
+                       batch_size: int) -> np.ndarray:
+    """Integrated gradients by Gauss-Legendre quadrature on :func:`backend.input_gradient`.
+
+    Uses the same nodes and weights as Captum's default ``method='gausslegendre'``,
+    so for a PyTorch model it reproduces Captum to rounding.
+    """
+    nodes, weights = np.polynomial.legendre.leggauss(n_steps)
+    alphas, weights = 0.5 * (nodes + 1.0), 0.5 * weights
+    diff = X - baseline
+    total = np.zeros_like(X, dtype=np.float64)
+    for a, w in zip(alphas, weights):
+        total += w * input_gradient(model, (baseline + a * diff).astype(np.float32), batch_size=batch_size)
+    return (total * diff).astype(np.float32)
+
+
+def integrated_gradients(model: Any, X: np.ndarray, baseline: np.ndarray | float | None = None,
+                         n_steps: int = 32, batch_size: int = 256) -> np.ndarray:
+    """Integrated gradients of the logit (Sundararajan et al. 2017).
+
+    ``IG(x) = (x - x') * integral_0^1 d logit(x' + a (x - x')) / dx  da``, with the
+    integral taken by ``n_steps``-point Gauss-Legendre quadrature.  PyTorch models go
+    through Captum's ``IntegratedGradients``; Keras models (Captum is PyTorch-only) use
+    the same quadrature written on :func:`workshop_utils.backend.input_gradient`,
+    which gives the same numbers for the same model.  The attributions sum, per
+    sequence, to about ``logit(x) - logit(x')`` ("completeness").
+
+    Parameters
+    ----------
+    model : keras.Model or torch.nn.Module
+    X : array ``(N, L, 4)``
+        One-hot sequences.
+    baseline : None, float, array ``(L, 4)`` or ``(N, L, 4)``
+        The reference input ``x'``.  None means 0.25 everywhere (a uniform "average
+        base"), a float fills every entry with that value.
+    n_steps : int
+        Quadrature points along the straight path from ``x'`` to ``x``.
+    batch_size : int
+        Rows per gradient evaluation.
+
+    Returns
+    -------
+    np.ndarray
+        float32 ``(N, L, 4)``.
+    """
+    from .backend import framework
+
+    kind = framework(model)
+    X = validate_one_hot(X)
+    n_steps = _check_positive_int(n_steps, "n_steps")
+    batch_size = _check_positive_int(batch_size, "batch_size")
+    if baseline is None:
+        baseline = 0.25
+    if isinstance(baseline, (int, float, np.floating, np.integer)) and not isinstance(baseline, bool):
+        base = np.full_like(X, float(baseline))
+    else:
+        b = np.asarray(baseline, dtype=np.float32)
+        if b.shape == X.shape[1:]:
+            base = np.broadcast_to(b, X.shape).copy()
+        elif b.shape == X.shape:
+            base = b.copy()
+        else:
+            raise ValueError(f"baseline must be None, a float, or an array of shape {X.shape[1:]} or "
+                             f"{X.shape}, got shape {b.shape}")
+    if kind == "keras":
+        return _ig_gauss_legendre(model, X, base, n_steps, batch_size)
+
+    import torch
+    from captum.attr import IntegratedGradients
+
+    def forward(x):
+        out = model(x)
+        return out.reshape(out.shape[0], -1)[:, 0]
+
+    was_training = model.training
+    model.eval()
+    try:
+        device = next(model.parameters()).device
+    except StopIteration:
+        device = torch.device("cpu")
+    ig = IntegratedGradients(forward)
+    out = []
+    try:
+        for i in range(0, len(X), batch_size):
+            x = torch.from_numpy(X[i:i + batch_size]).to(device)
+            xb = torch.from_numpy(base[i:i + batch_size]).to(device)
+            attr = ig.attribute(x, baselines=xb, n_steps=n_steps, method="gausslegendre",
+                                internal_batch_size=batch_size)
+            out.append(attr.detach().cpu().numpy())
+    finally:
+        model.train(was_training)
+    return np.concatenate(out).astype(np.float32) if out else np.zeros_like(X)
