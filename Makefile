@@ -24,9 +24,8 @@ venv: $(STAMP)
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt -c constraints.txt
-	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
+	$(PY) -m pip install -q --no-deps -e .
 	$(PY) -c "import workshop_utils, torch, keras, keras_tuner, sklearn, logomaker, captum, shap; print('venv ok: torch', torch.__version__, '| keras', keras.__version__)"
 	@touch $(STAMP)
 
