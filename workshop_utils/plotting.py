@@ -120,3 +120,34 @@ def plot_history(history: Any, metrics: tuple[str, ...] = ("loss",), ax: Any = N
     ax.set(xlabel="epoch", ylabel=", ".join(metrics))
     ax.legend()
     return ax
+
+
+def plot_confusion(confusion: np.ndarray, ax: Any = None, labels: tuple[str, str] = ("unbound", "bound"),
+                   title: str | None = None, normalize: bool = False) -> Any:
+    """Draw a 2x2 confusion matrix ``[[TN, FP], [FN, TP]]`` (rows: true, columns: predicted).
+
+    Parameters
+    ----------
+    confusion : int array ``(2, 2)``
+        E.g. ``workshop_utils.metrics.binary_metrics(...)['confusion']``.
+    labels : (str, str)
+        Names of class 0 and class 1.
+    normalize : bool
+        Show each row as fractions of the true class (sensitivity/specificity on the diagonal).
+    """
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    cm = np.asarray(confusion)
+    if cm.shape != (2, 2):
+        raise ValueError(f"confusion must be a (2, 2) matrix [[TN, FP], [FN, TP]], got shape {cm.shape}")
+    if len(labels) != 2:
+        raise ValueError(f"labels must be two class names, got {labels!r}")
+    ax = _ax(ax, (3.5, 3.2))
+    shown = cm / cm.sum(1, keepdims=True).clip(min=1) if normalize else cm
+    ConfusionMatrixDisplay(shown, display_labels=list(labels)).plot(
+        ax=ax, colorbar=False, cmap="Blues", values_format=".2f" if normalize else "d")
+    ax.grid(False)
+    ax.set(xlabel="predicted", ylabel="true")
+    if title:
+        ax.set_title(title)
+    return ax
