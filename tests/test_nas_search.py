@@ -1,0 +1,94 @@
+"""workshop_utils.nas.search: the loop, the history table, the CTCF evaluator."""
+import json
+
+import numpy as np
+import pytest
+
+from workshop_utils import nas
+from workshop_utils.nas import (GeneralController, ModelSpace, Operation, RandomController, SearchHistory,
+                                SequentialModelBuilder, cnn_evaluator, search)
+
+
+def toy_reward(arc):
+    return {"reward": 1.0 - 0.1 * sum(arc), "params": 10 * (1 + arc[0]), "val_auroc": 0.5}
+
+
+def test_search_records_history_top_k_and_csv(tmp_path):
+    space = nas.course_model_space()
+    path = tmp_path / "hist.csv"
+    hist = search(RandomController(space, seed=0), toy_reward, n_trials=12, progress=False, history_path=path)
+    t = hist.table
+    assert len(hist) == 12 and list(t.columns[:6]) == ["trial", "arc", "ops", "reward", "params", "seconds"]
+    assert "val_auroc" in t.columns and t["ops"].str.contains("conv1d").all()
+    top = hist.top_k(3)
+    assert len(top) == 3 and top["reward"].is_monotonic_decreasing
+    assert len({tuple(a) for a in top["arc"]}) == 3
+    assert hist.best_reward == t["reward"].max() and hist.best_arc == list(top["arc"][0])
+    assert np.all(np.diff(hist.running_best) >= 0)
+    assert hist.layer_probs(2).shape == (12, 7)
+    back = SearchHistory.read_csv(path)
+    assert back.best_arc == hist.best_arc and len(back) == 12
+
+
+def test_search_respects_the_time_budget_and_caches_repeated_arcs():
+    import time
+
+    space = ModelSpace.from_dict([[Operation("identity"), Operation("flatten")]])
+    calls = []
+
+    def slow(arc):
+        calls.append(arc)
+        time.sleep(0.05)
+        return 0.1 * arc[0]
+
+    hist = search(RandomController(space, seed=0), slow, n_trials=50, progress=False)
+    assert len(calls) == 2  # two distinct arcs; every repeat is read from the cache
+    assert len(hist) == 50 and hist.table["cached"].sum() == 48
+    calls.clear()
+    t0 = time.perf_counter()
+    hist = search(RandomController(space, seed=0), slow, n_trials=50, time_budget=0.3, progress=False,
+                  cache=False)
+    assert 2 <= len(hist) < 50 and len(calls) == len(hist)
+    assert time.perf_counter() - t0 < 0.3 + 0.1
+
+
+def test_search_validates_inputs():
+    space = nas.course_model_space()
+    with pytest.raises(TypeError, match="controller"):
+        search(object(), toy_reward)
+    with pytest.raises(ValueError, match="n_trials"):
+        search(RandomController(space), toy_reward, n_trials=0)
+    with pytest.raises(ValueError, match="no 'reward' key"):
+        search(RandomController(space), lambda arc: {"auc": 1.0}, n_trials=1, progress=False)
+
+
+def test_controller_search_and_top_arcs_file(tmp_path):
+    space = nas.course_model_space()
+    hist = search(GeneralController(space, seed=0), toy_reward, n_trials=5, progress=False)
+    path = nas.save_top_arcs(hist, k=2, path=tmp_path / "top.json")
+    data = nas.load_top_arcs(path)
+    assert data["space"] == "course" and len(data["arcs"]) == 2 and len(data["ops"][0]) == 4
+    assert data["val_auroc"] == [0.5, 0.5]
+    assert nas.load_top_arcs(tmp_path / "missing.json") is None
+    assert json.loads(path.read_text())["arcs"][0] == hist.top_k(1)["arc"][0]
+
+
+@pytest.mark.parametrize("backend", ["keras", "torch"])
+def test_cnn_evaluator_trains_a_child_and_scores_it(backend):
+    rng = np.random.default_rng(0)
+    X = rng.random((120, 20, 4)).astype(np.float32)
+    y = (X[:, 8:12, 0].sum(1) > X[:, 8:12, 0].sum(1).mean()).astype(np.float32)
+    space = ModelSpace.from_dict([[Operation("conv1d", filters=4, kernel_size=3)], [Operation("flatten")]])
+    builder = SequentialModelBuilder(Operation("input", shape=(20, 4)), Operation("dense", units=1,
+                                     activation="sigmoid"), space, {"loss": "binary_crossentropy",
+                                                                    "optimizer": "adam", "learning_rate": 0.01},
+                                     backend=backend)
+    if backend == "torch":
+        pytest.importorskip("workshop_utils.training")
+    ev = cnn_evaluator(builder, (X[:80], y[:80], X[80:], y[80:]), epochs=3, patience=1, batch_size=32)
+    out = ev([0, 0])
+    assert set(out) >= {"reward", "val_auroc", "params", "epochs"}
+    assert 0 <= out["val_auroc"] <= 1 and out["reward"] == out["val_auroc"] and out["params"] == 4 * 3 * 4 + 4 + 81
+    acc = cnn_evaluator(builder, (X[:80], y[:80], X[80:], y[80:]), epochs=1,
+                        reward=lambda yt, ys: float(np.mean((ys > 0.5) == yt)))([0, 0])
+    assert 0 <= acc["reward"] <= 1 and acc["reward"] != acc["val_auroc"] or acc["reward"] == 0.5

@@ -1,0 +1,243 @@
+"""Turn an arc (a list of integer tokens) into a ready-to-train Keras or PyTorch model.
+
+The two backends build the same architecture layer for layer (same shapes, same
+parameter count; weights are initialised the Keras way in both: Glorot-uniform
+kernels, zero biases).  Shapes are worked out in plain python first
+(:func:`infer_shapes`), so an arc that cannot work fails with a message naming the
+layer before any framework is touched.
+
+PyTorch models take ``(N, L, 4)`` and compute in that channel-last layout (convolutions
+and poolings transpose around the torch op), so ``flatten`` orders features exactly as
+Keras does.  They return logits ``(N, units)``; the output activation is left to the
+loss (``BCEWithLogitsLoss``), as everywhere in the workbook.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .space import ModelSpace, Operation
+
+Shape = tuple[int, ...]
+
+
+def _out_shape(op: Operation, shape: Shape, layer: int | str) -> Shape:
+    """Shape after ``op`` (without the batch axis); raises ValueError naming the layer."""
+    where = f"layer {layer} ({op})"
+    p = op.params
+    seq = len(shape) == 2
+    if op.name in ("identity", "dropout", "batchnorm"):
+        return shape
+    if op.name == "dense":
+        return shape[:-1] + (p["units"],)
+    if op.name == "flatten":
+        return (shape[0] * shape[1],) if seq else shape
+    if not seq:
+        raise ValueError(f"{where}: needs a sequence input (length, channels) but the tensor is already "
+                         f"a vector of shape {shape} (a flatten or global pooling came before it)")
+    length, channels = shape
+    if op.name == "conv1d":
+        out = length if p["padding"] == "same" else length - p["kernel_size"] + 1
+        if out < 1:
+            raise ValueError(f"{where}: a 'valid' convolution of width {p['kernel_size']} does not fit a "
+                             f"sequence of length {length}")
+        return (out, p["filters"])
+    if op.name in ("maxpool1d", "avgpool1d"):
+        stride = p["strides"] or p["pool_size"]
+        if length < p["pool_size"]:
+            raise ValueError(f"{where}: pooling by {p['pool_size']} collapses the sequence: only {length} "
+                             f"position(s) are left at this layer (pooling past length 1)")
+        return ((length - p["pool_size"]) // stride + 1, channels)
+    if op.name in ("globalavgpool1d", "globalmaxpool1d"):
+        return (channels,)
+    raise ValueError(f"{where}: the operation {op.name!r} cannot be used inside a model")
+
+
+def infer_shapes(input_shape: Sequence[int], ops: Sequence[Operation]) -> list[Shape]:
+    """Shapes (without the batch axis) after each operation.
+
+    Parameters
+    ----------
+    input_shape : tuple
+        ``(L, C)`` for sequences (e.g. ``(200, 4)``) or ``(F,)`` for vectors.
+    ops : list of Operation
+
+    Returns
+    -------
+    list of tuple
+        ``len(ops)`` shapes.
+
+    Raises
+    ------
+    ValueError
+        Naming the first layer whose operation cannot work (pooling past length 1,
+        a convolution after flatten ...).
+    """
+    shape = tuple(int(s) for s in input_shape)
+    if len(shape) not in (1, 2):
+        raise ValueError(f"input_shape: expected (L, C) or (F,), got {tuple(input_shape)}")
+    out = []
+    for i, op in enumerate(ops):
+        shape = _out_shape(op, shape, i)
+        out.append(shape)
+    return out
+
+
+def count_params(model: Any) -> int:
+    """Number of parameters, counted the Keras way in both frameworks.
+
+    Keras's ``count_params()`` includes the non-trainable moving mean and variance of
+    batch normalisation; for a torch model these running buffers are added to
+    ``sum(p.numel())``, so the two counts agree for the same architecture.
+    """
+    from ..backend import framework
+
+    if framework(model) == "keras":
+        return int(model.count_params())
+    n = sum(p.numel() for p in model.parameters())
+    n += sum(b.numel() for name, b in model.named_buffers() if name.endswith(("running_mean", "running_var")))
+    return int(n)
+
+
+class SequentialModelBuilder:
+    """Build a model from an arc over a :class:`ModelSpace`, in Keras or PyTorch.
+
+    Parameters
+    ----------
+    inputs_op : Operation
+        ``Operation("input", shape=(200, 4))``.
+    output_op : Operation
+        A dense operation, e.g. ``Operation("dense", units=1, activation="sigmoid")``.
+        Keras gets ``Dense(units)`` followed by ``Activation(activation)`` (so logits stay
+        reachable); torch returns the ``Dense`` output as logits.
+    model_space : ModelSpace
+    model_compile_dict : dict
+        Keras: passed to ``model.compile`` (``loss``, ``optimizer``, ``metrics``); an extra
+        ``learning_rate`` key sets the optimizer's learning rate.  Torch: stored on the
+        model as ``model.compile_dict`` (the evaluator reads ``learning_rate``, default 1e-3).
+    backend : {"keras", "torch"}
+
+    Examples
+    --------
+    >>> builder = SequentialModelBuilder(Operation("input", shape=(200, 4)),
+    ...                                  Operation("dense", units=1, activation="sigmoid"),
+    ...                                  course_model_space(),
+    ...                                  {"loss": "binary_crossentropy", "optimizer": "adam"})
+    >>> model = builder([0, 0, 6, 0])   # conv(32,7,relu) -> maxpool(4) -> identity -> flatten
+    """
+
+    def __init__(self, inputs_op: Operation, output_op: Operation, model_space: ModelSpace,
+                 model_compile_dict: Mapping[str, Any] | None = None, backend: str = "keras") -> None:
+        if not isinstance(inputs_op, Operation) or inputs_op.name != "input":
+            raise TypeError(f"inputs_op: expected Operation('input', shape=...), got {inputs_op!r}")
+        if not isinstance(output_op, Operation) or output_op.name != "dense":
+            raise TypeError(f"output_op: expected Operation('dense', units=..., activation=...), "
+                            f"got {output_op!r}")
+        if not isinstance(model_space, ModelSpace):
+            raise TypeError(f"model_space: expected a ModelSpace, got {type(model_space).__name__}")
+        if model_compile_dict is None:
+            model_compile_dict = {"loss": "binary_crossentropy", "optimizer": "adam"}
+        if not isinstance(model_compile_dict, Mapping):
+            raise TypeError(f"model_compile_dict: expected a dict, got {type(model_compile_dict).__name__}")
+        if backend not in ("keras", "torch"):
+            raise ValueError(f"backend: expected 'keras' or 'torch', got {backend!r}")
+        self.inputs_op = inputs_op
+        self.output_op = output_op
+        self.model_space = model_space
+        self.model_compile_dict = dict(model_compile_dict)
+        self.backend = backend
+
+    def shapes(self, arc: Sequence[int]) -> list[Shape]:
+        """Shapes after each layer of ``arc`` (checks the arc; raises ValueError naming the layer)."""
+        ops = self.model_space.operations(arc)
+        shapes = infer_shapes(self.inputs_op.params["shape"], ops)
+        if len(shapes[-1]) != 1:
+            raise ValueError(f"arc {list(arc)}: the last layer ({ops[-1]}) leaves a sequence of shape "
+                             f"{shapes[-1]}; end the space with flatten or a global pooling")
+        return shapes
+
+    def __call__(self, arc: Sequence[int]) -> Any:
+        """The model for ``arc``: a compiled ``keras.Model`` or a ``torch.nn.Module``."""
+        arc = self.model_space.check_arc(arc)
+        self.shapes(arc)
+        ops = self.model_space.operations(arc)
+        model = self._keras(arc, ops) if self.backend == "keras" else self._torch(arc, ops)
+        return model
+
+    def __repr__(self) -> str:
+        return (f"SequentialModelBuilder(backend={self.backend!r}, input={self.inputs_op}, "
+                f"output={self.output_op}, space={self.model_space!r})")
+
+    # ------------------------------------------------------------------ keras
+    def _keras(self, arc: list[int], ops: list[Operation]) -> Any:
+        import keras
+
+        x = inputs = keras.Input(self.inputs_op.params["shape"], name="input")
+        for i, op in enumerate(ops):
+            layer = _keras_layer(op, f"L{i}_{op.name}")
+            if layer is not None:
+                x = layer(x)
+        out = self.output_op.params
+        x = keras.layers.Dense(out["units"], name="logits")(x)
+        x = keras.layers.Activation(out["activation"] or "linear", name="output")(x)
+        model = keras.Model(inputs, x, name="arc_" + "_".join(map(str, arc)))
+        cfg = dict(self.model_compile_dict)
+        lr = cfg.pop("learning_rate", cfg.pop("lr", None))
+        opt = cfg.pop("optimizer", "adam")
+        if isinstance(opt, str):
+            opt = keras.optimizers.get({"class_name": opt, "config": {} if lr is None else
+                                        {"learning_rate": lr}})
+        elif lr is not None:
+            raise ValueError("model_compile_dict: give 'learning_rate' with an optimizer name, not with an "
+                             "optimizer object")
+        model.compile(optimizer=opt, **cfg)
+        model.arc = arc
+        return model
+
+    # ------------------------------------------------------------------ torch
+    def _torch(self, arc: list[int], ops: list[Operation]) -> Any:
+        import torch
+
+        from ._torch_layers import SequentialNet, torch_layer
+
+        shape = tuple(self.inputs_op.params["shape"])
+        layers = []
+        for i, op in enumerate(ops):
+            layer = torch_layer(op, shape)
+            shape = _out_shape(op, shape, i)
+            if layer is not None:
+                layers.append(layer)
+        head = torch.nn.Linear(shape[-1], self.output_op.params["units"])
+        model = SequentialNet(layers, head, self.inputs_op.params["shape"])
+        model.arc = arc
+        model.compile_dict = dict(self.model_compile_dict)
+        return model
+
+
+def _keras_layer(op: Operation, name: str) -> Any:
+    import keras
+
+    p = op.params
+    L = keras.layers
+    if op.name == "identity":
+        return None
+    if op.name == "conv1d":
+        return L.Conv1D(p["filters"], p["kernel_size"], activation=p["activation"], padding=p["padding"],
+                        name=name)
+    if op.name == "maxpool1d":
+        return L.MaxPooling1D(p["pool_size"], strides=p["strides"], name=name)
+    if op.name == "avgpool1d":
+        return L.AveragePooling1D(p["pool_size"], strides=p["strides"], name=name)
+    if op.name == "flatten":
+        return L.Flatten(name=name)
+    if op.name == "globalavgpool1d":
+        return L.GlobalAveragePooling1D(name=name)
+    if op.name == "globalmaxpool1d":
+        return L.GlobalMaxPooling1D(name=name)
+    if op.name == "dense":
+        return L.Dense(p["units"], activation=p["activation"], name=name)
+    if op.name == "dropout":
+        return L.Dropout(p["rate"], name=name)
+    if op.name == "batchnorm":
+        return L.BatchNormalization(name=name)
+    raise ValueError(f"op: {op.name!r} cannot be a layer")  # pragma: no cover - checked by infer_shapes
