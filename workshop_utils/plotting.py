@@ -151,3 +151,115 @@ def plot_confusion(confusion: np.ndarray, ax: Any = None, labels: tuple[str, str
     if title:
         ax.set_title(title)
     return ax
+
+
+# --- autoencoders and embeddings
+def plot_embedding(Z: np.ndarray, labels: np.ndarray | None = None, ax: Any = None,
+                   title: str | None = None, s: float = 8.0, legend: bool = True,
+                   figsize: tuple[float, float] = (5.5, 4.5)) -> Any:
+    """Scatter a 2-D embedding ``Z (N, 2)`` (t-SNE, PCA, a 2-D code), coloured by label.
+
+    Parameters
+    ----------
+    Z : array ``(N, 2)``
+    labels : array ``(N,)``, optional
+        Categories (cell types): one colour each, legend outside the axes. Numbers with
+        more than 20 distinct values are drawn as a continuous colour scale instead.
+    s : float
+        Marker size.
+    """
+    import matplotlib.pyplot as plt
+
+    Z = np.asarray(Z, dtype=float)
+    if Z.ndim != 2 or Z.shape[1] != 2:
+        raise ValueError(f"Z must have shape (N, 2), got {Z.shape}")
+    ax = _ax(ax, figsize)
+    if labels is None:
+        ax.scatter(Z[:, 0], Z[:, 1], s=s, alpha=0.8)
+    else:
+        labels = np.asarray(labels)
+        if labels.shape != (len(Z),):
+            raise ValueError(f"labels must have shape ({len(Z)},) like Z's rows, got {labels.shape}")
+        cats = np.unique(labels)
+        if np.issubdtype(labels.dtype, np.number) and len(cats) > 20:
+            points = ax.scatter(Z[:, 0], Z[:, 1], c=labels, s=s, cmap="viridis")
+            plt.colorbar(points, ax=ax)
+        else:
+            cmap = plt.get_cmap("tab10" if len(cats) <= 10 else "tab20")
+            for i, cat in enumerate(cats):
+                m = labels == cat
+                ax.scatter(Z[m, 0], Z[m, 1], s=s, color=cmap(i % cmap.N), label=f"{cat} ({m.sum()})")
+            if legend:
+                ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=7, markerscale=1.5,
+                          frameon=False)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_trials(table: Any, x: str, hue: str | None = None, score: str = "score", ax: Any = None,
+                logy: bool = True, title: str | None = None) -> Any:
+    """Scores of KerasTuner trials against one hyperparameter (optionally coloured by another).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per trial, e.g. ``workshop_utils.tuning.trials_table(tuner)``.
+    x : str
+        Hyperparameter column for the x axis.
+    hue : str, optional
+        Hyperparameter column for the colour (one series per value).
+    score : str
+        Column of the objective.
+    logy : bool
+        Log-scale the score (losses spanning decades).
+    """
+    for col in (x, score) + ((hue,) if hue else ()):
+        if col not in getattr(table, "columns", ()):
+            raise ValueError(f"table has no column {col!r}; columns: {list(getattr(table, 'columns', []))}")
+    ax = _ax(ax, (5, 3.5))
+    done = table.dropna(subset=[score])
+    groups = [(None, done)] if hue is None else list(done.groupby(hue))
+    for value, part in groups:
+        part = part.sort_values(x)
+        ax.plot(part[x], part[score], "o", ms=6, alpha=0.8, label=None if hue is None else f"{hue}={value}")
+    if logy:
+        ax.set_yscale("log")
+    ax.set(xlabel=x, ylabel=score)
+    if hue is not None:
+        ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_dimension_by_label(values: np.ndarray, labels: np.ndarray, highlight: Any = None,
+                            ax: Any = None, title: str | None = None) -> Any:
+    """One latent dimension's values per cell type (box plots), one type highlighted.
+
+    Parameters
+    ----------
+    values : array ``(N,)``
+        E.g. ``Z[:, j]``.
+    labels : array ``(N,)``
+    highlight : optional
+        A label whose box is drawn in colour (the type the dimension separates).
+    """
+    values = np.asarray(values, dtype=float)
+    labels = np.asarray(labels)
+    if values.ndim != 1 or labels.shape != values.shape:
+        raise ValueError(f"values and labels must be 1-D of the same length, got {values.shape} and {labels.shape}")
+    cats = list(np.unique(labels))
+    if highlight is not None and highlight not in cats:
+        raise ValueError(f"highlight {highlight!r} is not one of the labels {cats}")
+    ax = _ax(ax, (7, 3.2))
+    box = ax.boxplot([values[labels == c] for c in cats], vert=False, patch_artist=True, showfliers=False)
+    for c, patch in zip(cats, box["boxes"]):
+        patch.set_facecolor("tab:red" if c == highlight else "lightgrey")
+    ax.set_yticks(np.arange(1, len(cats) + 1))
+    ax.set_yticklabels(cats, fontsize=8)
+    if title:
+        ax.set_title(title)
+    return ax
