@@ -10,7 +10,8 @@ Importing this package imports neither Keras nor PyTorch.
 
 Modules: ``space`` (Operation, ModelSpace, course_model_space), ``build``
 (SequentialModelBuilder, count_params), ``controller`` (GeneralController,
-RandomController), ``search`` (search, SearchHistory, cnn_evaluator, train_child).
+RandomController), ``search`` (search, SearchHistory, cnn_evaluator, train_child),
+``plots`` (plot_layer_probs, plot_search_rewards, plot_search_comparison).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from .build import SequentialModelBuilder, count_params, infer_shapes
 from .controller import GeneralController, RandomController
+from .plots import plot_layer_probs, plot_search_comparison, plot_search_rewards
 from .search import SearchHistory, cnn_evaluator, search, train_child
 from .space import ModelSpace, Operation, course_model_space
 
@@ -80,5 +82,6 @@ def save_top_arcs(history: SearchHistory, k: int = 2, space_name: str = "course"
 __all__ = [
     "GeneralController", "ModelSpace", "Operation", "RandomController", "SearchHistory",
     "SequentialModelBuilder", "TOP_ARCS_FILE", "cnn_evaluator", "count_params", "course_model_space",
-    "infer_shapes", "load_top_arcs", "save_top_arcs", "search", "train_child",
+    "infer_shapes", "load_top_arcs", "plot_layer_probs", "plot_search_comparison", "plot_search_rewards",
+    "save_top_arcs", "search", "train_child",
 ]

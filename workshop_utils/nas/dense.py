@@ -42,6 +42,8 @@ PyTorch and Keras are imported inside the functions.
 """
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -278,6 +280,7 @@ class _LinearView:
         return self.modules[_module_key(key)]
 
 
+@functools.lru_cache(maxsize=None)  # one class, so isinstance() works across calls
 def _torch_classifier_class():
     import torch
 

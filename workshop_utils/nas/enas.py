@@ -24,6 +24,7 @@ PyTorch is imported inside the functions.
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import time
 from collections.abc import Callable, Sequence
@@ -39,6 +40,7 @@ from .space import ModelSpace
 METRICS = ("macro_f1", "accuracy")
 
 
+@functools.lru_cache(maxsize=None)  # one class, so isinstance() works across calls
 def _supernet_class():
     import torch
 
@@ -107,6 +109,32 @@ def _check_supernet(supernet: Any) -> Any:
     if not (hasattr(supernet, "linears") and hasattr(supernet, "child_keys") and hasattr(supernet, "space")):
         raise TypeError(f"supernet must come from make_supernet(), got {type(supernet).__name__}")
     return supernet
+
+
+def child_from_supernet(supernet: Any, arc: Sequence[int]) -> Any:
+    """A standalone ``DenseClassifier`` for ``arc`` holding a *copy* of the shared weights.
+
+    It computes exactly what ``supernet(x, arc)`` computes (in eval mode): a child is
+    nothing but a path through the supernet.  (To retrain a child from scratch use
+    :func:`~workshop_utils.nas.dense.build_dense` instead.)
+
+    Returns
+    -------
+    torch.nn.Module
+        ``(N, n_features)`` -> logits ``(N, n_classes)``.
+    """
+    import torch
+
+    from .dense import _torch_classifier_class
+
+    _check_supernet(supernet)
+    spec = arc_spec(supernet.space, arc)
+    child = _torch_classifier_class()(spec, supernet.n_features, supernet.n_classes)
+    with torch.no_grad():
+        for key in supernet.child_keys(arc):
+            k = _module_key(key)
+            child.linears[k].load_state_dict(supernet.linears[k].state_dict())
+    return child.eval()
 
 
 def train_shared(supernet: Any, X: np.ndarray, y: np.ndarray, arcs: Sequence[int] | Callable[[], Sequence[int]],

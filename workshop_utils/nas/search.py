@@ -109,6 +109,20 @@ class SearchHistory:
         return path
 
     @classmethod
+    def concat(cls, histories: Sequence[SearchHistory]) -> SearchHistory:
+        """One history holding the trials of several (e.g. random + controller), renumbered."""
+        histories = list(histories)
+        if not histories or not all(isinstance(h, SearchHistory) for h in histories):
+            raise TypeError("histories: expected a non-empty list of SearchHistory")
+        out = cls(histories[0].model_space)
+        for h in histories:
+            for rec in h.records:
+                out.records.append({**rec, "trial": len(out.records)})
+            out.probs += h.probs
+            out.seconds_total += h.seconds_total
+        return out
+
+    @classmethod
     def read_csv(cls, path: str | Path, model_space: ModelSpace | None = None) -> SearchHistory:
         """Read a table written by :meth:`to_csv` (controller probabilities are not stored)."""
         import pandas as pd
@@ -293,17 +307,7 @@ def train_child(model: Any, data: Any, epochs: int = 3, patience: int = 1, batch
     lr = float(getattr(model, "compile_dict", {}).get("learning_rate", 1e-3))
     out = training.fit(model, train=(xtr, ytr), valid=(xva, yva), epochs=epochs, batch_size=batch_size,
                        lr=lr, patience=patience, seed=seed, progress=progress)
-    for attr in ("epochs_run", "epochs"):
-        if isinstance(getattr(out, attr, None), int):
-            return int(getattr(out, attr))
-    if isinstance(out, dict):
-        for key in ("loss", "train_loss"):
-            if key in out:
-                return len(out[key])
-    hist = getattr(out, "history", None)
-    if isinstance(hist, dict) and hist:
-        return len(next(iter(hist.values())))
-    return epochs
+    return len(out["loss"])
 
 
 def cnn_evaluator(builder: Any, data: Any, epochs: int = 3, patience: int = 1, batch_size: int = 128,
