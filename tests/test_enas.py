@@ -1,0 +1,97 @@
+"""ENAS over dense spaces: the supernet shares weights, children are scored without training."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from workshop_utils.nas.dense import build_dense, dense_model_space
+from workshop_utils.nas.enas import (ENASResult, child_from_supernet, enas_search, make_supernet, score_shared,
+                                     train_shared)
+
+
+def blobs(n=240, n_features=12, n_classes=3, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, n_classes, n)
+    X = rng.normal(size=(n, n_features)).astype(np.float32)
+    X[np.arange(n), y] += 3.0
+    return X, y
+
+
+@pytest.fixture
+def space():
+    return dense_model_space(units=(8, 16), depth=(1, 2), activation=("relu", "tanh"), dropout=(0.0, 0.25))
+
+
+def test_supernet_holds_every_child_and_a_child_is_a_path(space):
+    import torch
+
+    net = make_supernet(space, 12, 3, seed=0)
+    x = torch.randn(4, 12)
+    for arc in ([0, 0, 0, 0, 0], [1, 1, 1, 1, 1], [2, 1, 1, 0, 1]):
+        keys = net.child_keys(arc)
+        assert set(keys) <= set(net.keys)
+        child = child_from_supernet(net, arc)
+        assert net.child_parameters(arc) == sum(p.numel() for p in build_dense(space, arc, 12, 3).parameters())
+        net.eval()
+        assert torch.allclose(net(x, arc), child(x), atol=1e-6)
+    # activation and dropout carry no weights: these two children share all their layers
+    assert net.child_keys([1, 0, 1, 0, 0]) == net.child_keys([1, 0, 1, 1, 1])
+    # different families never share
+    assert not set(net.child_keys([0, 0, 0, 0, 0])) & set(net.child_keys([1, 0, 0, 0, 0]))
+
+
+def test_train_shared_updates_only_the_trained_child(space):
+    import torch
+
+    X, y = blobs()
+    net = make_supernet(space, 12, 3, seed=0)
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    arc = [1, 0, 1, 0, 0]
+    acc0 = score_shared(net, arc, X, y, metric="accuracy")
+    loss = train_shared(net, X, y, arc, steps=60, lr=0.01, rng=0)
+    assert np.isfinite(loss)
+    used = {k.replace("-", "_") for k in net.child_keys(arc)}
+    for name, value in net.state_dict().items():
+        changed = not torch.equal(value, before[name])
+        assert changed == (name.split(".")[1] in used), name
+    assert score_shared(net, arc, X, y, metric="accuracy") > max(acc0, 0.8)
+
+
+def test_score_shared_validation(space):
+    X, y = blobs(20)
+    net = make_supernet(space, 12, 3)
+    with pytest.raises(ValueError, match="metric"):
+        score_shared(net, [0, 0, 0, 0, 0], X, y, metric="auroc")
+    with pytest.raises(ValueError, match="arc"):
+        score_shared(net, [0, 0], X, y)
+    with pytest.raises(TypeError, match="supernet"):
+        score_shared(object(), [0, 0, 0, 0, 0], X, y)
+    with pytest.raises(ValueError, match="steps"):
+        train_shared(net, X, y, [0, 0, 0, 0, 0], steps=0)
+
+
+def test_enas_search_finds_a_good_child_cheaply(space):
+    X, y = blobs(300)
+    res = enas_search(space, X[:200], y[:200], X[200:], y[200:], n_trials=12, warmup_steps=40,
+                      steps_per_trial=3, lr=0.01, seed=0, progress=False)
+    assert isinstance(res, ENASResult)
+    assert len(res.history) == 12 and space.check_arc(res.best_arc) == res.best_arc
+    assert tuple(res.best_arc) in res.scores and res.best_score == max(res.scores.values())
+    assert res.best_score > 0.8  # chance is ~0.33
+    assert res.top(3)[0] == (res.best_arc, res.best_score)
+    assert set(res.seconds) == {"warmup", "search", "rescore"}
+
+
+def test_enas_search_accepts_the_random_controller_and_validates(space):
+    from workshop_utils.nas.controller import RandomController
+
+    X, y = blobs(120)
+    res = enas_search(space, X[:80], y[:80], X[80:], y[80:], controller=RandomController(space, seed=1),
+                      n_trials=4, warmup_steps=0, steps_per_trial=2, metric="accuracy", progress=False)
+    assert len(res.history) == 4
+    with pytest.raises(ValueError, match="X_valid"):
+        enas_search(space, X[:80], y[:80], X[80:, :5], y[80:], n_trials=2, progress=False)
+    with pytest.raises(ValueError, match="n_trials"):
+        enas_search(space, X[:80], y[:80], X[80:], y[80:], n_trials=0, progress=False)
+    with pytest.raises(TypeError, match="controller"):
+        enas_search(space, X[:80], y[:80], X[80:], y[80:], controller=object(), progress=False)
