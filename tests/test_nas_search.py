@@ -92,3 +92,28 @@ def test_cnn_evaluator_trains_a_child_and_scores_it(backend):
     acc = cnn_evaluator(builder, (X[:80], y[:80], X[80:], y[80:]), epochs=1,
                         reward=lambda yt, ys: float(np.mean((ys > 0.5) == yt)))([0, 0])
     assert 0 <= acc["reward"] <= 1 and acc["reward"] != acc["val_auroc"] or acc["reward"] == 0.5
+
+
+def test_concat_and_plots():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    space = nas.course_model_space()
+    h1 = search(GeneralController(space, seed=0), toy_reward, n_trials=4, progress=False)
+    h2 = search(RandomController(space, seed=0), toy_reward, n_trials=3, progress=False)
+    both = SearchHistory.concat([h1, h2])
+    assert len(both) == 7 and list(both.table["trial"]) == list(range(7))
+    assert both.best_reward == max(h1.best_reward, h2.best_reward)
+    axes = nas.plot_layer_probs(h1)
+    assert len(axes) == 4 and len(axes[2].lines) == 7
+    ax = nas.plot_search_rewards(h1, label="controller")
+    assert len(ax.lines) == 1
+    ax = nas.plot_search_comparison({"controller": [h1, h1], "random": h2})
+    assert len(ax.lines) == 2
+    with pytest.raises(ValueError, match="layers"):
+        nas.plot_layer_probs(h1, layers=[9])
+    with pytest.raises(TypeError, match="runs"):
+        nas.plot_search_comparison({})
+    plt.close("all")
