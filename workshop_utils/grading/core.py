@@ -1,0 +1,207 @@
+"""Practices, requirements and checks: the data model shared by the self-check and the grader.
+
+A *practice* names what the student must leave behind (:class:`Requirement`: a variable
+of a given kind) and the checks that award its 10 points (:class:`Check`).  Checks are
+plain functions ``fn(values, ref) -> (passed, message)`` on *exported* values (numbers,
+numpy arrays, JSON-like tables, figure descriptions), never on live objects, so the
+instructor grader can run them in a clean process on what a submission exported.
+
+``ref`` is the reference data (true labels of the CTCF splits, the planted sites),
+loaded by the checking process itself, never taken from the submission.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+#: Kinds of things a practice can ask for, and how they are exported.
+KINDS = ("scalar", "array", "text", "table", "dict", "figure", "function", "callbacks", "model")
+
+
+class Missing:
+    """Stands for a required value that is absent or could not be exported."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"Missing({self.reason!r})"
+
+    def __bool__(self) -> bool:  # a Missing is never a usable value
+        return False
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One thing the student leaves behind in the notebook's namespace.
+
+    Parameters
+    ----------
+    name : str
+        The variable name.
+    kind : str
+        One of :data:`KINDS`. ``function`` values are called on ``probe`` (a list of
+        argument tuples) when exported; ``model`` values are scored on the ``split`` of
+        the CTCF data (probabilities ``(N,)``).
+    what : str
+        One line for the student, shown by the self-check when the value is missing.
+    probe : tuple
+        Argument tuples a ``function`` is called with.
+    split : str
+        Split a ``model`` is scored on (``'valid'`` or ``'test'``).
+    """
+
+    name: str
+    kind: str
+    what: str
+    probe: tuple = ()
+    split: str = "valid"
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
+
+
+@dataclass(frozen=True)
+class Check:
+    """A check worth ``points``; ``fn(values, ref)`` returns ``(passed, message)``.
+
+    ``hint`` is shown to the student when the check fails; ``hidden`` checks live
+    outside the package (see :mod:`workshop_utils.grading.hidden`) and are only run
+    by the instructor's grader.
+    """
+
+    name: str
+    points: float
+    fn: Callable[[dict, dict], tuple[bool, str]]
+    hint: str = ""
+    needs: tuple = ()
+    hidden: bool = False
+
+
+@dataclass
+class Practice:
+    """A practice: its requirements and its public checks (worth 10 points with the hidden ones)."""
+
+    day: int
+    number: int
+    title: str
+    requirements: tuple
+    checks: list = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return f"day{self.day}_p{self.number}"
+
+    def names(self) -> list[str]:
+        return [r.name for r in self.requirements]
+
+
+@dataclass
+class CheckResult:
+    """Outcome of one check."""
+
+    name: str
+    points: float
+    earned: float
+    passed: bool
+    message: str
+    hint: str = ""
+    hidden: bool = False
+
+
+def run_checks(checks: list, values: dict, ref: dict) -> list[CheckResult]:
+    """Run ``checks`` on exported ``values``; a check that raises simply fails.
+
+    A check whose ``needs`` include a :class:`Missing` value fails with the reason the
+    value is missing, without being called.
+    """
+    results = []
+    for chk in checks:
+        missing = [n for n in chk.needs if isinstance(values.get(n, Missing("not exported")), Missing)]
+        if missing:
+            why = "; ".join(values.get(n, Missing(f"{n} not exported")).reason for n in missing)
+            results.append(CheckResult(chk.name, chk.points, 0.0, False, f"missing: {why}", chk.hint, chk.hidden))
+            continue
+        try:
+            ok, msg = chk.fn(values, ref)
+            ok = bool(ok)
+        except Exception as err:  # noqa: BLE001 - a broken value must not stop the others
+            ok, msg = False, f"could not be checked ({type(err).__name__}: {str(err)[:200]})"
+        results.append(CheckResult(chk.name, chk.points, chk.points if ok else 0.0, ok, str(msg)[:300],
+                                   chk.hint, chk.hidden))
+    return results
+
+
+# ------------------------------------------------------------------ small helpers for checks
+def as_vector(x: Any, n: int | None = None, name: str = "value") -> np.ndarray:
+    """``x`` as a finite float vector (of length ``n`` when given), else ValueError."""
+    a = np.asarray(x, dtype=np.float64)
+    if a.ndim == 2 and 1 in a.shape:
+        a = a.reshape(-1)
+    if a.ndim != 1:
+        raise ValueError(f"{name} must be a vector, got shape {a.shape}")
+    if n is not None and a.shape[0] != n:
+        raise ValueError(f"{name} must have length {n}, got {a.shape[0]}")
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{name} contains NaN or inf")
+    return a
+
+
+def as_float(x: Any, name: str = "value") -> float:
+    """``x`` as a finite float, else ValueError."""
+    if isinstance(x, (bool, np.bool_)) or x is None:
+        raise ValueError(f"{name} must be a number, got {x!r}")
+    v = float(np.asarray(x, dtype=np.float64).reshape(()))
+    if not np.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {v}")
+    return v
+
+
+def close(a: float, b: float, tol: float = 1e-3) -> bool:
+    """True when two numbers agree to ``tol`` (absolute)."""
+    return abs(float(a) - float(b)) <= tol
+
+
+def words(text: Any) -> list[str]:
+    """The words of a written answer ('' and non-strings have none)."""
+    return re.findall(r"[A-Za-z0-9][A-Za-z0-9'-]*", text) if isinstance(text, str) else []
+
+
+def answer_check(name: str, min_words: int, keywords: tuple[str, ...], points: float = 1.0) -> Check:
+    """A check that the written answer ``name`` has ``min_words`` words and uses one of ``keywords``."""
+
+    def fn(v, ref):
+        w = words(v[name])
+        if len(w) < min_words:
+            return False, f"{name} has {len(w)} words, at least {min_words} expected"
+        low = v[name].lower()
+        if keywords and not any(k.lower() in low for k in keywords):
+            return False, f"{name} does not mention any of {', '.join(keywords)}"
+        return True, f"{name}: {len(w)} words"
+
+    return Check(f"{name} written", points, fn,
+                 hint=f"Answer in at least {min_words} words of your own, citing your numbers.", needs=(name,))
+
+
+def figure_check(name: str, min_axes: int = 1, min_artists: int = 1, points: float = 1.0) -> Check:
+    """A check that the figure ``name`` has ``min_axes`` axes, each drawing ``min_artists`` things."""
+
+    def fn(v, ref):
+        fig = v[name]
+        axes = [a for a in fig.get("axes", []) if a.get("n_artists", 0) >= min_artists]
+        if len(axes) < min_axes:
+            return False, f"{name} has {len(axes)} axes with content, {min_axes} expected"
+        if fig.get("png_bytes", 0) < 2000:
+            return False, f"{name} renders to an (almost) empty image"
+        unlabeled = [i for i, a in enumerate(axes) if not (a.get("xlabel") or a.get("title"))]
+        if unlabeled:
+            return False, f"axes {unlabeled} of {name} have neither an x label nor a title"
+        return True, f"{name}: {len(axes)} axes"
+
+    return Check(f"{name} drawn", points, fn,
+                 hint=f"Leave a matplotlib Figure in {name} (fig = plt.figure() or fig, ax = plt.subplots()) "
+                      f"with {min_axes} labelled panel(s).", needs=(name,))

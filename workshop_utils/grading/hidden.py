@@ -1,0 +1,54 @@
+"""Hidden checks: instructor-side files, never shipped in the package.
+
+A hidden-checks file is a Python file, kept by the instructor (the repository's example
+set is ``tests/homework_hidden/hidden_checks.py``), that defines::
+
+    from workshop_utils.grading.core import Check
+    HIDDEN_CHECKS = {(1, 1): [Check("...", 2, fn), ...], ...}   # (day, practice) -> checks
+
+and is passed to the grader with ``workshop-grade ... --hidden PATH``.  Why a submission
+cannot read it:
+
+* the grader reads and executes the file in its own process *before* running any
+  submission, and the checks run in a child of the grader, never in a kernel;
+* each kernel runs in its own mount namespace where the hidden file (and the CSV) are
+  covered by an empty file, and the package is mounted read-only (see
+  :mod:`workshop_utils.grading.sandbox`); only the values the kernel exported leave it.
+
+Without ``--hidden`` only the public checks are run (and the CSV's ``max`` column says
+how many points were possible).
+"""
+from __future__ import annotations
+
+import dataclasses
+import runpy
+from pathlib import Path
+
+from .core import Check
+
+
+def load_hidden(path: str | Path) -> dict[tuple[int, int], list[Check]]:
+    """Read a hidden-checks file; returns ``{(day, practice): [Check, ...]}`` marked hidden.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``path`` does not exist.
+    ValueError
+        When the file does not define ``HIDDEN_CHECKS`` as described above.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"hidden: no such file {path}")
+    ns = runpy.run_path(str(path), run_name="workshop_hidden_checks")
+    table = ns.get("HIDDEN_CHECKS")
+    if not isinstance(table, dict):
+        raise ValueError(f"hidden: {path} must define HIDDEN_CHECKS = {{(day, practice): [Check, ...]}}")
+    out: dict[tuple[int, int], list[Check]] = {}
+    for key, checks in table.items():
+        if not (isinstance(key, tuple) and len(key) == 2):
+            raise ValueError(f"hidden: keys of HIDDEN_CHECKS must be (day, practice), got {key!r}")
+        if not all(isinstance(c, Check) for c in checks):
+            raise ValueError(f"hidden: HIDDEN_CHECKS[{key}] must be a list of Check")
+        out[(int(key[0]), int(key[1]))] = [dataclasses.replace(c, hidden=True) for c in checks]
+    return out

@@ -1,0 +1,346 @@
+"""The homework practices (Day 1 and Day 2) and their public checks.
+
+Each :class:`~workshop_utils.grading.core.Practice` lists what the student leaves behind
+and the public checks.  Public and hidden checks of a practice add up to 10 points; the
+hidden ones are not in this package (see :mod:`workshop_utils.grading.hidden`).
+
+Checks compare the student's numbers with each other and with the *reference data*
+(:func:`reference`: the true labels and planted sites of the course data, loaded by the
+checking process), so a value cannot pass by being typed in.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from ..config import is_quick
+from .core import (Check, Practice, Requirement, answer_check, as_float, as_vector, close,
+                   figure_check)
+
+R = Requirement
+
+
+# ----------------------------------------------------------------------------- reference data
+@lru_cache(maxsize=2)
+def _reference(quick: bool) -> dict:
+    from ..datasets import load_ctcf
+
+    data = load_ctcf()
+    return {"quick": quick, "y_valid": data.y_valid.astype(int), "y_test": data.y_test.astype(int),
+            "x_test": data.x_test, "site_start_test": np.asarray(data.sites["test"]["start"]),
+            "site_strand_test": np.asarray(data.sites["test"]["strand"])}
+
+
+def reference() -> dict:
+    """The reference data checks compare against: labels, test sequences and planted sites.
+
+    Returns
+    -------
+    dict
+        ``y_valid (N_valid,)``, ``y_test (N_test,)`` int 0/1, ``x_test (N_test, L, 4)``,
+        ``site_start_test (N_test,)`` (-1: no planted site), ``site_strand_test``, ``quick``.
+    """
+    return _reference(is_quick())
+
+
+def _auroc(y, s) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(y, s))
+
+
+def _probabilities(v, name, n) -> np.ndarray:
+    s = as_vector(v[name], n, name)
+    if s.min() < 0 or s.max() > 1:
+        raise ValueError(f"{name} must be probabilities in [0, 1], got range [{s.min():.3g}, {s.max():.3g}]")
+    return s
+
+
+def _wrong(y, s) -> np.ndarray:
+    return (s >= 0.5).astype(int) != y
+
+
+def _bool_vector(v, name, n) -> np.ndarray:
+    a = np.asarray(v[name])
+    if a.shape != (n,):
+        raise ValueError(f"{name} must have shape ({n},), got {a.shape}")
+    if a.dtype != bool and not np.isin(a, (0, 1)).all():
+        raise ValueError(f"{name} must be True/False per sequence")
+    return a.astype(bool)
+
+
+# ------------------------------------------------------------------------------------ Day 1
+def _d1p1_scores(v, ref):
+    s = _probabilities(v, "test_scores", len(ref["y_test"]))
+    return True, f"{len(s)} probabilities"
+
+
+def _d1p1_auroc(v, ref):
+    s = _probabilities(v, "test_scores", len(ref["y_test"]))
+    want, got = _auroc(ref["y_test"], s), as_float(v["auroc"], "auroc")
+    return close(got, want, 1e-3), f"auroc={got:.4f}; from test_scores: {want:.4f}"
+
+
+def _d1p1_aupr(v, ref):
+    from sklearn.metrics import auc, average_precision_score, precision_recall_curve
+
+    s = _probabilities(v, "test_scores", len(ref["y_test"]))
+    ap = float(average_precision_score(ref["y_test"], s))
+    p, r, _ = precision_recall_curve(ref["y_test"], s)
+    area = float(auc(r, p))
+    got = as_float(v["aupr"], "aupr")
+    ok = close(got, ap, 2e-3) or close(got, area, 2e-3)
+    return ok, f"aupr={got:.4f}; from test_scores: average precision {ap:.4f}, trapezoid area {area:.4f}"
+
+
+def _d1p1_confusion(v, ref):
+    from sklearn.metrics import confusion_matrix
+
+    s = _probabilities(v, "test_scores", len(ref["y_test"]))
+    got = np.asarray(v["confusion"])
+    want = confusion_matrix(ref["y_test"], (s >= 0.5).astype(int), labels=[0, 1])
+    if got.shape != (2, 2):
+        return False, f"confusion must be 2x2 [[TN, FP], [FN, TP]], got shape {got.shape}"
+    alt = confusion_matrix(ref["y_test"], (s > 0.5).astype(int), labels=[0, 1])
+    ok = np.array_equal(got, want) or np.array_equal(got, alt)
+    return ok, f"confusion={got.tolist()}; at threshold 0.5: {want.tolist()}"
+
+
+DAY1 = [
+    Practice(1, 1, "Evaluate the PyTorch model completely", (
+        R("test_scores", "array", "probabilities (N_test,) of the PyTorch model on data.x_test"),
+        R("auroc", "scalar", "AUROC of test_scores on the test set"),
+        R("aupr", "scalar", "AUPR (average precision) of test_scores on the test set"),
+        R("confusion", "array", "2x2 confusion matrix [[TN, FP], [FN, TP]] at threshold 0.5"),
+        R("fig_eval", "figure", "a figure with the ROC curve and the precision-recall curve (2 panels)"),
+        R("answer_p1", "text", "what the numbers say about the model (>= 30 words)"),
+    ), [
+        Check("test_scores are test-set probabilities", 2, _d1p1_scores, needs=("test_scores",),
+              hint="test_scores = wu.backend.predict_proba(torch_model, data.x_test): one probability per test sequence."),
+        Check("auroc matches test_scores", 2, _d1p1_auroc, needs=("test_scores", "auroc"),
+              hint="Compute auroc from test_scores and data.y_test (sklearn.metrics.roc_auc_score)."),
+        Check("aupr matches test_scores", 1, _d1p1_aupr, needs=("test_scores", "aupr"),
+              hint="Use sklearn.metrics.average_precision_score(data.y_test, test_scores)."),
+        Check("confusion matrix at 0.5", 1, _d1p1_confusion, needs=("test_scores", "confusion"),
+              hint="sklearn.metrics.confusion_matrix(data.y_test, test_scores >= 0.5): [[TN, FP], [FN, TP]]."),
+        figure_check("fig_eval", min_axes=2),
+        answer_check("answer_p1", 30, ("auroc", "aupr", "precision", "recall", "false", "sensitiv", "specific")),
+    ]),
+]
+
+
+def _d1p2_scores(v, ref):
+    n = len(ref["y_test"])
+    _probabilities(v, "keras_test_scores", n)
+    _probabilities(v, "torch_test_scores", n)
+    return True, "both models scored every test sequence"
+
+
+def _d1p2_wrong(v, ref):
+    n, y = len(ref["y_test"]), ref["y_test"]
+    bad = []
+    for fw in ("keras", "torch"):
+        want = _wrong(y, _probabilities(v, f"{fw}_test_scores", n))
+        got = _bool_vector(v, f"wrong_{fw}", n)
+        if (got != want).sum() > max(1, n // 200):
+            bad.append(f"wrong_{fw} differs from its scores on {(got != want).sum()} sequences")
+    return not bad, "; ".join(bad) or "both mistake masks match the scores at threshold 0.5"
+
+
+def _d1p2_jaccard(v, ref):
+    n = len(ref["y_test"])
+    a, b = _bool_vector(v, "wrong_keras", n), _bool_vector(v, "wrong_torch", n)
+    either = (a | b).sum()
+    want = (a & b).sum() / either if either else 1.0
+    got = as_float(v["mistake_jaccard"], "mistake_jaccard")
+    return close(got, want, 1e-3), f"mistake_jaccard={got:.4f}; from the masks: {want:.4f}"
+
+
+DAY1.append(Practice(1, 2, "Do the Keras and PyTorch models make the same mistakes?", (
+    R("keras_test_scores", "array", "probabilities (N_test,) of your trained Keras model on data.x_test"),
+    R("torch_test_scores", "array", "probabilities (N_test,) of the PyTorch model on data.x_test"),
+    R("wrong_keras", "array", "boolean (N_test,): the Keras model's call at 0.5 is wrong"),
+    R("wrong_torch", "array", "boolean (N_test,): the PyTorch model's call at 0.5 is wrong"),
+    R("mistake_jaccard", "scalar", "shared mistakes / mistakes of either model"),
+    R("answer_p2", "text", "do they err on the same sequences, compared with chance? (>= 30 words)"),
+), [
+    Check("both models scored the test set", 2, _d1p2_scores, needs=("keras_test_scores", "torch_test_scores"),
+          hint="Use wu.backend.predict_proba(model, data.x_test) for both models."),
+    Check("mistake masks match the scores", 2, _d1p2_wrong,
+          needs=("keras_test_scores", "torch_test_scores", "wrong_keras", "wrong_torch"),
+          hint="wrong_keras = (keras_test_scores >= 0.5) != data.y_test"),
+    Check("mistake_jaccard matches the masks", 2, _d1p2_jaccard,
+          needs=("wrong_keras", "wrong_torch", "mistake_jaccard"),
+          hint="(wrong_keras & wrong_torch).sum() / (wrong_keras | wrong_torch).sum()"),
+    answer_check("answer_p2", 30, ("same", "overlap", "jaccard", "both", "shared", "chance", "independent")),
+]))
+
+
+def _callback(v, cls_part):
+    return [c for c in v["callbacks_p3"] if cls_part.lower() in str(c.get("class", "")).lower()]
+
+
+def _d1p3_early(v, ref):
+    es = _callback(v, "EarlyStopping")
+    if not es:
+        return False, "no EarlyStopping in callbacks_p3"
+    c = es[0]
+    ok = str(c.get("monitor", "")).startswith("val_") and int(c.get("patience") or 0) >= 1
+    return ok, f"EarlyStopping(monitor={c.get('monitor')!r}, patience={c.get('patience')})"
+
+
+def _d1p3_checkpoint(v, ref):
+    mc = _callback(v, "ModelCheckpoint")
+    if not mc:
+        return False, "no ModelCheckpoint in callbacks_p3"
+    c = mc[0]
+    ok = bool(c.get("save_best_only")) and str(c.get("monitor", "")).startswith("val_")
+    return ok, f"ModelCheckpoint(monitor={c.get('monitor')!r}, save_best_only={c.get('save_best_only')})"
+
+
+def _d1p3_schedule(v, ref):
+    sched = [c for c in v["callbacks_p3"] if c.get("has_schedule") or "ReduceLROnPlateau" in str(c.get("class"))]
+    if not sched:
+        return False, "no LearningRateScheduler or ReduceLROnPlateau in callbacks_p3"
+    lrs = as_vector(v["lr_schedule"], 10, "lr_schedule(0..9)")
+    ok = (lrs > 0).all() and (np.diff(lrs) <= 1e-12).all() and lrs[-1] < lrs[0]
+    return ok, f"lr_schedule(0..9) = {np.round(lrs, 6).tolist()} (positive, non-increasing, decreasing overall)"
+
+
+def _d1p3_history(v, ref):
+    h = v["history_p3"]
+    loss, val = as_vector(h["loss"], None, "loss"), as_vector(h["val_loss"], None, "val_loss")
+    if len(loss) != len(val) or len(val) < 1:
+        return False, "history_p3 needs 'loss' and 'val_loss' lists of the same length"
+    best = int(as_float(v["best_epoch"], "best_epoch"))
+    return best == int(np.argmin(val)), f"best_epoch={best}; argmin of val_loss: {int(np.argmin(val))} (0-based)"
+
+
+DAY1.append(Practice(1, 3, "Callbacks: early stopping, best weights, learning-rate schedule", (
+    R("callbacks_p3", "callbacks", "the list of Keras callbacks you passed to model.fit"),
+    R("lr_schedule", "function", "lr_schedule(epoch) -> learning rate (used by your scheduler)",
+      probe=tuple((e,) for e in range(10))),
+    R("history_p3", "dict", "history.history of that fit (a dict with 'loss' and 'val_loss')"),
+    R("best_epoch", "scalar", "0-based epoch with the lowest validation loss"),
+    R("restored_val_loss", "scalar", "validation loss of the model after restoring the best checkpoint"),
+), [
+    Check("early stopping on a validation metric", 2, _d1p3_early, needs=("callbacks_p3",),
+          hint="keras.callbacks.EarlyStopping(monitor='val_loss', patience=2)"),
+    Check("checkpoint of the best weights", 2, _d1p3_checkpoint, needs=("callbacks_p3",),
+          hint="keras.callbacks.ModelCheckpoint('best.weights.h5', monitor='val_loss', save_best_only=True, "
+               "save_weights_only=True)"),
+    Check("learning-rate schedule", 1, _d1p3_schedule, needs=("callbacks_p3", "lr_schedule"),
+          hint="keras.callbacks.LearningRateScheduler(lambda epoch, lr: lr_schedule(epoch)) with a decreasing "
+               "lr_schedule(epoch)."),
+    Check("best_epoch read from the history", 2, _d1p3_history, needs=("history_p3", "best_epoch"),
+          hint="best_epoch = int(np.argmin(history.history['val_loss']))"),
+]))
+
+
+def _rows_p4(v):
+    rows = v["p4_results"]
+    if not isinstance(rows, list) or not rows:
+        raise ValueError("p4_results must be a non-empty table")
+    out = []
+    for r in rows:
+        out.append({"optimizer": str(r["optimizer"]).lower(), "lr": float(r["lr"]),
+                    "batch_size": int(r["batch_size"]), "val_auroc": float(r["val_auroc"])})
+    return out
+
+
+def _d1p4_grid(v, ref):
+    rows = _rows_p4(v)
+    have = {("sgd" if "sgd" in r["optimizer"] else "adam" if "adam" in r["optimizer"] else r["optimizer"],
+             round(r["lr"], 6)) for r in rows}
+    want = {(o, lr) for o in ("sgd", "adam") for lr in (0.1, 0.01, 0.001)}
+    lacking = sorted(want - have)
+    return not lacking, f"missing (optimizer, lr): {lacking}" if lacking else "all 6 optimizer x lr settings"
+
+
+def _d1p4_batch(v, ref):
+    rows = _rows_p4(v)
+    sizes = sorted({r["batch_size"] for r in rows})
+    aur = [r["val_auroc"] for r in rows]
+    ok = len(sizes) >= 2 and all(0 <= a <= 1 for a in aur)
+    return ok, f"batch sizes {sizes}; val_auroc in [{min(aur):.3f}, {max(aur):.3f}]"
+
+
+def _d1p4_best(v, ref):
+    rows = _rows_p4(v)
+    top = max(rows, key=lambda r: r["val_auroc"])
+    b = v["best_setting"]
+    ok = (str(b["optimizer"]).lower() == top["optimizer"] and close(float(b["lr"]), top["lr"], 1e-9)
+          and int(b["batch_size"]) == top["batch_size"])
+    return ok, f"best_setting={b}; best row of p4_results: {top}"
+
+
+DAY1.append(Practice(1, 4, "Optimizers and settings", (
+    R("p4_results", "table", "one row per run: optimizer, lr, batch_size, val_auroc"),
+    R("best_setting", "dict", "{'optimizer': ..., 'lr': ..., 'batch_size': ...} of the best row"),
+    R("fig_p4", "figure", "validation AUROC against learning rate, one line per optimizer"),
+    R("answer_p4", "text", "what worked, what failed, and why (>= 30 words)"),
+), [
+    Check("SGD and Adam at lr 0.1, 0.01, 0.001", 3, _d1p4_grid, needs=("p4_results",),
+          hint="Rows with optimizer 'sgd'/'adam' and lr 0.1, 0.01, 0.001 (6 runs at one batch size)."),
+    Check("two or more batch sizes", 1, _d1p4_batch, needs=("p4_results",),
+          hint="Repeat your best optimizer/lr with another batch size, and add those rows."),
+    Check("best_setting is the best row", 2, _d1p4_best, needs=("p4_results", "best_setting"),
+          hint="best = p4_results.loc[p4_results.val_auroc.idxmax()]"),
+    figure_check("fig_p4", min_axes=1, min_artists=2),
+    answer_check("answer_p4", 30, ("learning rate", "lr", "adam", "sgd", "batch")),
+]))
+
+
+def _d1p5_scores(v, ref):
+    m = v["my_model"]
+    _probabilities({"s": m["scores"]}, "s", len(ref["y_valid"]))
+    return True, f"{m['framework']} model with {m['n_params']} parameters"
+
+
+def _d1p5_auroc(v, ref):
+    want = _auroc(ref["y_valid"], v["my_model"]["scores"])
+    got = as_float(v["my_val_auroc"], "my_val_auroc")
+    return close(got, want, 2e-3), f"my_val_auroc={got:.4f}; my_model on the validation set: {want:.4f}"
+
+
+def _d1p5_new(v, ref):
+    a, b = v["my_model"], v["baseline_model"]
+    ok = a["n_params"] != b["n_params"]
+    return ok, f"my_model has {a['n_params']} parameters, the baseline {b['n_params']}"
+
+
+def _d1p5_claim(v, ref):
+    mine, base = as_float(v["my_val_auroc"], "my_val_auroc"), as_float(v["baseline_val_auroc"], "baseline_val_auroc")
+    return mine > base, f"my_val_auroc={mine:.4f} vs baseline_val_auroc={base:.4f}"
+
+
+DAY1.append(Practice(1, 5, "Design an architecture that beats the baseline", (
+    R("my_model", "model", "your trained model (Keras or PyTorch, course conventions)", split="valid"),
+    R("baseline_model", "model", "the lesson's baseline model trained at the top of this notebook", split="valid"),
+    R("my_val_auroc", "scalar", "validation AUROC of my_model"),
+    R("baseline_val_auroc", "scalar", "validation AUROC of the baseline (computed at the top)"),
+    R("answer_p5", "text", "what you changed and why it helps (>= 30 words)"),
+), [
+    Check("my_model scores the validation set", 1, _d1p5_scores, needs=("my_model",),
+          hint="Train my_model; it must take (N, 200, 4) and follow the course conventions."),
+    Check("my_val_auroc matches my_model", 2, _d1p5_auroc, needs=("my_model", "my_val_auroc"),
+          hint="my_val_auroc = roc_auc_score(data.y_valid, wu.backend.predict_proba(my_model, data.x_valid))"),
+    Check("a new architecture", 1, _d1p5_new, needs=("my_model", "baseline_model"),
+          hint="Change the architecture (filters, layers, pooling, dropout...), not only the training."),
+    Check("your numbers beat the baseline", 1, _d1p5_claim, needs=("my_model", "my_val_auroc", "baseline_val_auroc"),
+          hint="Train until my_val_auroc > baseline_val_auroc."),
+    answer_check("answer_p5", 30, ("filter", "layer", "kernel", "dropout", "param", "pool", "dense", "conv")),
+]))
+
+PRACTICES: dict[int, list[Practice]] = {1: DAY1}
+
+
+def get_practice(day: int, number: int) -> Practice:
+    """The practice ``number`` (1-5) of ``day`` (1 or 2)."""
+    if day not in PRACTICES:
+        raise ValueError(f"day must be one of {sorted(PRACTICES)}, got {day!r}")
+    for p in PRACTICES[day]:
+        if p.number == number:
+            return p
+    raise ValueError(f"practice must be one of {[p.number for p in PRACTICES[day]]} for day {day}, got {number!r}")
