@@ -1,0 +1,79 @@
+"""Hidden checks of the homework (the repository's example set, used by tests/test_grading.py).
+
+Instructors: copy this file somewhere students cannot see, change it, and pass it to the
+grader with ``workshop-grade ... --hidden PATH``.  It must define ``HIDDEN_CHECKS``:
+``{(day, practice): [Check, ...]}``; with the public checks of the package each practice
+adds up to 10 points.  Checks receive the exported ``values`` and the reference data ``ref``
+(see ``workshop_utils.grading.practices.reference``).
+"""
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+from workshop_utils.config import pick
+from workshop_utils.grading.core import Check, as_float, as_vector
+
+
+def _auc(ref, s, split="test"):
+    return float(roc_auc_score(ref[f"y_{split}"], as_vector(s, len(ref[f"y_{split}"]))))
+
+
+# ------------------------------------------------------------------------------------ Day 1
+def d1p1_learned(v, ref):
+    a, thr = _auc(ref, v["test_scores"]), pick(full=0.8, quick=0.55)
+    return a >= thr, f"test AUROC {a:.3f} (a trained model reaches {thr})"
+
+
+def d1p2_trained(v, ref):
+    thr = pick(full=0.8, quick=0.55)
+    k, t = _auc(ref, v["keras_test_scores"]), _auc(ref, v["torch_test_scores"])
+    return min(k, t) >= thr, f"test AUROC keras {k:.3f}, torch {t:.3f} (both must reach {thr})"
+
+
+def d1p2_distinct(v, ref):
+    k, t = as_vector(v["keras_test_scores"]), as_vector(v["torch_test_scores"])
+    r = float(np.corrcoef(k, t)[0, 1]) if k.std() > 0 and t.std() > 0 else 1.0
+    return r < 0.999, f"correlation of the two models' scores {r:.4f} (two different models expected)"
+
+
+def d1p3_restored(v, ref):
+    best = float(np.min(as_vector(v["history_p3"]["val_loss"])))
+    got = as_float(v["restored_val_loss"])
+    return abs(got - best) <= 1e-3 * max(1.0, best), f"restored {got:.5f} vs best val_loss {best:.5f}"
+
+
+def d1p3_schedule_used(v, ref):
+    h = v["history_p3"]
+    logged = as_vector(h.get("learning_rate", h.get("lr")), None, "learning_rate")
+    want = as_vector(v["lr_schedule"], 10)[: len(logged)]
+    ok = len(logged) <= 10 and np.allclose(logged, want, rtol=1e-4)
+    return ok, f"learning rates logged {np.round(logged, 6).tolist()} vs lr_schedule {np.round(want, 6).tolist()}"
+
+
+def d1p4_real(v, ref):
+    aur = np.array([float(r["val_auroc"]) for r in v["p4_results"]])
+    thr = pick(full=0.75, quick=0.5)
+    return aur.std() > 1e-3 and aur.max() >= thr, f"val_auroc spread {aur.std():.4f}, best {aur.max():.3f}"
+
+
+def d1p5_beats(v, ref):
+    mine, base = _auc(ref, v["my_model"]["scores"], "valid"), _auc(ref, v["baseline_model"]["scores"], "valid")
+    return mine > base, f"my_model validation AUROC {mine:.4f} vs baseline model {base:.4f}"
+
+
+def d1p5_baseline(v, ref):
+    base, got = _auc(ref, v["baseline_model"]["scores"], "valid"), as_float(v["baseline_val_auroc"])
+    return abs(base - got) <= 2e-3, f"baseline_val_auroc {got:.4f} vs the baseline model {base:.4f}"
+
+
+HIDDEN_CHECKS = {
+    (1, 1): [Check("the scored model learned", 2, d1p1_learned, needs=("test_scores",))],
+    (1, 2): [Check("both models learned", 2, d1p2_trained, needs=("keras_test_scores", "torch_test_scores")),
+             Check("two different models", 1, d1p2_distinct, needs=("keras_test_scores", "torch_test_scores"))],
+    (1, 3): [Check("the best weights were restored", 2, d1p3_restored, needs=("history_p3", "restored_val_loss")),
+             Check("the schedule drove the learning rate", 1, d1p3_schedule_used,
+                   needs=("history_p3", "lr_schedule", "callbacks_p3"))],
+    (1, 4): [Check("runs really trained", 2, d1p4_real, needs=("p4_results",))],
+    (1, 5): [Check("my_model beats the baseline model", 3, d1p5_beats, needs=("my_model", "baseline_model")),
+             Check("baseline_val_auroc is the baseline's", 1, d1p5_baseline,
+                   needs=("my_model", "baseline_model", "baseline_val_auroc"))],
+}
