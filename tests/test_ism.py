@@ -96,3 +96,36 @@ def test_integrated_gradients_keras_completeness_and_baselines(keras_cnn, onehot
         integrated_gradients(keras_cnn, X, baseline=np.zeros((5, 4)))
     with pytest.raises(ValueError, match="n_steps must be a positive integer"):
         integrated_gradients(keras_cnn, X, n_steps=0)
+
+
+def test_plot_ism_heatmap_and_window_vs_motif():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from workshop_utils.motifs import ctcf_pfm
+    from workshop_utils.plotting import plot_ism_heatmap, plot_window_vs_motif
+    from workshop_utils.sequences import random_sequences
+
+    x = random_sequences(1, 60, seed=0)[0]
+    scores = np.random.default_rng(0).normal(size=(60, 4)) * 0.01
+    # plant the CTCF logo (reverse strand) at 30..48: the window plot must find it there
+    ppm = ctcf_pfm()
+    scores[30:49] = (ppm - 0.25)[::-1, ::-1] * 5
+    ax = plot_ism_heatmap(scores, x=x, title="t")
+    assert ax.get_title() == "t" and len(ax.images) == 1
+    assert ax.images[0].get_array().shape == (4, 60)
+    axes = plot_window_vs_motif(scores, half_width=10)
+    assert len(axes) == 2
+    title = axes[1].get_title()
+    assert "- strand" in title and float(title.split("r = ")[1]) > 0.8
+    lo, hi = axes[0].get_xlim()
+    assert 25 <= lo and hi <= 55  # the window is around the planted block
+    with pytest.raises(ValueError, match=r"scores must have shape \(L, 4\)"):
+        plot_ism_heatmap(scores.T)
+    with pytest.raises(ValueError, match="x must have the shape of scores"):
+        plot_ism_heatmap(scores, x=x[:10])
+    with pytest.raises(ValueError, match="center must be an integer"):
+        plot_window_vs_motif(scores, center=60)
+    plt.close("all")

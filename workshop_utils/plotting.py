@@ -263,3 +263,114 @@ def plot_dimension_by_label(values: np.ndarray, labels: np.ndarray, highlight: A
     if title:
         ax.set_title(title)
     return ax
+
+
+# --- interpretation (ISM heatmap, an attribution window next to the motif) -------------------
+
+
+def plot_ism_heatmap(scores: np.ndarray, x: np.ndarray | None = None, ax: Any = None,
+                     start: int = 0, title: str | None = None,
+                     figsize: tuple[float, float] = (12, 1.8)) -> Any:
+    """ISM scores of one sequence as a heatmap: bases (A, C, G, T) down, positions across.
+
+    Red: the mutation to that base raises the logit; blue: it lowers it (the colour
+    scale is symmetric around 0).  With ``x`` the observed base of each position is
+    marked with a dot.
+
+    Parameters
+    ----------
+    scores : array ``(L, 4)``
+        E.g. one row of :func:`workshop_utils.attribution.ism` (``hypothetical=True``).
+    x : array ``(L, 4)``, optional
+        The one-hot sequence, to mark the observed bases.
+    start : int
+        Position label of the first column (for windows cut out of a longer sequence).
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    import matplotlib.pyplot as plt
+
+    scores = np.asarray(scores, dtype=float)
+    if scores.ndim != 2 or scores.shape[1] != 4:
+        raise ValueError(f"scores must have shape (L, 4), got {scores.shape}")
+    if x is not None and np.shape(x) != scores.shape:
+        raise ValueError(f"x must have the shape of scores {scores.shape}, got {np.shape(x)}")
+    ax = _ax(ax, figsize)
+    L = len(scores)
+    vmax = float(np.abs(scores).max()) or 1.0
+    im = ax.imshow(scores.T, aspect="auto", cmap="RdBu_r", vmin=-vmax, vmax=vmax, interpolation="nearest",
+                   extent=(start - 0.5, start + L - 0.5, 3.5, -0.5))
+    if x is not None:
+        pos, base = np.nonzero(np.asarray(x) == 1)
+        ax.scatter(pos + start, base, s=4 if L > 60 else 12, c="black", marker="o", linewidths=0)
+    ax.set_yticks(range(4))
+    ax.set_yticklabels(list("ACGT"))
+    ax.set_xlabel("position")
+    ax.grid(False)
+    plt.colorbar(im, ax=ax, pad=0.01, fraction=0.03, label="Δ logit")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_window_vs_motif(attr: np.ndarray, center: int | None = None, half_width: int = 10,
+                         motif: np.ndarray | None = None, axes: Any = None, title: str | None = None,
+                         figsize: tuple[float, float] = (8, 3.6)) -> Any:
+    """The window around the strongest position of an attribution map, above the motif logo.
+
+    The window ``[center - half_width, center + half_width]`` (the strongest position
+    by :func:`workshop_utils.attribution.position_importance` when ``center`` is None)
+    is drawn as a logo; below it, the motif's information logo on the strand that
+    :func:`workshop_utils.motifs.compare_to_motif` finds best, and the similarity in
+    the title.
+
+    Parameters
+    ----------
+    attr : array ``(L, 4)``
+        Attribution scores of one sequence (ISM, saliency, gradient x input...).
+    center : int, optional
+        Centre of the window.
+    half_width : int
+        Half width; the default 10 gives a 21-nt window around the 19-nt CTCF motif.
+    motif : array ``(W, 4)``, optional
+        Probability matrix; CTCF (JASPAR MA0139.1) when omitted.
+    axes : two matplotlib Axes, optional
+
+    Returns
+    -------
+    array of two Axes (window, motif).
+    """
+    import matplotlib.pyplot as plt
+
+    from .motifs import compare_to_motif, ctcf_pfm
+
+    attr = np.asarray(attr, dtype=float)
+    if attr.ndim != 2 or attr.shape[1] != 4:
+        raise ValueError(f"attr must have shape (L, 4), got {attr.shape}")
+    L = len(attr)
+    if isinstance(half_width, bool) or not isinstance(half_width, (int, np.integer)) or half_width < 0:
+        raise ValueError(f"half_width must be a non-negative integer, got {half_width!r}")
+    if center is None:
+        center = int(np.abs(attr).max(1).argmax())
+    if isinstance(center, bool) or not isinstance(center, (int, np.integer)) or not 0 <= center < L:
+        raise ValueError(f"center must be an integer in [0, {L}), got {center!r}")
+    ppm = ctcf_pfm() if motif is None else np.asarray(motif, dtype=float)
+    lo, hi = max(0, center - half_width), min(L, center + half_width + 1)
+    window = attr[lo:hi]
+    # match the motif inside the window when it fits, else in a motif-wide span around it
+    if len(window) < len(ppm):
+        lo2 = min(max(0, center - len(ppm) // 2), L - len(ppm))
+        match = compare_to_motif(attr[lo2:lo2 + len(ppm)], ppm)
+    else:
+        match = compare_to_motif(window, ppm)
+    if axes is None:
+        _, axes = plt.subplots(2, 1, figsize=figsize, gridspec_kw={"height_ratios": [1.3, 1]})
+    plot_logo(window, ax=axes[0], start=lo,
+              title=title or f"positions {lo}-{hi - 1} around the strongest position {center}")
+    strand = "+" if match["strand"] == 1 else "-"
+    plot_motif_logo(ppm, ax=axes[1], reverse_complement=match["strand"] == -1,
+                    title=f"motif ({strand} strand); similarity r = {match['similarity']:.2f}")
+    axes[0].figure.tight_layout()
+    return axes

@@ -1,0 +1,219 @@
+"""How fast is ``workshop_utils.attribution.ism``?  Ratios measured side by side in one run.
+
+Same model and sequences for every contender (throughput = mutants scored per second):
+
+* PyTorch: our batched ISM vs the naive one-forward-pass-per-mutant loop the course
+  starts from (claim: >= 15x), and vs tangermeme's ``saturation_mutagenesis`` on the
+  same model (claim: >= 1x);
+* Keras: our batched ISM (the same function) vs its own naive loop (claim: >= 10x).
+
+The model is the course CNN (Conv1D 24x19, MaxPool 25, Dense 64, Dense 1) with random
+weights: speed does not depend on training.  The naive loops are timed on a few
+sequences only (they are slow) and compared by throughput.
+
+tangermeme is NOT a dependency of the workbook.  Install it for this script only, into
+a separate folder, without letting pip touch torch:
+
+    .venv/bin/python -m pip install --no-deps --target /tmp/tangermeme_pkgs tangermeme
+
+(``--no-deps``: everything it needs for ``saturation_mutagenesis`` -- torch, numpy, tqdm,
+numba -- is already in .venv, and any torch other than the pinned 2.13.0 pulls GBs of
+CUDA).  The script adds ``--tangermeme-path`` (default /tmp/tangermeme_pkgs) to
+``sys.path``; without tangermeme it prints how to install it and skips that comparison.
+
+    .venv/bin/python benchmarks/ism_speed.py [--n-seqs 32] [--batch-size 1024] [--rounds 3] [--threads N]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import warnings
+
+import numpy as np
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from workshop_utils import backend  # noqa: E402
+from workshop_utils.attribution import ism  # noqa: E402
+from workshop_utils.sequences import random_sequences  # noqa: E402
+
+
+def torch_course_cnn(L: int, seed: int = 0):
+    import torch
+
+    torch.manual_seed(seed)
+
+    class CourseCNN(torch.nn.Module):
+        """Takes (N, L, 4), returns logits (N, 1)."""
+
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv1d(4, 24, 19, padding=9)
+            self.pool = torch.nn.MaxPool1d(25)
+            self.fc1 = torch.nn.Linear(24 * (L // 25), 64)
+            self.fc2 = torch.nn.Linear(64, 1)
+
+        def forward(self, x):
+            h = self.pool(torch.relu(self.conv(x.transpose(1, 2))))
+            return self.fc2(torch.relu(self.fc1(h.flatten(1))))
+
+    return CourseCNN().eval()
+
+
+def keras_course_cnn(L: int, seed: int = 0):
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential([
+        keras.Input((L, 4)),
+        keras.layers.Conv1D(24, 19, padding="same", activation="relu"),
+        keras.layers.MaxPool1D(25),
+        keras.layers.Flatten(),
+        keras.layers.Dense(64, activation="relu"),
+        keras.layers.Dense(1),
+        keras.layers.Activation("sigmoid"),
+    ])
+
+
+def naive_ism(model, X: np.ndarray) -> np.ndarray:
+    """One forward pass per mutant (the loop the notebook writes first)."""
+    n, L, _ = X.shape
+    ref = backend.logits(model, X)
+    out = np.zeros((n, L, 4), np.float32)
+    for k in range(n):
+        for i in range(L):
+            for b in range(4):
+                if X[k, i, b] == 1:
+                    continue
+                m = X[k:k + 1].copy()
+                m[0, i] = 0
+                m[0, i, b] = 1
+                out[k, i, b] = backend.logits(model, m)[0] - ref[k]
+    return out - out.mean(-1, keepdims=True)
+
+
+def best_time(fn, rounds: int) -> tuple[object, float]:
+    """Run ``fn`` ``rounds`` times; return its output and the fastest wall time.
+
+    The machine is shared, so the fastest of a few runs is the least disturbed one.
+    """
+    best, out = np.inf, None
+    for _ in range(rounds):
+        t = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t)
+    return out, best
+
+
+def load_tangermeme(path: str):
+    if path and path not in sys.path:
+        sys.path.insert(0, path)
+    try:
+        from tangermeme.saturation_mutagenesis import saturation_mutagenesis
+    except ImportError:
+        print(f"tangermeme not found (looked in {path!r} and the environment). Install it for this "
+              f"benchmark only, without touching torch:\n"
+              f"    {sys.executable} -m pip install --no-deps --target {path or '/tmp/tangermeme_pkgs'} tangermeme\n"
+              f"then run this script again (or pass --tangermeme-path).")
+        return None
+    return saturation_mutagenesis
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--n-seqs", type=int, default=32, help="sequences for the batched contenders")
+    p.add_argument("--naive-seqs", type=int, default=2, help="sequences for the (slow) naive loops")
+    p.add_argument("--length", type=int, default=200)
+    p.add_argument("--batch-size", type=int, default=1024, help="mutants per forward pass (ours and tangermeme)")
+    p.add_argument("--rounds", type=int, default=3, help="rounds; the fastest round of each contender counts")
+    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own choice)")
+    p.add_argument("--tangermeme-path", default="/tmp/tangermeme_pkgs")
+    args = p.parse_args()
+
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+
+    X = random_sequences(args.n_seqs, args.length, seed=0)
+    per_seq = 3 * args.length
+    n_mut, n_naive = args.n_seqs * per_seq, args.naive_seqs * per_seq
+    bs = args.batch_size
+
+    # ---- PyTorch ------------------------------------------------------------------------
+    tmodel = torch_course_cnn(args.length)
+    contenders = {  # name -> (function returning (N, L, 4) scores, mutants it scores)
+        "workshop_utils ism": (lambda: ism(tmodel, X, batch_size=bs, progress=False), n_mut),
+        "naive loop, one forward per mutant": (lambda: naive_ism(tmodel, X[:args.naive_seqs]), n_naive),
+    }
+    sm = load_tangermeme(args.tangermeme_path)
+    if sm is not None:
+        import tangermeme
+
+        class NCL(torch.nn.Module):
+            """tangermeme feeds (N, 4, L); the course models take (N, L, 4)."""
+
+            def __init__(self, m):
+                super().__init__()
+                self.m = m
+
+            def forward(self, x):
+                return self.m(x.transpose(1, 2))
+
+        wrapped = NCL(tmodel).eval()
+        Xt = torch.from_numpy(X.transpose(0, 2, 1).copy())
+
+        def tm(batch_size):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                out = sm(wrapped, Xt, batch_size=batch_size, device="cpu", hypothetical=True)
+            return out.numpy().transpose(0, 2, 1)
+
+        v = tangermeme.__version__
+        contenders[f"tangermeme {v} saturation_mutagenesis, batch {bs}"] = (lambda: tm(bs), n_mut)
+        contenders[f"tangermeme {v} saturation_mutagenesis, default batch 32"] = (lambda: tm(32), n_mut)
+    rows = run_side_by_side("torch", contenders, args.rounds)
+
+    # ---- Keras --------------------------------------------------------------------------
+    kmodel = keras_course_cnn(args.length)
+    contenders = {
+        "workshop_utils ism": (lambda: ism(kmodel, X, batch_size=bs, progress=False), n_mut),
+        "naive loop, one forward per mutant": (lambda: naive_ism(kmodel, X[:args.naive_seqs]), n_naive),
+    }
+    rows += run_side_by_side("keras", contenders, args.rounds)
+
+    print(f"\nISM of the course CNN on {args.n_seqs} random sequences of {args.length} nt ({n_mut} mutants; "
+          f"naive loops on {args.naive_seqs} sequences), {bs} mutants per forward pass, best of "
+          f"{args.rounds} interleaved rounds, torch threads {torch.get_num_threads()}")
+    print(f"{'framework':<10}{'method':<62}{'mutants/s':>11}{'ours / it':>11}")
+    for fw, name, thr, ratio in rows:
+        print(f"{fw:<10}{name:<62}{thr:>11.0f}{'' if ratio is None else f'{ratio:>10.1f}x':>11}")
+    print("all contenders agree to 1e-4 on the sequences they share")
+
+
+def run_side_by_side(fw: str, contenders: dict, rounds: int) -> list:
+    """Warm each contender up, then run them in interleaved rounds; throughput of the best round."""
+    for fn, _ in contenders.values():
+        fn()  # warm-up (graph building, caches, allocator)
+    best = {name: (None, np.inf) for name in contenders}
+    for _ in range(rounds):
+        for name, (fn, _) in contenders.items():
+            out, t = best_time(fn, 1)
+            if t < best[name][1]:
+                best[name] = (out, t)
+    names = list(contenders)
+    ours = best[names[0]][0]
+    thr = {name: contenders[name][1] / best[name][1] for name in names}
+    rows = [(fw, names[0], thr[names[0]], None)]
+    for name in names[1:]:
+        out = best[name][0]
+        np.testing.assert_allclose(out, ours[:len(out)], atol=1e-4)
+        rows.append((fw, name, thr[name], thr[names[0]] / thr[name]))
+    return rows
+
+
+if __name__ == "__main__":
+    main()
