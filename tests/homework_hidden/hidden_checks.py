@@ -77,3 +77,95 @@ HIDDEN_CHECKS = {
              Check("baseline_val_auroc is the baseline's", 1, d1p5_baseline,
                    needs=("my_model", "baseline_model", "baseline_val_auroc"))],
 }
+
+
+# ------------------------------------------------------------------------------------ Day 2
+from workshop_utils.grading.practices import json_arc, n_p5, selected  # noqa: E402
+
+
+def _importance(v, name):
+    return np.abs(np.asarray(v[name], dtype=np.float64)).max(-1)
+
+
+def d2p1_recovers(v, ref):
+    from workshop_utils.attribution import site_overlap, top_window
+
+    idx = selected(ref, 1)
+    start = ref["site_start_test"][idx]
+    hit = site_overlap(top_window(_importance(v, "ism_pos")), start)[start >= 0]
+    frac, thr = float(hit.mean()), pick(full=0.8, quick=0.5)
+    return frac >= thr, f"ISM top window on the planted site for {frac:.0%} of positives (expected >= {thr:.0%})"
+
+
+def d2p2_peaks(v, ref):
+    pos = _importance(v, "ism_pos").max(-1).mean()
+    neg = _importance(v, "ism_neg").max(-1).mean()
+    ratio = pick(full=1.5, quick=1.0)
+    return pos > ratio * neg, f"mean peak |ISM| positives {pos:.3g} vs negatives {neg:.3g} (expected > {ratio}x)"
+
+
+def _rows(table):
+    return [(tuple(int(t) for t in json_arc(r["arc"])), float(r["reward"]), r) for r in table]
+
+
+def d2p3_trained(v, ref):
+    rw = np.array([r for _, r, _ in _rows(v["search_p3"])])
+    thr = pick(full=0.75, quick=0.5)
+    ok = np.all((rw >= 0) & (rw <= 1)) and rw.max() >= thr
+    return ok, f"rewards in [{rw.min():.3f}, {rw.max():.3f}] (validation AUROCs, best >= {thr} expected)"
+
+
+def d2p3_distinct(v, ref):
+    n, want = len({a for a, _, _ in _rows(v["search_p3"])}), pick(full=5, quick=2)
+    return n >= want, f"{n} distinct arcs evaluated (>= {want} expected)"
+
+
+def d2p4_other_reward(v, ref):
+    other = _rows(v["search_other_p4"])
+    auroc = {a: r for a, r, _ in _rows(v["search_auroc_p4"])}
+    differs = [a for a, r, row in other if abs(r - float(row.get("val_auroc", auroc.get(a, r)))) > 1e-9]
+    return bool(differs), f"{len(differs)} of {len(other)} arcs score differently under the other reward"
+
+
+def d2p4_reward_range(v, ref):
+    name = str(v["reward_name_p4"]).strip().lower()
+    rw = np.array([r for _, r, _ in _rows(v["search_other_p4"])])
+    if "acc" in name:
+        ok = bool(np.all((rw >= 0) & (rw <= 1)))
+    elif "loss" in name:
+        ok = bool(np.all(rw <= 0))
+    else:
+        return False, f"reward_name_p4={name!r}: expected 'accuracy' or 'neg_loss'"
+    return ok, f"{name} rewards in [{rw.min():.3f}, {rw.max():.3f}]"
+
+
+def d2p5_agree(v, ref):
+    from scipy.stats import spearmanr
+
+    n = n_p5(ref)
+    ig, ism = _importance(v, "ig_attr"), _importance(v, "ism_pos")[:n]
+    med = float(np.median([spearmanr(a, b)[0] for a, b in zip(ig, ism)]))
+    thr = pick(full=0.3, quick=0.1)
+    return med >= thr, f"median Spearman IG vs ISM {med:.3f} (expected >= {thr})"
+
+
+def d2p5_site(v, ref):
+    from workshop_utils.attribution import site_overlap, top_window
+
+    n = n_p5(ref)
+    start = ref["site_start_test"][selected(ref, 1)[:n]]
+    hit = site_overlap(top_window(_importance(v, "ig_attr")), start)[start >= 0]
+    frac, thr = float(hit.mean()), pick(full=0.7, quick=0.4)
+    return frac >= thr, f"IG top window on the planted site for {frac:.0%} (expected >= {thr:.0%})"
+
+
+HIDDEN_CHECKS.update({
+    (2, 1): [Check("ISM finds the planted sites", 2, d2p1_recovers, needs=("ism_pos",))],
+    (2, 2): [Check("positives peak higher than negatives", 2, d2p2_peaks, needs=("ism_pos", "ism_neg"))],
+    (2, 3): [Check("rewards of trained children", 2, d2p3_trained, needs=("search_p3",)),
+             Check("several arcs evaluated", 1, d2p3_distinct, needs=("search_p3",))],
+    (2, 4): [Check("the other reward is not AUROC", 2, d2p4_other_reward, needs=("search_auroc_p4", "search_other_p4")),
+             Check("the other reward has its range", 1, d2p4_reward_range, needs=("reward_name_p4", "search_other_p4"))],
+    (2, 5): [Check("IG agrees with ISM on the whole", 2, d2p5_agree, needs=("ig_attr", "ism_pos")),
+             Check("IG finds the planted sites", 1, d2p5_site, needs=("ig_attr",))],
+})

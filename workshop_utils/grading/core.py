@@ -18,7 +18,7 @@ from typing import Any, Callable
 import numpy as np
 
 #: Kinds of things a practice can ask for, and how they are exported.
-KINDS = ("scalar", "array", "text", "table", "dict", "figure", "function", "callbacks", "model")
+KINDS = ("scalar", "array", "text", "table", "dict", "json", "figure", "function", "callbacks", "model")
 
 
 class Missing:

@@ -152,6 +152,8 @@ def collect_one(req: Requirement, namespace: dict, data: Any = None) -> tuple[An
             if not isinstance(x, dict):
                 raise TypeError(f"expected a dict, got {type(x).__name__}")
             return jsonable(x), None
+        if req.kind == "json":
+            return jsonable(x), None
         if req.kind == "figure":
             return _figure(x)
         if req.kind == "function":
