@@ -79,6 +79,8 @@ def test_enas_search_finds_a_good_child_cheaply(space):
     assert tuple(res.best_arc) in res.scores and res.best_score == max(res.scores.values())
     assert res.best_score > 0.8  # chance is ~0.33
     assert res.top(3)[0] == (res.best_arc, res.best_score)
+    assert list(res.scores.values()) == sorted(res.scores.values(), reverse=True)
+    assert set(res.search_rewards) == set(res.scores)
     assert set(res.seconds) == {"warmup", "search", "rescore"}
 
 

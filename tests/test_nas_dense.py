@@ -159,3 +159,13 @@ def test_class_weights_and_macro_f1():
     assert macro_f1(y, logits) == macro_f1(y, pred)
     with pytest.raises(ValueError, match="y"):
         class_weights(np.array([0.5, 1.0]), 2)
+
+
+def test_fit_dense_can_monitor_validation_f1():
+    X, y = blobs(200)
+    model = build_dense(small_space(), ARCS["mlp"], 12, 3, seed=0)
+    hist = fit_dense(model, X[:150], y[:150], X[150:], y[150:], epochs=15, patience=4, monitor="val_f1", seed=0)
+    assert macro_f1(y[150:], predict_logits(model, X[150:])) == pytest.approx(max(hist["val_f1"]))
+    assert hist["val_f1"].index(max(hist["val_f1"])) == hist["best_epoch"]
+    with pytest.raises(ValueError, match="monitor"):
+        fit_dense(model, X, y, X, y, monitor="auroc")

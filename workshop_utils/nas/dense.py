@@ -436,12 +436,13 @@ def macro_f1(y_true: np.ndarray, logits_or_pred: np.ndarray) -> float:
 
 def fit_dense(model: Any, X_train: np.ndarray, y_train: np.ndarray, X_valid: np.ndarray, y_valid: np.ndarray,
               epochs: int = 200, batch_size: int = 64, lr: float = 1e-3, weight_decay: float = 1e-4,
-              patience: int = 20, balanced: bool = True, seed: int = 0, progress: bool = False) -> dict:
+              patience: int = 20, balanced: bool = True, monitor: str = "val_loss", seed: int = 0,
+              progress: bool = False) -> dict:
     """Train a torch classifier from its current weights, with early stopping.
 
     Cross-entropy (class-weighted when ``balanced``, which helps macro F1 on rare cell
-    types), AdamW with ``weight_decay``; after every epoch the validation loss is
-    measured and the weights of the best epoch are restored at the end.
+    types), AdamW with ``weight_decay``; after every epoch the validation loss and macro
+    F1 are measured, and the weights of the best epoch (by ``monitor``) are restored at the end.
 
     Parameters
     ----------
@@ -454,6 +455,9 @@ def fit_dense(model: Any, X_train: np.ndarray, y_train: np.ndarray, X_valid: np.
     epochs, batch_size, patience : int
     lr, weight_decay : float
     balanced : bool
+    monitor : {'val_loss', 'val_f1'}
+        Early stopping and the restored epoch follow the lowest validation loss or the
+        highest validation macro F1 (ties: the earlier epoch).
     seed : int
         Seeds the minibatch order and dropout.
     progress : bool
@@ -476,6 +480,8 @@ def fit_dense(model: Any, X_train: np.ndarray, y_train: np.ndarray, X_valid: np.
             raise ValueError(f"{name} must be a positive integer, got {v!r}")
     if not lr > 0:
         raise ValueError(f"lr must be positive, got {lr!r}")
+    if monitor not in ("val_loss", "val_f1"):
+        raise ValueError(f"monitor must be 'val_loss' or 'val_f1', got {monitor!r}")
     n_classes = int(getattr(model, "n_classes", int(max(y_train.max(), y_valid.max())) + 1))
     t0 = time.perf_counter()
     torch.manual_seed(seed)
@@ -505,8 +511,9 @@ def fit_dense(model: Any, X_train: np.ndarray, y_train: np.ndarray, X_valid: np.
         hist["loss"].append(total / len(Xt))
         hist["val_loss"].append(val_loss)
         hist["val_f1"].append(macro_f1(y_valid, out.numpy()))
-        if val_loss < best - 1e-4:
-            best, best_epoch, waited = val_loss, epoch, 0
+        current = val_loss if monitor == "val_loss" else -hist["val_f1"][-1]
+        if current < best - 1e-4:
+            best, best_epoch, waited = current, epoch, 0
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         else:
             waited += 1

@@ -240,13 +240,16 @@ class ENASResult:
     best_score : float
         That score (validation ``metric`` with shared weights).
     scores : dict
-        ``tuple(arc) -> final shared-weight score`` for every distinct child the controller drew.
+        ``tuple(arc) -> final shared-weight score`` for every distinct child the controller drew,
+        best first.
     history : SearchHistory
         The controller's trials (reward = shared-weight score at the time it was drawn).
     supernet, controller
         The trained supernet and controller.
     seconds : dict
         ``warmup``, ``search``, ``rescore`` wall-clock seconds.
+    search_rewards : dict
+        ``tuple(arc) -> mean reward`` it earned during the search (breaks ties in ``scores``).
     """
 
     best_arc: list[int]
@@ -256,11 +259,13 @@ class ENASResult:
     supernet: Any
     controller: Any
     seconds: dict = field(default_factory=dict)
+    search_rewards: dict = field(default_factory=dict)
 
     def top(self, k: int = 5) -> list[tuple[list[int], float]]:
-        """The ``k`` best children by final shared-weight score, best first."""
-        ranked = sorted(self.scores.items(), key=lambda kv: -kv[1])
-        return [(list(a), s) for a, s in ranked[:k]]
+        """The ``k`` best children by final shared-weight score (ties: search reward), best first."""
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise ValueError(f"k must be a positive integer, got {k!r}")
+        return [(list(a), s) for a, s in list(self.scores.items())[:k]]
 
 
 def enas_search(space: ModelSpace, X_train: np.ndarray, y_train: np.ndarray, X_valid: np.ndarray,
@@ -349,16 +354,16 @@ def enas_search(space: ModelSpace, X_train: np.ndarray, y_train: np.ndarray, X_v
     secs["search"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    arcs = {tuple(int(t) for t in a) for a in _history_arcs(history)}
-    scores = {a: score_shared(supernet, list(a), X_valid, y_valid, metric) for a in sorted(arcs)}
+    rewards: dict[tuple[int, ...], list[float]] = {}
+    for rec in history.records:
+        rewards.setdefault(tuple(int(t) for t in rec["arc"]), []).append(float(rec["reward"]))
+    scores = {a: score_shared(supernet, list(a), X_valid, y_valid, metric) for a in sorted(rewards)}
     secs["rescore"] = time.perf_counter() - t0
-    best = max(scores, key=lambda a: scores[a])
+    # children that differ only in dropout share all weights and score the same in eval mode:
+    # ties are broken by the mean reward the child earned during the search (trained with its own dropout)
+    mean_reward = {a: float(np.mean(r)) for a, r in rewards.items()}
+    ranked = sorted(scores, key=lambda a: (-scores[a], -mean_reward[a], a))
+    scores = {a: scores[a] for a in ranked}
+    best = ranked[0]
     return ENASResult(best_arc=list(best), best_score=scores[best], scores=scores, history=history,
-                      supernet=supernet, controller=controller, seconds=secs)
-
-
-def _history_arcs(history: Any) -> list[Sequence[int]]:
-    """The arcs of a SearchHistory (whatever container it uses)."""
-    if hasattr(history, "records"):
-        return [rec["arc"] for rec in history.records]
-    raise TypeError(f"history: cannot read the arcs of a {type(history).__name__}")
+                      supernet=supernet, controller=controller, seconds=secs, search_rewards=mean_reward)
