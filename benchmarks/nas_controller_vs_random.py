@@ -13,6 +13,12 @@ each search trained.
         [--epochs 3] [--out build/nas_benchmark.csv]
 
 Full-mode data (50k/5k/5k) is used unless WORKSHOP_QUICK=1.
+
+Measured with the defaults (24 trials, seeds 0 1 2, 8000 sequences, <= 3 epochs; 123
+distinct arcs trained, 20 min wall time on the shared 2-core machine): best validation
+AUROC controller 0.789 +- 0.013 (0.777-0.803), random 0.771 +- 0.013 (0.763-0.786); mean
+reward of the second half of each search 0.694 vs 0.663.  Three seeds: a hint that the
+controller helps, not proof.
 """
 from __future__ import annotations
 
