@@ -343,6 +343,7 @@ def plot_window_vs_motif(attr: np.ndarray, center: int | None = None, half_width
     array of two Axes (window, motif).
     """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     from .motifs import compare_to_motif, ctcf_pfm
 
@@ -370,7 +371,17 @@ def plot_window_vs_motif(attr: np.ndarray, center: int | None = None, half_width
     plot_logo(window, ax=axes[0], start=lo,
               title=title or f"positions {lo}-{hi - 1} around the strongest position {center}")
     strand = "+" if match["strand"] == 1 else "-"
-    plot_motif_logo(ppm, ax=axes[1], reverse_complement=match["strand"] == -1,
-                    title=f"motif ({strand} strand); similarity r = {match['similarity']:.2f}")
+    # the motif logo sits under the window positions it matches (same x axis)
+    oriented = ppm if match["strand"] == 1 else ppm[::-1, ::-1]
+    motif_start = (lo if len(window) >= len(ppm) else lo2) + match["start"]
+    plot_logo(oriented * information_content(oriented)[:, None], ax=axes[1], start=motif_start,
+              title=f"motif ({strand} strand); similarity r = {match['similarity']:.2f}")
+    axes[1].set_ylabel("bits")
+    axes[1].set_ylim(0, 2)
+    left = min(lo, motif_start) - 0.5
+    right = max(hi, motif_start + len(ppm)) - 0.5
+    for a in axes[:2]:
+        a.set_xlim(left, right)
+        a.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[0].figure.tight_layout()
     return axes
