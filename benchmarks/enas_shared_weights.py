@@ -11,7 +11,7 @@ Measured side by side in one run, on the PBMC cell-type task of
    the amortised cost of the search per child it scored, and the Spearman rank
    correlation between shared-weight scores and from-scratch scores (reported, not asserted).
 
-    python benchmarks/enas_shared_weights.py [--n-arcs 16] [--n-trials 150] [--seed 0]
+    python benchmarks/enas_shared_weights.py [--n-arcs 16] [--n-trials 200] [--seed 0]
 
 Runs on one torch thread (these networks are tiny; on a busy 2-core machine a second
 thread only adds contention), so timings are pessimistic when the machine is shared.
@@ -51,8 +51,8 @@ def main() -> None:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n-arcs", type=int, default=16)
-    ap.add_argument("--n-trials", type=int, default=150)
-    ap.add_argument("--warmup-steps", type=int, default=300)
+    ap.add_argument("--n-trials", type=int, default=200)
+    ap.add_argument("--warmup-steps", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     torch.set_num_threads(1)
