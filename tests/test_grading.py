@@ -349,3 +349,32 @@ def test_resume_skips_graded_students(hostile):
     before = hostile["out"].read_bytes()
     assert main([str(hostile["subs"]), "--day", "1", "--out", str(hostile["out"]), "--resume", "--quiet"]) == 0
     assert hostile["out"].read_bytes() == before
+
+
+def test_without_namespaces_the_grader_repairs_files_and_kills_detached_processes(data_env, tmp_path):
+    """Fallback mode (--sandbox off): tampering is undone after the submission, daemons are killed by token."""
+    subs, out, hb = tmp_path / "subs", tmp_path / "out" / "grades.csv", tmp_path / "hb"
+    subs.mkdir()
+    hb.mkdir()
+    for name in ("hostile_procs", "hostile_tamper", "zz_after_tamper"):
+        shutil.copy(SOLUTIONS / "hostile" / f"{name}.ipynb", subs)
+    hidden = tmp_path / "hidden_checks.py"
+    shutil.copy(HIDDEN, hidden)
+    core_file = REPO / "workshop_utils" / "grading" / "core.py"
+    before = core_file.read_bytes()
+    os.environ["GRADING_TEST_TARGETS"] = json.dumps(
+        {"csv": str(out), "hidden": str(hidden), "subs": str(subs), "heartbeat": str(hb / "heartbeat")})
+    try:
+        grade_folder(subs, 1, out, hidden=[hidden], timeout=30, memory_mb=2500, sandbox="off", verbose=False)
+    finally:
+        os.environ.pop("GRADING_TEST_TARGETS", None)
+    rows = _read(out)
+    assert core_file.read_bytes() == before
+    assert "repaired files it changed" in rows["hostile_tamper"]["status"]
+    assert "core.py" in rows["hostile_tamper"]["status"] and "grades.csv" in rows["hostile_tamper"]["status"]
+    assert rows["zz_after_tamper"]["p1"] == "8" and "# tampered" not in out.read_text()
+    beat = hb / "heartbeat"
+    assert beat.exists()
+    size = beat.stat().st_size
+    time.sleep(1.0)
+    assert beat.stat().st_size == size
