@@ -103,3 +103,14 @@ def test_keras_callbacks(tmp_path):
     assert cbs[0].patience == 2 and cbs[0].restore_best_weights and len(cbs) == 2
     with pytest.raises(ValueError, match="checkpoint_path"):
         training.keras_callbacks(checkpoint_path="best.h5")
+
+
+def test_day1_modules_import_no_framework():
+    import subprocess
+    import sys
+
+    code = ("import sys; import workshop_utils.training, workshop_utils.models, workshop_utils.metrics, "
+            "workshop_utils.plotting; bad=[m for m in ('torch','tensorflow','keras') if m in sys.modules]; "
+            "assert not bad, bad")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
