@@ -12,6 +12,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
+export OMP_WAIT_POLICY := PASSIVE
 
 .PHONY: all venv data test unit notebooks workshop benchmarks clean help
 

@@ -10,7 +10,20 @@ sequences    one-hot encode/decode, reverse complement, batches
 motifs       JASPAR matrices (CTCF MA0139.1), PWM scanning, sampling, motif comparison
 datasets     CTCF simulator and h5 files, toy genes, PBMC expression
 backend      the only place that knows Keras vs PyTorch: logits(), input_gradient()
-attribution  saliency, gradient x input, in-silico mutagenesis
+models       the Day-1 CTCF CNN in Keras and PyTorch (same architecture, same parameters)
+training     PyTorch Dataset/DataLoader, fit() with early stopping, evaluate(); Keras callbacks
+metrics      thin wrappers over scikit-learn: AUROC, AUPR, confusion, do two models err alike
+attribution  saliency, gradient x input, in-silico mutagenesis, integrated gradients
+plotting     logos, ROC/PR, training curves, confusion, ISM heatmaps, NAS and embedding plots
+nas          model spaces, one builder for Keras and PyTorch, controllers, search; dense spaces, ENAS
+autoencoders AE, denoising AE, VAE, residual VAE (Keras 3)
+expression   Tybalt-style preprocessing, kNN cell-type accuracy in a representation
+tuning       KerasTuner hypermodels and the trials table
+explain      SHAP values for expression classifiers
+grading      homework self-checks and the instructor grader
+
+Import submodules explicitly (``from workshop_utils import training``); the light
+helpers below are re-exported at the top level.
 """
 from .config import cache_dir, data_dir, in_colab, is_quick, pick, set_seed, setup
 from .datasets import CTCFData, load_ctcf, load_pbmc, simulate_ctcf, toy_genes

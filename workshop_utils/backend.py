@@ -71,7 +71,8 @@ def keras_logit_model(model: Any) -> Any:
     act = getattr(last, "activation", None)
     act_name = getattr(act, "__name__", str(act))
     if isinstance(last, keras.layers.Activation) and "sigmoid" in act_name:
-        logit_model = keras.Model(model.inputs, model.layers[-2].output)
+        inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+        logit_model = keras.Model(inputs, model.layers[-2].output)
     elif act is None or act_name == "linear":
         logit_model = model
     else:

@@ -108,6 +108,10 @@ def setup(seed: int = 42, quiet: bool = False) -> dict:
     notebook can show (and test) where it runs.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # OpenMP threads that sleep instead of spinning: on a 2-core laptop or a shared CI box,
+    # torch with spinning threads ran 4-8x slower next to other processes (measured).
+    # Takes effect only when torch is imported after setup(), as in the notebooks.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     set_seed(seed)
     try:
