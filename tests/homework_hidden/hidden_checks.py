@@ -100,7 +100,7 @@ def d2p1_recovers(v, ref):
 def d2p2_peaks(v, ref):
     pos = _importance(v, "ism_pos").max(-1).mean()
     neg = _importance(v, "ism_neg").max(-1).mean()
-    ratio = pick(full=1.5, quick=1.0)
+    ratio = pick(full=1.5, quick=1.1)
     return pos > ratio * neg, f"mean peak |ISM| positives {pos:.3g} vs negatives {neg:.3g} (expected > {ratio}x)"
 
 
