@@ -196,6 +196,9 @@ def test_export_round_trip_and_untrusted_exports(tmp_path):
     # a pickled object array is refused (loading it could run code)
     np.save(tmp_path / p.key / "test_scores.npy", np.array([object()], dtype=object), allow_pickle=True)
     assert isinstance(load_practice(p, tmp_path)["test_scores"], Missing)
+    (tmp_path / p.key / "test_scores.npy").unlink()
+    os.symlink("/dev/zero", tmp_path / p.key / "test_scores.npy")  # a link to an endless file is refused
+    assert isinstance(load_practice(p, tmp_path)["test_scores"], Missing)
     (tmp_path / p.key / "values.json").write_text("not json")
     assert all(isinstance(v, Missing) for v in load_practice(p, tmp_path).values())
     assert all(isinstance(v, Missing) for v in load_practice(p, tmp_path / "never").values())

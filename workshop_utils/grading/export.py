@@ -232,6 +232,8 @@ def load_practice(practice: Practice, folder: str | os.PathLike) -> dict:
     """
     where = Path(folder) / practice.key
     meta_file = where / "values.json"
+    if where.is_symlink() or meta_file.is_symlink():
+        return {n: Missing("export is a symbolic link (refused)") for n in practice.names()}
     if not meta_file.is_file():
         return {n: Missing("not exported (the kernel never reached this practice's check cell)")
                 for n in practice.names()}
@@ -255,6 +257,8 @@ def load_practice(practice: Practice, folder: str | os.PathLike) -> dict:
         try:
             if req.kind in ("array", "model"):
                 f = where / Path(str(entry["file"])).name
+                if f.is_symlink() or not f.is_file():
+                    raise ValueError("not a regular file")
                 if f.stat().st_size > MAX_NPY_BYTES:
                     raise ValueError("array too large")
                 arr = np.load(f, allow_pickle=False)
@@ -266,7 +270,7 @@ def load_practice(practice: Practice, folder: str | os.PathLike) -> dict:
             elif req.kind == "figure":
                 value = dict(entry["value"])
                 png = where / f"{req.name}.png"
-                value["png_bytes"] = png.stat().st_size if png.is_file() else 0
+                value["png_bytes"] = png.stat().st_size if png.is_file() and not png.is_symlink() else 0
                 values[req.name] = value
             else:
                 values[req.name] = entry["value"]
