@@ -68,7 +68,7 @@ def day1_rows(data_env, tmp_path_factory):
 @pytest.fixture(scope="module")
 def day2_rows(data_env, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("day2")
-    return _grade(tmp, {"reference": SOLUTIONS / "day2_reference.ipynb",
+    return _grade(tmp, {"reference": SOLUTIONS / "day2_reference.ipynb", "partial": SOLUTIONS / "day2_partial.ipynb",
                         "template": REPO / "homework" / "day2_homework.ipynb"}, 2, timeout=400, memory_mb=6000)
 
 
@@ -291,11 +291,22 @@ def test_day2_reference_scores_100_percent_and_template_0(day2_rows):
     assert tpl["status"] == "ok" and tpl["total"] == "0" and "cell " not in tpl["reasons"]
 
 
+def test_day2_partial_solution_gets_partial_credit(day2_rows):
+    row = day2_rows["partial"]
+    assert row["p1"] == row["p3"] == "10" and row["p2"] == row["p4"] == "0", row["reasons"]
+    assert 0 < float(row["p5"]) < 10 and "rank_corr_p5" in row["reasons"]
+
+
 # ----------------------------------------------------------------------- end to end: hostile
 def test_every_hostile_submission_gets_one_row(hostile):
     assert hostile["rc"] == 0
     names = {p.stem for p in (SOLUTIONS / "hostile").glob("*.ipynb")}
     assert set(hostile["rows"]) == names
+
+
+def test_a_file_that_is_not_a_notebook_scores_0(hostile):
+    row = hostile["rows"]["hostile_garbage"]
+    assert row["status"].startswith("not a readable notebook") and row["total"] == "0"
 
 
 def test_infinite_loop_is_stopped_by_the_time_limit(hostile):
