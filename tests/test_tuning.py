@@ -57,6 +57,13 @@ def test_overwrite_starts_a_fresh_project(X, tmp_path):
         assert len(table) == 2  # not 4: the second run did not reload the first
 
 
+def test_grid_search_tries_every_value(X, tmp_path):
+    hm = tuning.latent_size_hypermodel(3, latent=(1, 3), depth=1, width=4)
+    tuner = tuning.make_tuner("grid", hm, tmp_path, "grid", max_trials=10)
+    table = tuning.run_search(tuner, X[:40], X[40:], epochs=1, batch_size=20)
+    assert sorted(table["latent_dim"]) == [1, 2, 3]
+
+
 def test_bayesian_tuner_is_built(tmp_path):
     tuner = tuning.make_tuner("bayesian", tuning.latent_size_hypermodel(3), tmp_path, "b", max_trials=3)
     assert type(tuner).__name__ == "BayesianOptimization"
@@ -66,11 +73,13 @@ def test_bayesian_tuner_is_built(tmp_path):
 def test_input_validation(tmp_path, X):
     hm = tuning.autoencoder_hypermodel(3)
     with pytest.raises(ValueError, match="kind"):
-        tuning.make_tuner("grid", hm, tmp_path, "p")
+        tuning.make_tuner("bayes", hm, tmp_path, "p")
     with pytest.raises(ValueError, match="project_name"):
         tuning.make_tuner("random", hm, tmp_path, "../p")
     with pytest.raises(TypeError, match="hypermodel"):
         tuning.make_tuner("random", None, tmp_path, "p")
+    with pytest.raises(ValueError, match="factor"):
+        tuning.make_tuner("hyperband", hm, tmp_path, "p", factor=1)
     with pytest.raises(ValueError, match="max_trials"):
         tuning.make_tuner("random", hm, tmp_path, "p", max_trials=0)
     with pytest.raises(ValueError, match="depth"):

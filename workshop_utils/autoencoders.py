@@ -35,6 +35,10 @@ __all__ = [
 
 _CLASSES: dict[str, Any] = {}
 
+#: Training steps run per call into the compiled graph (Keras' ``steps_per_execution``):
+#: the same updates, less python overhead per batch for these small models.
+STEPS_PER_EXECUTION = 16
+
 
 def _classes() -> dict[str, Any]:
     """Define (once) the custom layers and the warm-up callback; keras is imported here."""
@@ -218,7 +222,8 @@ def _compile(model, learning_rate: float, loss: str):
         learning_rate = _check_rate(learning_rate, "learning_rate", 0.0, 10.0)
     if loss not in ("mse", "binary_crossentropy"):
         raise ValueError(f"loss must be 'mse' or 'binary_crossentropy', got {loss!r}")
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss,
+                  steps_per_execution=STEPS_PER_EXECUTION)
     return model
 
 

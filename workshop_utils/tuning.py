@@ -13,6 +13,7 @@ keras_tuner is imported inside the functions (``import workshop_utils.tuning`` s
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from . import autoencoders as _ae
 __all__ = ["autoencoder_hypermodel", "latent_size_hypermodel", "make_tuner", "run_search",
            "trials_table", "vae_hypermodel"]
 
-TUNERS = ("random", "bayesian", "hyperband")
+TUNERS = ("random", "grid", "bayesian", "hyperband")
 
 
 def _check_choices(values: Sequence[Any], name: str, kind: type | tuple = (int, np.integer)) -> list:
@@ -137,7 +138,8 @@ def _tuner_class(kind: str) -> type:
     if not _TUNER_CLASSES:
         import keras_tuner as kt
 
-        for name, base in (("random", kt.RandomSearch), ("bayesian", kt.BayesianOptimization),
+        for name, base in (("random", kt.RandomSearch), ("grid", kt.GridSearch),
+                           ("bayesian", kt.BayesianOptimization),
                            ("hyperband", kt.Hyperband)):
             def configure(self, callbacks, trial, execution=0, _base=base):
                 if any(type(cb).__name__ == "TensorBoard" for cb in callbacks):
@@ -151,13 +153,14 @@ def _tuner_class(kind: str) -> type:
 
 def make_tuner(kind: str, hypermodel: Callable, directory: str | Path, project_name: str,
                max_trials: int = 10, max_epochs: int = 20, objective: str = "val_loss",
-               executions_per_trial: int = 1, seed: int = 0, overwrite: bool = True):
+               executions_per_trial: int = 1, factor: int = 3, seed: int = 0, overwrite: bool = True):
     """A KerasTuner tuner writing only into ``directory / project_name``.
 
     Parameters
     ----------
-    kind : {'random', 'bayesian', 'hyperband'}
-        ``RandomSearch``, ``BayesianOptimization`` (a Gaussian process proposes the next
+    kind : {'random', 'grid', 'bayesian', 'hyperband'}
+        ``RandomSearch`` (values drawn at random), ``GridSearch`` (every combination in
+        order, until ``max_trials``), ``BayesianOptimization`` (a Gaussian process proposes the next
         trial from the previous scores) or ``Hyperband`` (many short trainings, the best
         continued longer; its budget is ``max_epochs``, not ``max_trials``).
     hypermodel : callable ``build(hp) -> keras.Model``
@@ -166,13 +169,16 @@ def make_tuner(kind: str, hypermodel: Callable, directory: str | Path, project_n
     project_name : str
         A plain folder name (no path separators).
     max_trials : int
-        Trials of random and Bayesian search.
+        Trials of random, grid and Bayesian search.
     max_epochs : int
-        Hyperband: most epochs one model trains (``factor=3``, one iteration).
+        Hyperband: most epochs one model trains (one Hyperband iteration).
     objective : str
         A logged metric; names starting with ``val_`` and losses are minimised.
     executions_per_trial : int
         Models trained per trial (the score is their mean; > 1 averages out seeds).
+    factor : int
+        Hyperband: keep the best ``1 / factor`` of the models at each round (>= 2); a
+        larger factor means fewer brackets and fewer, longer trials.
     seed : int
     overwrite : bool
         Delete an existing project of that name first.
@@ -180,7 +186,7 @@ def make_tuner(kind: str, hypermodel: Callable, directory: str | Path, project_n
     Returns
     -------
     keras_tuner.Tuner
-        A subclass of ``RandomSearch`` / ``BayesianOptimization`` / ``Hyperband`` that
+        A subclass of ``RandomSearch`` / ``GridSearch`` / ``BayesianOptimization`` / ``Hyperband`` that
         imports ``tensorboard`` only when a ``TensorBoard`` callback is used.
     """
     import keras_tuner as kt
@@ -194,6 +200,8 @@ def make_tuner(kind: str, hypermodel: Callable, directory: str | Path, project_n
     if not isinstance(project_name, str) or not project_name or "/" in project_name or "\\" in project_name \
             or project_name in (".", ".."):
         raise ValueError(f"project_name must be a plain folder name, got {project_name!r}")
+    if isinstance(factor, bool) or not isinstance(factor, (int, np.integer)) or factor < 2:
+        raise ValueError(f"factor must be an integer >= 2, got {factor!r}")
     for value, name in ((max_trials, "max_trials"), (max_epochs, "max_epochs"),
                         (executions_per_trial, "executions_per_trial")):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
@@ -206,10 +214,13 @@ def make_tuner(kind: str, hypermodel: Callable, directory: str | Path, project_n
                   executions_per_trial=int(executions_per_trial))
     if kind == "random":
         return _tuner_class("random")(hypermodel, max_trials=int(max_trials), **common)
+    if kind == "grid":
+        return _tuner_class("grid")(hypermodel, max_trials=int(max_trials), **common)
     if kind == "bayesian":
         return _tuner_class("bayesian")(hypermodel, max_trials=int(max_trials),
                                        num_initial_points=min(3, int(max_trials)), **common)
-    return _tuner_class("hyperband")(hypermodel, max_epochs=int(max_epochs), factor=3, hyperband_iterations=1, **common)
+    return _tuner_class("hyperband")(hypermodel, max_epochs=int(max_epochs), factor=int(factor),
+                                        hyperband_iterations=1, **common)
 
 
 def run_search(tuner, X: np.ndarray, X_val: np.ndarray, epochs: int = 20, batch_size: int = 32,
@@ -240,8 +251,14 @@ def run_search(tuner, X: np.ndarray, X_val: np.ndarray, epochs: int = 20, batch_
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
     if not hasattr(tuner, "search") or not hasattr(tuner, "oracle"):
         raise TypeError(f"tuner must be a keras_tuner.Tuner, got {type(tuner).__name__}")
-    tuner.search(X, X, validation_data=(X_val, X_val), epochs=int(epochs), batch_size=batch_size,
-                 callbacks=list(callbacks or []), verbose=verbose)
+    with warnings.catch_warnings():
+        # Hyperband reloads a model's weights to continue it with a fresh optimizer (harmless
+        # "Skipping variable loading for optimizer"); the Bayesian tuner's Gaussian process
+        # often hits a length-scale bound on tiny searches (sklearn ConvergenceWarning).
+        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+        warnings.filterwarnings("ignore", message="The optimal value found for dimension")
+        tuner.search(X, X, validation_data=(X_val, X_val), epochs=int(epochs), batch_size=batch_size,
+                     callbacks=list(callbacks or []), verbose=verbose)
     return trials_table(tuner)
 
 
