@@ -26,7 +26,7 @@ numba -- is already in .venv, and any torch other than the pinned 2.13.0 pulls G
 CUDA).  The script adds ``--tangermeme-path`` (default /tmp/tangermeme_pkgs) to
 ``sys.path``; without tangermeme it prints how to install it and skips that comparison.
 
-    .venv/bin/python benchmarks/ism_speed.py [--n-seqs 32] [--batch-size 1024] [--rounds 3] [--threads N]
+    .venv/bin/python benchmarks/ism_speed.py [--n-seqs 32] [--batch-size 512] [--rounds 3] [--threads N]
 """
 from __future__ import annotations
 
@@ -132,7 +132,7 @@ def main() -> None:
     p.add_argument("--n-seqs", type=int, default=32, help="sequences for the batched contenders")
     p.add_argument("--naive-seqs", type=int, default=2, help="sequences for the (slow) naive loops")
     p.add_argument("--length", type=int, default=200)
-    p.add_argument("--batch-size", type=int, default=1024, help="mutants per forward pass (ours and tangermeme)")
+    p.add_argument("--batch-size", type=int, default=512, help="mutants per forward pass (ours and tangermeme)")
     p.add_argument("--rounds", type=int, default=3, help="rounds; the fastest round of each contender counts")
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own choice)")
     p.add_argument("--tangermeme-path", default="/tmp/tangermeme_pkgs")

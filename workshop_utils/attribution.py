@@ -114,7 +114,7 @@ def _window(start: int | None, end: int | None, length: int) -> tuple[int, int]:
 
 
 def ism(model: Any, X: np.ndarray, start: int | None = None, end: int | None = None,
-        hypothetical: bool = True, batch_size: int = 1024, progress: bool | None = None) -> np.ndarray:
+        hypothetical: bool = True, batch_size: int = 512, progress: bool | None = None) -> np.ndarray:
     """Saturated in-silico mutagenesis (ISM) on the logit, batched over many mutants at once.
 
     Every position ``i`` in ``[start, end)`` of every sequence is changed, in turn, to
@@ -141,9 +141,9 @@ def ism(model: Any, X: np.ndarray, start: int | None = None, end: int | None = N
         True: the centred score of all four bases.  False: only the score at the
         observed base (``hypothetical * X``), zeros elsewhere.
     batch_size : int
-        Mutants per forward pass.  Chunks of hundreds to a few thousand mutants are
-        what makes ISM fast; on a CPU, chunks much larger than ~1000 fall out of the
-        cache and get slower again.
+        Mutants per forward pass.  Chunks of hundreds to a thousand mutants are what
+        makes ISM fast; on a CPU, much larger chunks fall out of the cache and get
+        slower again (512 suits the course models; Keras likes ~1024 a little better).
     progress : bool or None
         Show a tqdm progress bar; None shows it when there are more than 20 chunks.
 
@@ -176,16 +176,20 @@ def ism(model: Any, X: np.ndarray, start: int | None = None, end: int | None = N
     seq_i, pos_i, base_i = np.nonzero(X[:, s:e] != 1)
     pos_i = pos_i + s
     delta = np.zeros((n, L, 4), np.float32)
+    # Mutants are stored channels-first, (B, 4, L), and handed to the model as a (B, L, 4)
+    # view: the values are the same, but a convolutional PyTorch model, which transposes
+    # its input to channels-first, then reads contiguous memory (measurably faster on a CPU).
+    XT = np.ascontiguousarray(X.transpose(0, 2, 1))
     n_chunks = -(-len(seq_i) // batch_size)
     show = n_chunks > 20 if progress is None else bool(progress)
     for c in tqdm(range(n_chunks), desc="ISM", unit="chunk", disable=not show, leave=False):
         sl = slice(c * batch_size, (c + 1) * batch_size)
         si, pi, bi = seq_i[sl], pos_i[sl], base_i[sl]
-        mutants = X[si]                       # (B, L, 4) copies of the parents
+        mutants = XT[si]                      # (B, 4, L) copies of the parents
         rows = np.arange(len(si))
-        mutants[rows, pi] = 0.0
-        mutants[rows, pi, bi] = 1.0
-        delta[si, pi, bi] = logits(model, mutants, batch_size=batch_size) - ref[si]
+        mutants[rows, :, pi] = 0.0
+        mutants[rows, bi, pi] = 1.0
+        delta[si, pi, bi] = logits(model, mutants.transpose(0, 2, 1), batch_size=batch_size) - ref[si]
     scores = delta.copy()
     scores[:, s:e] -= delta[:, s:e].mean(-1, keepdims=True)
     return scores if hypothetical else scores * X
