@@ -20,7 +20,8 @@ import pytest
 from workshop_utils.grading import check, get_practice, reference
 from workshop_utils.grading.core import Check, Missing, Requirement, run_checks
 from workshop_utils.grading.export import collect, export_practice, load_practice
-from workshop_utils.grading.grader import CsvLog, _restore, _snapshot, build_run_notebook, grade_folder, main
+from workshop_utils.grading.grader import (CsvLog, _restore, _snapshot, build_run_notebook, grade_folder, main,
+                                          self_check_days)
 from workshop_utils.grading.hidden import load_hidden
 from workshop_utils.grading.practices import PRACTICES
 from workshop_utils.grading.sandbox import kernel_argv, sandbox_available
@@ -224,6 +225,7 @@ def test_build_run_notebook_inserts_exports_after_self_checks(tmp_path):
     assert roles == ["student", "student", "export", "student", "export"]
     assert "export_practice(1, _wu_p" in run_nb.cells[2].source and "(2,)" in run_nb.cells[2].source
     assert "(1, 2, 3, 4, 5)" in run_nb.cells[-1].source
+    assert self_check_days(nb) == {1, 2}
 
 
 # ------------------------------------------------------------------------------- the CSV file

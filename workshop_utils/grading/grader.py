@@ -72,6 +72,16 @@ def _export_source(day: int, numbers: list[int], folder: Path) -> str:
         "        print('export of practice', _wu_p, 'failed:', repr(_wu_err)[:300])\n")
 
 
+def self_check_days(nb: Any) -> set[int]:
+    """The days named by the notebook's ``check(day=D, practice=P)`` calls (to catch a wrong ``--day``)."""
+    days = set()
+    for cell in nb.cells:
+        if cell.get("cell_type") == "code":
+            src = cell.get("source", "")
+            days |= {int(d) for d, _ in CHECK_CALL.findall("".join(src) if isinstance(src, list) else str(src))}
+    return days
+
+
 def build_run_notebook(nb: Any, day: int, export_dir: Path) -> tuple[Any, list[str]]:
     """The notebook the kernel runs: the submission's code cells plus export cells.
 
@@ -376,6 +386,9 @@ def grade_one(student: str, nb_bytes: bytes, day: int, hidden: dict, ref: dict, 
                                writable=[work], isolate=isolate)
             status, errors = run_submission(run_nb, roles, work, _kernel_env(work, token), argv, timeout,
                                             export_timeout, token)
+            days = self_check_days(nb)
+            if days and day not in days:
+                status += f"; its self-checks are for day {', '.join(map(str, sorted(days)))}, graded as day {day}"
         results = run_checks_isolated(day, hidden, work / "export", ref, timeout=check_timeout)
         if isinstance(results, str):
             status = f"{status}; {results}" if status != "ok" else results
