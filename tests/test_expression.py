@@ -78,3 +78,26 @@ def test_input_validation(clusters):
         ex.separating_dimensions(X, labels, "z")
     with pytest.raises(ValueError, match="genes"):
         ex.preprocess(X, genes=["g"])
+
+
+def test_plot_embedding_and_dimension_by_label(clusters):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from workshop_utils.plotting import plot_dimension_by_label, plot_embedding
+
+    X, labels = clusters
+    ax = plot_embedding(X[:, :2], labels, title="t")
+    assert len(ax.collections) == 3 and ax.get_title() == "t"  # one scatter per label
+    assert len(plot_embedding(X[:, :2], X[:, 0]).collections) == 1  # continuous colours
+    ax = plot_dimension_by_label(X[:, 0], labels, highlight="b")
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b", "c"]
+    with pytest.raises(ValueError, match="Z"):
+        plot_embedding(X[:, :3], labels)
+    with pytest.raises(ValueError, match="labels"):
+        plot_embedding(X[:, :2], labels[:5])
+    with pytest.raises(ValueError, match="highlight"):
+        plot_dimension_by_label(X[:, 0], labels, highlight="z")
+    plt.close("all")

@@ -91,3 +91,21 @@ def test_input_validation(tmp_path, X):
     tuner = tuning.make_tuner("random", hm, tmp_path, "p", max_trials=1)
     with pytest.raises(ValueError, match="X_val"):
         tuning.run_search(tuner, X, X[:, :2])
+
+
+def test_plot_trials():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from workshop_utils.plotting import plot_trials
+
+    table = pd.DataFrame({"depth": [0, 1, 2, 1], "width": [6, 6, 9, 9], "score": [0.1, 0.01, 0.001, np.nan]})
+    ax = plot_trials(table, x="depth", hue="width")
+    assert len(ax.lines) == 2 and ax.get_yscale() == "log"
+    assert sum(len(line.get_xdata()) for line in ax.lines) == 3  # the NaN trial is left out
+    with pytest.raises(ValueError, match="depth2"):
+        plot_trials(table, x="depth2")
+    plt.close("all")
