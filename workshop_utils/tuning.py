@@ -124,33 +124,6 @@ def vae_hypermodel(n_features: int, learning_rates: Sequence[float] = (1e-4, 3e-
     return build
 
 
-_TUNER_CLASSES: dict[str, type] = {}
-
-
-def _tuner_class(kind: str) -> type:
-    """KerasTuner's tuner class for ``kind``, tolerant of a missing ``tensorboard`` package.
-
-    KerasTuner 1.4 on the TensorFlow backend imports ``tensorboard`` before every trial,
-    even when no ``TensorBoard`` callback is used; ``tensorflow-cpu`` no longer pulls
-    tensorboard in.  The subclass only does that work when a TensorBoard callback is
-    actually passed to ``search``.
-    """
-    if not _TUNER_CLASSES:
-        import keras_tuner as kt
-
-        for name, base in (("random", kt.RandomSearch), ("grid", kt.GridSearch),
-                           ("bayesian", kt.BayesianOptimization),
-                           ("hyperband", kt.Hyperband)):
-            def configure(self, callbacks, trial, execution=0, _base=base):
-                if any(type(cb).__name__ == "TensorBoard" for cb in callbacks):
-                    _base._configure_tensorboard_dir(self, callbacks, trial, execution)
-
-            _TUNER_CLASSES[name] = type(base.__name__, (base,), {
-                "_configure_tensorboard_dir": configure, "__module__": __name__,
-                "__doc__": f"keras_tuner.{base.__name__} (tensorboard only imported when used)."})
-    return _TUNER_CLASSES[kind]
-
-
 def make_tuner(kind: str, hypermodel: Callable, directory: str | Path, project_name: str,
                max_trials: int = 10, max_epochs: int = 20, objective: str = "val_loss",
                executions_per_trial: int = 1, factor: int = 3, seed: int = 0, overwrite: bool = True):
@@ -186,8 +159,7 @@ def make_tuner(kind: str, hypermodel: Callable, directory: str | Path, project_n
     Returns
     -------
     keras_tuner.Tuner
-        A subclass of ``RandomSearch`` / ``GridSearch`` / ``BayesianOptimization`` / ``Hyperband`` that
-        imports ``tensorboard`` only when a ``TensorBoard`` callback is used.
+        A ``RandomSearch``, ``GridSearch``, ``BayesianOptimization`` or ``Hyperband``.
     """
     import keras_tuner as kt
 
@@ -213,14 +185,14 @@ def make_tuner(kind: str, hypermodel: Callable, directory: str | Path, project_n
                   project_name=project_name, overwrite=overwrite, seed=seed,
                   executions_per_trial=int(executions_per_trial))
     if kind == "random":
-        return _tuner_class("random")(hypermodel, max_trials=int(max_trials), **common)
+        return kt.RandomSearch(hypermodel, max_trials=int(max_trials), **common)
     if kind == "grid":
-        return _tuner_class("grid")(hypermodel, max_trials=int(max_trials), **common)
+        return kt.GridSearch(hypermodel, max_trials=int(max_trials), **common)
     if kind == "bayesian":
-        return _tuner_class("bayesian")(hypermodel, max_trials=int(max_trials),
+        return kt.BayesianOptimization(hypermodel, max_trials=int(max_trials),
                                        num_initial_points=min(3, int(max_trials)), **common)
-    return _tuner_class("hyperband")(hypermodel, max_epochs=int(max_epochs), factor=int(factor),
-                                        hyperband_iterations=1, **common)
+    return kt.Hyperband(hypermodel, max_epochs=int(max_epochs), factor=int(factor),
+                        hyperband_iterations=1, **common)
 
 
 def run_search(tuner, X: np.ndarray, X_val: np.ndarray, epochs: int = 20, batch_size: int = 32,
