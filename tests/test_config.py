@@ -42,7 +42,10 @@ def test_setup_reports_mode_and_paths(tmp_path, monkeypatch, capsys):
     info = config.setup(seed=3)
     assert info["seed"] == 3 and info["colab"] is False and info["data_dir"] == str(tmp_path / "d")
     assert "mode=" in capsys.readouterr().out
+    monkeypatch.setenv("WORKSHOP_QUICK", "0")
     assert config.cache_dir() == tmp_path / "d" / "cache" and config.cache_dir().is_dir()
+    monkeypatch.setenv("WORKSHOP_QUICK", "1")  # quick runs never overwrite full-mode results
+    assert config.cache_dir() == tmp_path / "d" / "cache" / "quick"
 
 
 def test_colab_detection(monkeypatch):

@@ -6,6 +6,7 @@ import h5py
 import numpy as np
 import pytest
 
+from workshop_utils import config as wu_config
 from workshop_utils import datasets
 from workshop_utils.datasets import (CTCFData, load_ctcf, make_ctcf_data, read_ctcf_h5, read_h5ad,
                                      simulate_ctcf, toy_genes, write_ctcf_h5)
@@ -123,7 +124,7 @@ def test_reader_rejects_non_hdf5(tmp_path):
 
 def test_load_ctcf_caches_and_rebuilds_corrupt_cache(tmp_path):
     first = load_ctcf(sizes=SMALL, seed=2)
-    cached = list((tmp_path / "data" / "cache").glob("ctcf_sim_*.h5"))
+    cached = list(wu_config.cache_dir().glob("ctcf_sim_*.h5"))
     assert len(cached) == 1
     again = load_ctcf(sizes=SMALL, seed=2)
     np.testing.assert_array_equal(first.x_train, again.x_train)

@@ -63,8 +63,15 @@ def data_dir() -> Path:
 
 
 def cache_dir() -> Path:
-    """Folder for generated (rebuildable) data: ``data_dir()/cache``."""
+    """Folder for generated (rebuildable) data and results passed between notebooks.
+
+    ``data_dir()/cache`` in full mode and ``data_dir()/cache/quick`` in quick mode, so a
+    quick run (the tests) never overwrites what a full run produced for class (e.g. the
+    architectures the search notebook hands to the interpretation notebook).
+    """
     path = data_dir() / "cache"
+    if is_quick():
+        path = path / "quick"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
