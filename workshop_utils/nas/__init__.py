@@ -11,7 +11,10 @@ Importing this package imports neither Keras nor PyTorch.
 Modules: ``space`` (Operation, ModelSpace, course_model_space), ``build``
 (SequentialModelBuilder, count_params), ``controller`` (GeneralController,
 RandomController), ``search`` (search, SearchHistory, cnn_evaluator, train_child),
-``plots`` (plot_layer_probs, plot_search_rewards, plot_search_comparison).
+``plots`` (plot_layer_probs, plot_search_rewards, plot_search_comparison); for tables
+rather than sequences (the AutoGenome lesson), ``dense`` (dense_model_space, build_dense,
+fit_dense: MLP, ResNet-like and DenseNet-like networks as one space) and ``enas``
+(enas_search: shared-weight search with the same controller and loop).
 """
 from __future__ import annotations
 
