@@ -35,17 +35,9 @@ def kmer_counts(X: np.ndarray, k: int = 6) -> sparse.csr_matrix:
 def cnn_auroc(data, epochs: int, seed: int = 0) -> float:
     import keras
 
-    keras.utils.set_random_seed(seed)
-    L = data.x_train.shape[1]
-    model = keras.Sequential([
-        keras.Input((L, 4)),
-        keras.layers.Conv1D(24, 19, padding="same", activation="relu"),
-        keras.layers.MaxPool1D(25),
-        keras.layers.Flatten(),
-        keras.layers.Dense(64, activation="relu"),
-        keras.layers.Dense(1),
-        keras.layers.Activation("sigmoid"),
-    ])
+    from workshop_utils.models import keras_ctcf_cnn
+
+    model = keras_ctcf_cnn(seq_len=data.x_train.shape[1], seed=seed)  # the Day-1 CNN
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy")
     model.fit(data.x_train, data.y_train, validation_data=(data.x_valid, data.y_valid), epochs=epochs,
               batch_size=128, verbose=0,

@@ -293,6 +293,18 @@ def make_ctcf_data(sizes: dict[str, int] | None = None, length: int = 200,
 
 
 # --------------------------------------------------------------------------- h5 files
+def _open_h5(path: Path, kind: str):
+    """Open ``path`` read-only, with clear errors for a missing or unreadable file."""
+    import h5py
+
+    if not path.is_file():
+        raise FileNotFoundError(f"no such file: {path}")
+    try:
+        return h5py.File(path, "r")
+    except OSError as err:
+        raise ValueError(f"{path}: not a readable {kind} file ({err})") from None
+
+
 def _check_xy(x: np.ndarray, y: np.ndarray, split: str, where: str) -> tuple[np.ndarray, np.ndarray]:
     x = np.asarray(x)
     y = np.asarray(y)
@@ -327,16 +339,8 @@ def read_ctcf_h5(path: str | Path) -> CTCFData:
     FileNotFoundError, ValueError
         Naming the file and the key that is missing or malformed.
     """
-    import h5py
-
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no such file: {path}")
-    try:
-        f = h5py.File(path, "r")
-    except OSError as err:
-        raise ValueError(f"{path}: not a readable HDF5 file ({err})") from None
-    with f:
+    with _open_h5(path, "HDF5") as f:
         missing = [f"{p}_{s}" for s in SPLITS for p in ("x", "y") if f"{p}_{s}" not in f]
         if missing:
             raise ValueError(f"{path}: missing keys {missing}; found {sorted(f.keys())}")
@@ -527,16 +531,8 @@ def read_h5ad(path: str | Path, label_key: str = "bulk_labels", use_raw: bool = 
     use_raw : bool
         Read ``raw/X`` (log-normalised expression) when present instead of ``X``.
     """
-    import h5py
-
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no such file: {path}")
-    try:
-        f = h5py.File(path, "r")
-    except OSError as err:
-        raise ValueError(f"{path}: not a readable HDF5/h5ad file ({err})") from None
-    with f:
+    with _open_h5(path, "HDF5/h5ad") as f:
         raw = next((k for k in ("raw/X", "raw.X") if k in f), None) if use_raw else None
         xkey = raw or "X"
         if xkey not in f:
