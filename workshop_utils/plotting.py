@@ -322,9 +322,10 @@ def plot_window_vs_motif(attr: np.ndarray, center: int | None = None, half_width
 
     The window ``[center - half_width, center + half_width]`` (the strongest position
     by :func:`workshop_utils.attribution.position_importance` when ``center`` is None)
-    is drawn as a logo; below it, the motif's information logo on the strand that
-    :func:`workshop_utils.motifs.compare_to_motif` finds best, and the similarity in
-    the title.
+    is drawn as a logo; below it, the motif's information logo at the placement and on
+    the strand that :func:`workshop_utils.motifs.compare_to_motif` finds best among all
+    placements covering the centre (the window widens to show all of it), with the
+    similarity in the title.
 
     Parameters
     ----------
@@ -358,30 +359,30 @@ def plot_window_vs_motif(attr: np.ndarray, center: int | None = None, half_width
     if isinstance(center, bool) or not isinstance(center, (int, np.integer)) or not 0 <= center < L:
         raise ValueError(f"center must be an integer in [0, {L}), got {center!r}")
     ppm = ctcf_pfm() if motif is None else np.asarray(motif, dtype=float)
-    lo, hi = max(0, center - half_width), min(L, center + half_width + 1)
-    window = attr[lo:hi]
-    # match the motif inside the window when it fits, else in a motif-wide span around it
-    if len(window) < len(ppm):
-        lo2 = min(max(0, center - len(ppm) // 2), L - len(ppm))
-        match = compare_to_motif(attr[lo2:lo2 + len(ppm)], ppm)
-    else:
-        match = compare_to_motif(window, ppm)
+    W = len(ppm)
+    # search every motif placement that covers the centre (not only those inside the
+    # window, which would cut a motif that starts near the centre and match the wrong strand)
+    s_lo = max(0, min(center - W + 1, L - W))
+    s_hi = min(L, max(center + W, s_lo + W))
+    match = compare_to_motif(attr[s_lo:s_hi], ppm)
+    motif_start = s_lo + match["start"]
+    # show the window and the matched motif together
+    lo = min(max(0, center - half_width), motif_start)
+    hi = max(min(L, center + half_width + 1), motif_start + W)
     if axes is None:
         _, axes = plt.subplots(2, 1, figsize=figsize, gridspec_kw={"height_ratios": [1.3, 1]})
-    plot_logo(window, ax=axes[0], start=lo,
+    plot_logo(attr[lo:hi], ax=axes[0], start=lo,
               title=title or f"positions {lo}-{hi - 1} around the strongest position {center}")
     strand = "+" if match["strand"] == 1 else "-"
-    # the motif logo sits under the window positions it matches (same x axis)
+    # the motif logo sits under the positions it matches (same x axis)
     oriented = ppm if match["strand"] == 1 else ppm[::-1, ::-1]
-    motif_start = (lo if len(window) >= len(ppm) else lo2) + match["start"]
     plot_logo(oriented * information_content(oriented)[:, None], ax=axes[1], start=motif_start,
-              title=f"motif ({strand} strand); similarity r = {match['similarity']:.2f}")
+              title=f"motif ({strand} strand) at {motif_start}-{motif_start + W - 1}; "
+                    f"similarity r = {match['similarity']:.2f}")
     axes[1].set_ylabel("bits")
     axes[1].set_ylim(0, 2)
-    left = min(lo, motif_start) - 0.5
-    right = max(hi, motif_start + len(ppm)) - 0.5
     for a in axes[:2]:
-        a.set_xlim(left, right)
+        a.set_xlim(lo - 0.5, hi - 0.5)
         a.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[0].figure.tight_layout()
     return axes
