@@ -82,3 +82,14 @@ def test_top_window_and_site_overlap():
     assert position_importance(attr)[0, 3] == 4
     with pytest.raises(ValueError, match="width must be"):
         top_window(imp, width=0)
+
+
+def test_torch_eval_restores_training_mode(torch_cnn):
+    torch_cnn.train()
+    with backend.torch_eval(torch_cnn) as device:
+        assert not torch_cnn.training and device.type == "cpu"
+    assert torch_cnn.training
+    with pytest.raises(RuntimeError, match="inside"):
+        with backend.torch_eval(torch_cnn):
+            raise RuntimeError("inside")
+    assert torch_cnn.training

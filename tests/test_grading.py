@@ -73,12 +73,18 @@ def day2_rows(data_env, tmp_path_factory):
                         "template": REPO / "homework" / "day2_homework.ipynb"}, 2, timeout=400, memory_mb=6000)
 
 
+GARBAGE = "hostile_garbage.ipynb"
+GARBAGE_TEXT = "this is not a notebook {"
+
+
 @pytest.fixture(scope="module")
 def hostile(data_env, tmp_path_factory):
     """Grade the hostile submissions with the command-line entry point; returns rows and paths."""
     tmp = tmp_path_factory.mktemp("hostile")
     subs, out, instructor, hb = tmp / "subs", tmp / "out" / "grades.csv", tmp / "instructor", tmp / "hb"
     shutil.copytree(SOLUTIONS / "hostile", subs)
+    # a submission that is not a notebook at all (made here: the repository keeps only valid notebooks)
+    (subs / GARBAGE).write_text(GARBAGE_TEXT)
     instructor.mkdir()
     hb.mkdir()
     hidden = instructor / "hidden_checks.py"
@@ -302,7 +308,7 @@ def test_day2_partial_solution_gets_partial_credit(day2_rows):
 # ----------------------------------------------------------------------- end to end: hostile
 def test_every_hostile_submission_gets_one_row(hostile):
     assert hostile["rc"] == 0
-    names = {p.stem for p in (SOLUTIONS / "hostile").glob("*.ipynb")}
+    names = {p.stem for p in (SOLUTIONS / "hostile").glob("*.ipynb")} | {Path(GARBAGE).stem}
     assert set(hostile["rows"]) == names
 
 

@@ -269,21 +269,15 @@ def integrated_gradients(model: Any, X: np.ndarray, baseline: np.ndarray | float
         out = model(x)
         return out.reshape(out.shape[0], -1)[:, 0]
 
-    was_training = model.training
-    model.eval()
-    try:
-        device = next(model.parameters()).device
-    except StopIteration:
-        device = torch.device("cpu")
+    from .backend import torch_eval
+
     ig = IntegratedGradients(forward)
     out = []
-    try:
+    with torch_eval(model) as device:
         for i in range(0, len(X), batch_size):
             x = torch.from_numpy(X[i:i + batch_size]).to(device)
             xb = torch.from_numpy(base[i:i + batch_size]).to(device)
             attr = ig.attribute(x, baselines=xb, n_steps=n_steps, method="gausslegendre",
                                 internal_batch_size=batch_size)
             out.append(attr.detach().cpu().numpy())
-    finally:
-        model.train(was_training)
     return np.concatenate(out).astype(np.float32) if out else np.zeros_like(X)

@@ -20,6 +20,8 @@ Frameworks are imported lazily, inside the functions.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Literal
 
 import numpy as np
@@ -55,6 +57,24 @@ def _check_batch(batch_size: int) -> int:
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     return int(batch_size)
+
+
+@contextmanager
+def torch_eval(model: Any) -> Iterator[Any]:
+    """Put a torch model in ``eval()`` mode for the block and yield its device.
+
+    The model's training mode is restored afterwards, even if the block raises.
+    """
+    import torch
+
+    param = next(model.parameters(), None)
+    device = param.device if param is not None else torch.device("cpu")
+    was_training = model.training
+    model.eval()
+    try:
+        yield device
+    finally:
+        model.train(was_training)
 
 
 def keras_logit_model(model: Any) -> Any:
@@ -111,16 +131,9 @@ def logits(model: Any, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     else:
         import torch
 
-        was_training = model.training
-        model.eval()
-        try:
-            device = next(model.parameters()).device
-        except StopIteration:
-            device = torch.device("cpu")
-        with torch.no_grad():
+        with torch_eval(model) as device, torch.no_grad():
             chunks = [model(torch.from_numpy(X[i:i + batch_size]).to(device)).float().cpu().numpy()
                       for i in range(0, len(X), batch_size)]
-        model.train(was_training)
         out = np.concatenate(chunks) if chunks else np.zeros((0, 1), np.float32)
     out = out.reshape(len(X), -1).astype(np.float32)
     return out[:, 0] if out.shape[1] == 1 else out
@@ -167,12 +180,8 @@ def input_gradient(model: Any, X: np.ndarray, target: int = 0, batch_size: int =
                 out = tf.reduce_sum(tf.reshape(lm(x, training=False), (x.shape[0], -1))[:, target])
             grads.append(tape.gradient(out, x).numpy())
         return np.concatenate(grads).astype(np.float32) if grads else np.zeros_like(X)
-    was_training = model.training
-    model.eval()
-    try:
+    with torch_eval(model):
         return _torch_grad(model, X, target, batch_size)
-    finally:
-        model.train(was_training)
 
 
 def _torch_grad(fn, X: np.ndarray, target: int, batch_size: int) -> np.ndarray:
