@@ -4,13 +4,15 @@ Same model and sequences for every contender (throughput = mutants scored per se
 
 * PyTorch: our batched ISM vs the naive one-forward-pass-per-mutant loop the course
   starts from (claim: >= 15x), and vs tangermeme's ``saturation_mutagenesis`` on the
-  same model (claim: >= 1x);
+  same model (claim: >= 1x).  For a torch model whose first layer is a Conv1d, ours
+  patches that layer's output per mutant instead of recomputing it
+  (:func:`workshop_utils.backend.mutant_scorer`); the ``fast=False`` row shows plain
+  batching, the whole model on every mutant;
 * Keras: our batched ISM (the same function) vs its own naive loop (claim: >= 10x).
 
 tangermeme 1.6 switches to fastISM (recomputing only the positions an edit can change)
 for jobs it predicts to take more than 30 s; the jobs here are shorter, so it runs its plain
-batched path, the same algorithm as ours.  On long jobs with convolution-heavy models its
-fastISM path can beat plain batching.
+batched path (the algorithm of our ``fast=False`` row).
 
 The model is the course CNN (Conv1D 24x19, MaxPool 25, Dense 64, Dense 1) with random
 weights: speed does not depend on training.  The naive loops are timed on a few
@@ -153,6 +155,8 @@ def main() -> None:
     contenders = {  # name -> (function returning (N, L, 4) scores, mutants it scores)
         "workshop_utils ism": (lambda: ism(tmodel, X, batch_size=bs, progress=False), n_mut),
         "naive loop, one forward per mutant": (lambda: naive_ism(tmodel, X[:args.naive_seqs]), n_naive),
+        "workshop_utils ism, fast=False (whole model on every mutant)":
+            (lambda: ism(tmodel, X, batch_size=bs, progress=False, fast=False), n_mut),
     }
     sm = load_tangermeme(args.tangermeme_path)
     if sm is not None:

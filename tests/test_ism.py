@@ -129,3 +129,120 @@ def test_plot_ism_heatmap_and_window_vs_motif():
     with pytest.raises(ValueError, match="center must be an integer"):
         plot_window_vs_motif(scores, center=60)
     plt.close("all")
+
+
+# --- the PyTorch shortcut: patch the first convolution's output instead of recomputing it ----
+
+
+def _torch_model(conv_kwargs, reuse_input=False, L=30, seed=0):
+    """Conv1d on the input, then tanh, max-pool and a linear head; optionally the raw input again."""
+    import torch
+
+    torch.manual_seed(seed)
+
+    class M(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv1d(4, 3, **conv_kwargs)
+            out_len = self.conv(torch.zeros(1, 4, L)).shape[-1]
+            self.pool = torch.nn.MaxPool1d(2)
+            self.fc = torch.nn.Linear(3 * (out_len // 2), 1)
+            self.skip = torch.nn.Linear(4 * L, 1)
+
+        def forward(self, x):
+            h = self.pool(torch.tanh(self.conv(x.transpose(1, 2)))).flatten(1)
+            out = self.fc(h)
+            return out + self.skip(x.flatten(1)) if reuse_input else out
+
+    return M().eval()
+
+
+@pytest.mark.parametrize("conv_kwargs", [
+    {"kernel_size": 5, "padding": "same"},
+    {"kernel_size": 4, "padding": "same"},      # even kernel: torch pads one more on the right
+    {"kernel_size": 5, "padding": "valid"},
+    {"kernel_size": 3, "padding": 4},           # output longer than the input
+])
+def test_first_conv_update_is_exact(conv_kwargs, onehot):
+    model = _torch_model(conv_kwargs)
+    scorer = backend.mutant_scorer(model, onehot)
+    assert scorer.method == "first-convolution update"
+    X = onehot.copy()
+    X[2, 7] = 0.25  # an N: the update handles columns that are not one-hot
+    full = ism(model, X, fast=False, batch_size=37)
+    fast = ism(model, X, batch_size=37)  # chunks that cut across sequences
+    np.testing.assert_allclose(fast, full, atol=1e-5)
+    np.testing.assert_allclose(fast[:2], naive_ism(model, X[:2]), atol=1e-5)
+    # the parents' outputs are computed in blocks: a block smaller than a chunk still works
+    scorer = backend.mutant_scorer(model, X)
+    scorer.block = 2
+    seq, pos, base = (a[:200] for a in np.nonzero(X != 1))
+    np.testing.assert_allclose(scorer(seq, pos, base), backend.logits(model, scorer.mutants(seq, pos, base)),
+                               atol=1e-5)
+
+
+def test_nas_built_torch_model_takes_the_shortcut(onehot):
+    from workshop_utils.nas import ModelSpace, Operation, SequentialModelBuilder
+
+    space = ModelSpace.from_dict([
+        [Operation("conv1d", filters=4, kernel_size=5, activation="relu")],
+        [Operation("maxpool1d", pool_size=3)],
+        [Operation("conv1d", filters=3, kernel_size=3, activation="relu", padding="valid")],
+        [Operation("flatten")],
+    ])
+    model = SequentialModelBuilder(Operation("input", shape=(30, 4)), Operation("dense", units=1, activation="sigmoid"),
+                                   space, {"loss": "binary_crossentropy", "optimizer": "adam"}, "torch")([0, 0, 0, 0])
+    assert backend.mutant_scorer(model, onehot).method == "first-convolution update"
+    model.train()  # ism evaluates in eval mode and gives the mode back
+    np.testing.assert_allclose(ism(model, onehot), ism(model, onehot, fast=False), atol=1e-5)
+    assert model.training
+
+
+def test_a_model_that_reuses_its_input_falls_back_with_a_warning(onehot):
+    import torch
+
+    model = _torch_model({"kernel_size": 5, "padding": "same"}, reuse_input=True)
+    full = ism(model, onehot, fast=False)
+    np.testing.assert_allclose(full[:1], naive_ism(model, onehot[:1]), atol=1e-5)
+    # the input is reused after the convolution, and the real mutants are fed: still exact
+    np.testing.assert_allclose(ism(model, onehot), full, atol=1e-5)
+
+    class Scaled(torch.nn.Module):  # the convolution sees 2x the input: not patchable
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, x):
+            return self.inner(x * (2.0 if x.shape[0] > 1 else 1.0))
+
+    tricky = Scaled(model).eval()
+    # on one sequence the conv input is the input itself, so the shortcut is chosen ...
+    scorer = backend.mutant_scorer(tricky, onehot)
+    assert scorer.method == "first-convolution update"
+    # ... and then caught on the first batch of mutants, which falls back to full passes
+    with pytest.warns(RuntimeWarning, match="full forward passes"):
+        got = ism(tricky, onehot, batch_size=64)
+    np.testing.assert_allclose(got, ism(tricky, onehot, fast=False, batch_size=64), atol=1e-5)
+
+
+@pytest.mark.parametrize("conv_kwargs", [
+    {"kernel_size": 5, "stride": 2},
+    {"kernel_size": 3, "dilation": 2, "padding": "same"},
+    {"kernel_size": 3, "padding": 1, "padding_mode": "circular"},
+])
+def test_convolutions_the_shortcut_does_not_cover_run_the_whole_model(conv_kwargs, onehot):
+    model = _torch_model(conv_kwargs)
+    assert backend.mutant_scorer(model, onehot).method == "full forward pass"
+    np.testing.assert_allclose(ism(model, onehot[:2]), naive_ism(model, onehot[:2]), atol=1e-5)
+
+
+def test_mutant_scorer_rejects_bad_input_and_keras_runs_the_whole_model(torch_cnn, keras_cnn, onehot):
+    assert backend.mutant_scorer(torch_cnn, onehot).method == "first-convolution update"
+    assert backend.mutant_scorer(torch_cnn, onehot, fast=False).method == "full forward pass"
+    assert backend.mutant_scorer(keras_cnn, onehot).method == "full forward pass"
+    with pytest.raises(ValueError, match=r"shape \(N, L, 4\)"):
+        backend.mutant_scorer(torch_cnn, onehot[0])
+    with pytest.raises(TypeError, match="keras.Model or a torch.nn.Module"):
+        backend.mutant_scorer(object(), onehot)
+    with pytest.raises(TypeError, match="fast must be True or False"):
+        ism(torch_cnn, onehot, fast="yes")

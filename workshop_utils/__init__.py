@@ -9,7 +9,7 @@ config       quick/full mode, paths, set_seed(), setup(), Colab detection
 sequences    one-hot encode/decode, reverse complement, batches
 motifs       JASPAR matrices (CTCF MA0139.1), PWM scanning, sampling, motif comparison
 datasets     CTCF simulator and h5 files, toy genes, PBMC expression
-backend      the only place that knows Keras vs PyTorch: logits(), input_gradient()
+backend      the only place that knows Keras vs PyTorch: logits(), input_gradient(), mutant_scorer()
 models       the Day-1 CTCF CNN in Keras and PyTorch (same architecture, same parameters)
 training     PyTorch Dataset/DataLoader, fit() with early stopping, evaluate(); Keras callbacks
 metrics      thin wrappers over scikit-learn: AUROC, AUPR, confusion, do two models err alike

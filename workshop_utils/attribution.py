@@ -114,15 +114,16 @@ def _window(start: int | None, end: int | None, length: int) -> tuple[int, int]:
 
 
 def ism(model: Any, X: np.ndarray, start: int | None = None, end: int | None = None,
-        hypothetical: bool = True, batch_size: int = 512, progress: bool | None = None) -> np.ndarray:
+        hypothetical: bool = True, batch_size: int = 512, progress: bool | None = None,
+        fast: bool = True) -> np.ndarray:
     """Saturated in-silico mutagenesis (ISM) on the logit, batched over many mutants at once.
 
     Every position ``i`` in ``[start, end)`` of every sequence is changed, in turn, to
     each base it does not already have, and the change of the logit (mutant minus
     original) is recorded.  The mutants of all sequences are built in chunks of
-    ``batch_size`` and sent through :func:`workshop_utils.backend.logits` together
-    (one forward pass per chunk, not one per mutant), so the same code serves Keras
-    and PyTorch models.  The four scores of each position (the observed base scores
+    ``batch_size`` and scored together (one forward pass per chunk, not one per
+    mutant) by :func:`workshop_utils.backend.mutant_scorer`, so the same code serves
+    Keras and PyTorch models.  The four scores of each position (the observed base scores
     0 before centring) are then mean-centred, as in tangermeme and DeepLIFT-style
     "hypothetical" scores: a positive value means "this base raises the logit more
     than the average base would".
@@ -146,6 +147,11 @@ def ism(model: Any, X: np.ndarray, start: int | None = None, end: int | None = N
         slower again (512 suits the course models; Keras likes ~1024 a little better).
     progress : bool or None
         Show a tqdm progress bar; None shows it when there are more than 20 chunks.
+    fast : bool
+        PyTorch models whose first layer is a ``Conv1d`` on the input: instead of running
+        that layer on every mutant, patch its output for the parent where the mutation
+        reaches (see :func:`workshop_utils.backend.mutant_scorer`).  The numbers are the
+        same to float rounding; False runs every mutant through the whole model.
 
     Returns
     -------
@@ -160,13 +166,14 @@ def ism(model: Any, X: np.ndarray, start: int | None = None, end: int | None = N
     """
     from tqdm.auto import tqdm
 
-    from .backend import framework, logits
+    from .backend import framework, logits, mutant_scorer
 
     framework(model)  # a clear TypeError for anything that is not a model
     X = validate_one_hot(X)
     batch_size = _check_positive_int(batch_size, "batch_size")
-    if not isinstance(hypothetical, (bool, np.bool_)):
-        raise TypeError(f"hypothetical must be True or False, got {hypothetical!r}")
+    for name, flag in (("hypothetical", hypothetical), ("fast", fast)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"{name} must be True or False, got {flag!r}")
     n, L, _ = X.shape
     s, e = _window(start, end, L)
     ref = logits(model, X, batch_size=min(batch_size, 1024)) if n else np.zeros(0, np.float32)
@@ -176,20 +183,13 @@ def ism(model: Any, X: np.ndarray, start: int | None = None, end: int | None = N
     seq_i, pos_i, base_i = np.nonzero(X[:, s:e] != 1)
     pos_i = pos_i + s
     delta = np.zeros((n, L, 4), np.float32)
-    # Mutants are stored channels-first, (B, 4, L), and handed to the model as a (B, L, 4)
-    # view: the values are the same, but a convolutional PyTorch model, which transposes
-    # its input to channels-first, then reads contiguous memory (measurably faster on a CPU).
-    XT = np.ascontiguousarray(X.transpose(0, 2, 1))
+    score = mutant_scorer(model, X, fast=fast)
     n_chunks = -(-len(seq_i) // batch_size)
     show = n_chunks > 20 if progress is None else bool(progress)
     for c in tqdm(range(n_chunks), desc="ISM", unit="chunk", disable=not show, leave=False):
         sl = slice(c * batch_size, (c + 1) * batch_size)
         si, pi, bi = seq_i[sl], pos_i[sl], base_i[sl]
-        mutants = XT[si]                      # (B, 4, L) copies of the parents
-        rows = np.arange(len(si))
-        mutants[rows, :, pi] = 0.0
-        mutants[rows, bi, pi] = 1.0
-        delta[si, pi, bi] = logits(model, mutants.transpose(0, 2, 1), batch_size=batch_size) - ref[si]
+        delta[si, pi, bi] = score(si, pi, bi) - ref[si]
     scores = delta.copy()
     scores[:, s:e] -= delta[:, s:e].mean(-1, keepdims=True)
     return scores if hypothetical else scores * X
