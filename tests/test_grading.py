@@ -23,7 +23,7 @@ from workshop_utils.grading.export import collect, export_practice, load_practic
 from workshop_utils.grading.grader import (CsvLog, _restore, _snapshot, build_run_notebook, grade_folder, main,
                                           self_check_days)
 from workshop_utils.grading.hidden import load_hidden
-from workshop_utils.grading.practices import PRACTICES
+from workshop_utils.grading.practices import PRACTICES, SCHEDULE_EPOCHS
 from workshop_utils.grading.sandbox import kernel_argv, sandbox_available
 
 HERE = Path(__file__).resolve().parent
@@ -114,6 +114,17 @@ def test_each_practice_is_worth_10_points_with_the_hidden_checks():
             assert total == 10, (day, p.number, total)
             assert all(c.hidden for c in hidden[(day, p.number)])
             assert not any(c.hidden for c in p.checks)
+
+
+def test_the_schedule_check_follows_fits_longer_than_ten_epochs():
+    """A full-mode fit with early stopping can run 11+ epochs; the schedule check must still compare them."""
+    (check,) = [c for c in load_hidden(HIDDEN)[(1, 3)] if c.name == "the schedule drove the learning rate"]
+    schedule = [1e-3 * 0.8 ** e for e in range(SCHEDULE_EPOCHS)]
+    for epochs in (3, 11, 30):
+        ok, msg = check.fn({"history_p3": {"learning_rate": schedule[:epochs]}, "lr_schedule": schedule}, {})
+        assert ok, msg
+    ok, _ = check.fn({"history_p3": {"learning_rate": [1e-3] * 11}, "lr_schedule": schedule}, {})
+    assert not ok  # a constant learning rate did not follow the schedule
 
 
 def test_hidden_checks_are_not_in_the_package():
@@ -215,7 +226,7 @@ def test_collect_kinds():
     p3 = get_practice(1, 3)
     vals = collect(p3, {"lr_schedule": lambda e: 0.1 / (1 + e), "history_p3": {"loss": np.array([1.0, 0.5])},
                         "best_epoch": np.int64(1), "callbacks_p3": "not callbacks", "restored_val_loss": "0.3"})
-    assert np.allclose(vals["lr_schedule"], [0.1 / (1 + e) for e in range(10)])
+    assert np.allclose(vals["lr_schedule"], [0.1 / (1 + e) for e in range(100)])  # longer than any fit
     assert vals["history_p3"] == {"loss": [1.0, 0.5]} and vals["best_epoch"] == 1
     assert isinstance(vals["restored_val_loss"], Missing)  # a string is not a number
     assert vals["callbacks_p3"][0]["class"] == "str"

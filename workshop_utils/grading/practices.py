@@ -201,11 +201,14 @@ def _d1p3_checkpoint(v, ref):
     return ok, f"ModelCheckpoint(monitor={c.get('monitor')!r}, save_best_only={c.get('save_best_only')})"
 
 
+SCHEDULE_EPOCHS = 100  # lr_schedule is exported as its values at epochs 0..99, longer than any homework fit
+
+
 def _d1p3_schedule(v, ref):
     sched = [c for c in v["callbacks_p3"] if c.get("has_schedule") or "ReduceLROnPlateau" in str(c.get("class"))]
     if not sched:
         return False, "no LearningRateScheduler or ReduceLROnPlateau in callbacks_p3"
-    lrs = as_vector(v["lr_schedule"], 10, "lr_schedule(0..9)")
+    lrs = as_vector(v["lr_schedule"], SCHEDULE_EPOCHS, "lr_schedule(0..99)")[:10]
     ok = (lrs > 0).all() and (np.diff(lrs) <= 1e-12).all() and lrs[-1] < lrs[0]
     return ok, f"lr_schedule(0..9) = {np.round(lrs, 6).tolist()} (positive, non-increasing, decreasing overall)"
 
@@ -222,7 +225,7 @@ def _d1p3_history(v, ref):
 DAY1.append(Practice(1, 3, "Callbacks: early stopping, best weights, learning-rate schedule", (
     R("callbacks_p3", "callbacks", "the list of Keras callbacks you passed to model.fit"),
     R("lr_schedule", "function", "lr_schedule(epoch) -> learning rate (used by your scheduler)",
-      probe=tuple((e,) for e in range(10))),
+      probe=tuple((e,) for e in range(SCHEDULE_EPOCHS))),
     R("history_p3", "dict", "history.history of that fit (a dict with 'loss' and 'val_loss')"),
     R("best_epoch", "scalar", "0-based epoch with the lowest validation loss"),
     R("restored_val_loss", "scalar", "validation loss of the model after restoring the best checkpoint"),
