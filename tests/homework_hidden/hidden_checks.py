@@ -11,6 +11,7 @@ from sklearn.metrics import roc_auc_score
 
 from workshop_utils.config import pick
 from workshop_utils.grading.core import Check, as_float, as_vector
+from workshop_utils.grading.practices import SCHEDULE_EPOCHS
 
 
 def _auc(ref, s, split="test"):
@@ -44,8 +45,8 @@ def d1p3_restored(v, ref):
 def d1p3_schedule_used(v, ref):
     h = v["history_p3"]
     logged = as_vector(h.get("learning_rate", h.get("lr")), None, "learning_rate")
-    want = as_vector(v["lr_schedule"], 10)[: len(logged)]
-    ok = len(logged) <= 10 and np.allclose(logged, want, rtol=1e-4)
+    want = as_vector(v["lr_schedule"], SCHEDULE_EPOCHS)[: len(logged)]  # lr_schedule(0..99)
+    ok = len(logged) <= SCHEDULE_EPOCHS and np.allclose(logged, want, rtol=1e-4)
     return ok, f"learning rates logged {np.round(logged, 6).tolist()} vs lr_schedule {np.round(want, 6).tolist()}"
 
 
@@ -100,7 +101,7 @@ def d2p1_recovers(v, ref):
 def d2p2_peaks(v, ref):
     pos = _importance(v, "ism_pos").max(-1).mean()
     neg = _importance(v, "ism_neg").max(-1).mean()
-    ratio = pick(full=1.5, quick=1.1)
+    ratio = pick(full=1.25, quick=1.1)  # the reference solution: 1.45 in full mode (negatives carry flank sites)
     return pos > ratio * neg, f"mean peak |ISM| positives {pos:.3g} vs negatives {neg:.3g} (expected > {ratio}x)"
 
 
@@ -110,7 +111,9 @@ def _rows(table):
 
 def d2p3_trained(v, ref):
     rw = np.array([r for _, r, _ in _rows(v["search_p3"])])
-    thr = pick(full=0.75, quick=0.5)
+    # Full mode: children train on 4,000 sequences for 3 epochs; the best reach ~0.69, untrained ones ~0.5.
+    # Quick mode (300 sequences, 1 epoch) cannot tell trained from untrained: it only tests the plumbing.
+    thr = pick(full=0.6, quick=0.45)
     ok = np.all((rw >= 0) & (rw <= 1)) and rw.max() >= thr
     return ok, f"rewards in [{rw.min():.3f}, {rw.max():.3f}] (validation AUROCs, best >= {thr} expected)"
 
