@@ -14,12 +14,13 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 export OMP_WAIT_POLICY := PASSIVE
 
-.PHONY: all venv data test unit notebooks workshop benchmarks clean help
+.PHONY: all venv data test unit notebooks workshop benchmarks grade-references clean help
 
 help:
 	@echo "make workshop   run every notebook in full mode into build/ (ipynb + html)"
 	@echo "make test       unit tests, notebooks under nbval (quick mode), grader tests"
 	@echo "make benchmarks print the speed ratios of benchmarks/"
+	@echo "make grade-references  grade the reference homework in full mode (must be 50/50 on both days)"
 
 venv: $(STAMP)
 
@@ -52,6 +53,19 @@ workshop: data
 
 benchmarks: $(STAMP)
 	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# The tests grade the reference solutions in quick mode; this grades them in full mode, what
+# students run, against the repository's hidden checks (about 5 minutes). Run it after changing
+# a threshold, a practice or the simulator.
+grade-references: $(STAMP)
+	@rm -rf build/grading
+	@for day in 1 2; do \
+		mkdir -p build/grading/day$$day && cp tests/homework_solutions/day$${day}_reference.ipynb build/grading/day$$day/ && \
+		WORKSHOP_QUICK=0 $(VENV)/bin/workshop-grade build/grading/day$$day --day $$day --out build/grading/day$$day.csv \
+			--hidden tests/homework_hidden/hidden_checks.py || exit 1; \
+		cat build/grading/day$$day.csv; \
+		grep -q ',50,50,ok,' build/grading/day$$day.csv || { echo "day $$day reference is not 50/50 in full mode"; exit 1; }; \
+	done
 
 clean:
 	rm -rf build .pytest_cache
