@@ -1,75 +1,203 @@
 """``workshop-grade``: grade a folder of homework notebooks into a CSV.
 
-    workshop-grade SUBMISSIONS_DIR --day 1 --out grades.csv --hidden hidden_checks.py \\
-        [--timeout 1800] [--memory-mb 8192] [--resume]
+    workshop-grade SUBMISSIONS --day 1 --out grades.csv --hidden hidden_checks.py \\
+        [--timeout 1800] [--memory-mb 8192] [--jobs N] [--resume]
 
 How one submission is graded
 ----------------------------
-1. The notebook is read (all submissions are read into memory before the first runs).
-   After every code cell that calls ``check(day=D, practice=P)`` the grader inserts a cell
-   that *exports* practice P's variables, and at the end one that exports all five
-   (:func:`workshop_utils.grading.export.export_practice`: plain JSON, ``.npy`` without
-   pickle, PNG).  Cells run in order; a cell that raises does not stop the next ones.
-2. The notebook runs in a fresh kernel, a process of its own started in its own empty
-   work folder, with its own copy of the course data, an address-space limit
-   (``--memory-mb``) and a wall-clock limit (``--timeout``; a cell still running then is
-   interrupted and the rest skipped, the final export gets ``--export-timeout`` more).
-   Where Linux allows it the kernel also runs in private namespaces (see
-   :mod:`workshop_utils.grading.sandbox`): it cannot read the hidden checks or the CSV,
-   cannot write anywhere but its work folder, and every process it starts dies with it.
+1. The notebook is read (all submissions are read into memory before the first runs; a
+   folder may hold ``*.ipynb`` files, or one sub-folder per student as a course website's
+   download does). After every code cell that calls ``check(day=D, practice=P)`` the
+   grader inserts a cell that *exports* practice P's variables, and at the end one that
+   exports all five (:func:`workshop_utils.grading.export.export_practice`: plain JSON,
+   ``.npy`` without pickle, PNG). A cell that raises does not stop the next ones.
+2. The notebook runs in a bubblewrap sandbox (:mod:`workshop_utils.grading.sandbox`): an
+   empty file system with only the system, the Python installation and the package mounted
+   read-only, a size-limited private work folder, no network, new namespaces, a cleared
+   environment; the notebook executor (:mod:`workshop_utils.grading.runner`) runs inside
+   with its kernel. Memory, processes, file size and wall clock are limited from outside,
+   and the whole sandbox is killed at ``--timeout`` plus a small margin.  Only plain data
+   comes out (a tar stream on a pipe), with the private probe sequences' predictions.
 3. The checks (public ones from the package, hidden ones from ``--hidden`` files) run in a
-   forked child of the grader, which imported them before any submission ran, on the
-   exported values only.  A practice's points are those of the checks that passed.
+   separate process of the grader on the exported values and the reference data (true
+   labels, planted sites, the probe set's labels) that never entered a sandbox.
 4. The row is appended to the CSV and flushed to disk (``fsync``) at once; ``--resume``
-   skips the students already in the CSV.
+   skips the students already in the CSV. An error while grading one student is written in
+   that student's row and the run goes on.
 
-CSV columns: ``student`` (the file name without ``.ipynb``), ``p1`` ... ``p5``, ``total``,
+CSV columns: ``student`` (the file or folder name; names that are not valid UTF-8 are
+written as ``~b64~`` + their bytes in URL-safe base64), ``p1`` ... ``p5``, ``total``,
 ``max`` (points possible with the checks that were run), ``status`` (``ok``, or what
-stopped the run: time limit, kernel died, ...), ``reasons`` (every check that failed,
-then the errors raised by the notebook's cells).
+stopped the run: time limit, memory limit, kernel died, ...), ``reasons`` (every check
+that failed, then the errors raised by the notebook's cells).  Cells that a spreadsheet
+would read as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or CR) are prefixed
+with ``'``.
 """
 from __future__ import annotations
 
 import argparse
+import base64
 import csv
 import dataclasses
 import io
+import json
+import math
 import multiprocessing
 import os
 import re
 import resource
+import secrets
 import shutil
-import subprocess
 import sys
+import tarfile
 import tempfile
+import threading
 import time
-import uuid
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
 from .core import Missing, run_checks
-from .export import load_practice
+from .export import MAX_NPY_BYTES, load_practice
 from .hidden import load_hidden
 from .practices import PRACTICES, reference
-from .sandbox import TOKEN_VAR, kernel_argv, kill_group, kill_tagged, sandbox_available
+from .sandbox import (JOB, WORK, Limits, bwrap_argv, cage_kind, forbidden_inside, package_dir, run_caged,
+                      sandbox_available, sandbox_env)
 
 CHECK_CALL = re.compile(r"check\(\s*day\s*=\s*(\d+)\s*,\s*practice\s*=\s*(\d+)\s*\)")
-KERNEL_NAME = "workshop-grader"
-MAX_ERRORS = 5
+MAX_EXPORT_FILES = 2000
+B64 = "~b64~"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+# ----------------------------------------------------------------------------- names and CSV
+def student_id(name: str | bytes) -> str:
+    """The CSV's id for a file or folder name: the name itself, or ``~b64~`` + base64 of its bytes.
+
+    Deterministic and reversible (:func:`student_name`): names that are valid UTF-8 without
+    control characters stay as they are; any other name (or one starting with ``~b64~``)
+    is encoded.
+    """
+    raw = name if isinstance(name, bytes) else os.fsencode(name)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and text.isprintable() and not text.startswith(B64):
+        return text
+    return B64 + base64.urlsafe_b64encode(raw).decode("ascii")
+
+
+def student_name(sid: str) -> bytes:
+    """The file-name bytes of a student id made by :func:`student_id`."""
+    if sid.startswith(B64):
+        return base64.urlsafe_b64decode(sid[len(B64):].encode("ascii"))
+    return sid.encode("utf-8")
+
+
+def csv_safe(value: Any) -> str:
+    """A CSV cell a spreadsheet will not execute: a leading ``= + - @`` (tab, CR) gets a ``'``."""
+    s = str(value)
+    return "'" + s if s.startswith(FORMULA_START) else s
 
 
 def _columns(day: int) -> list[str]:
     return ["student"] + [f"p{p.number}" for p in PRACTICES[day]] + ["total", "max", "status", "reasons"]
 
 
-def _export_source(day: int, numbers: list[int], folder: Path) -> str:
-    return (
-        "import workshop_utils.grading.export as _wu_grading_export\n"
-        f"for _wu_p in {tuple(numbers)!r}:\n"
-        "    try:\n"
-        f"        _wu_grading_export.export_practice({day}, _wu_p, globals(), {str(folder)!r})\n"
-        "    except BaseException as _wu_err:\n"
-        "        print('export of practice', _wu_p, 'failed:', repr(_wu_err)[:300])\n")
+class CsvLog:
+    """The grades CSV: appended row by row, fsync'ed, checked and repaired before each write."""
+
+    def __init__(self, path: Path, columns: list[str], resume: bool):
+        self.path, self.columns = path, columns
+        self.done: set[str] = set()
+        self.lock = threading.Lock()
+        if path.exists() and path.stat().st_size > 0:
+            if not resume:
+                raise SystemExit(f"--out: {path} exists; pass --resume to continue it or choose another file")
+            text = path.read_bytes().decode("utf-8", "replace")
+            if not text.endswith("\n"):  # an interrupted write: drop the partial row
+                text = text[: text.rfind("\n") + 1]
+            if text and next(csv.reader(io.StringIO(text.splitlines()[0]))) != columns:
+                raise SystemExit(f"--out: {path} has other columns than {columns}")
+            self.done = {r["student"] for r in csv.DictReader(io.StringIO(text))}
+            self.expected = text.encode()
+        else:
+            buf = io.StringIO()
+            csv.writer(buf, lineterminator="\n").writerow(columns)
+            self.expected = buf.getvalue().encode()
+        self._rewrite()
+
+    def _rewrite(self) -> None:
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            fh.write(self.expected)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path)
+
+    def repair(self) -> bool:
+        """Rewrite the CSV from memory if something changed it; True when it had to."""
+        try:
+            same = self.path.read_bytes() == self.expected
+        except OSError:
+            same = False
+        if not same:
+            self._rewrite()
+        return not same
+
+    def is_done(self, sid: str) -> bool:
+        """True when ``sid`` already has a row."""
+        return csv_safe(sid) in self.done
+
+    def append(self, row: dict) -> None:
+        """Append one row (formula-safe) and fsync; thread-safe."""
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerow([csv_safe(row.get(c, "")) for c in self.columns])
+        data = buf.getvalue().encode()
+        with self.lock:
+            self.repair()
+            with open(self.path, "ab") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            self.expected += data
+            self.done.add(csv_safe(row["student"]))
+
+
+# ----------------------------------------------------------------------------- submissions
+def find_submissions(src: Path) -> dict[str, Path]:
+    """``{student id: notebook}`` of a submissions folder (or one notebook).
+
+    A folder may hold ``*.ipynb`` files (id: the file name without ``.ipynb``) and/or one
+    sub-folder per student, the shape of a course website's download (id: the folder name;
+    a folder with several notebooks gives ``folder/file`` ids). Hidden files and
+    ``.ipynb_checkpoints`` are ignored; links are not followed.
+    """
+    if src.is_file():
+        return {student_id(os.fsencode(src.name)[:-6] if src.name.endswith(".ipynb") else os.fsencode(src.name)): src}
+    if not src.is_dir():
+        raise FileNotFoundError(f"submissions: no such folder or file {src}")
+    found: dict[str, Path] = {}
+
+    def add(sid: str, path: Path) -> None:
+        if sid in found:
+            raise ValueError(f"submissions: two notebooks give the student id {sid!r}: {found[sid]} and {path}")
+        found[sid] = path
+
+    for entry in sorted(os.scandir(os.fsencode(src)), key=lambda e: e.name):
+        name = entry.name
+        if name.startswith(b"."):
+            continue
+        if entry.is_file(follow_symlinks=False) and name.endswith(b".ipynb"):
+            add(student_id(name[:-6]), Path(os.fsdecode(entry.path)))
+        elif entry.is_dir(follow_symlinks=False) and name != b".ipynb_checkpoints":
+            nbs = sorted((e for e in os.scandir(entry.path) if e.is_file(follow_symlinks=False)
+                          and e.name.endswith(b".ipynb") and not e.name.startswith(b".")), key=lambda e: e.name)
+            for e in nbs:
+                sid = student_id(name) if len(nbs) == 1 else f"{student_id(name)}/{student_id(e.name[:-6])}"
+                add(sid, Path(os.fsdecode(e.path)))
+    return found
 
 
 def self_check_days(nb: Any) -> set[int]:
@@ -82,10 +210,21 @@ def self_check_days(nb: Any) -> set[int]:
     return days
 
 
+def _export_source(day: int, numbers: list[int], folder: Path) -> str:
+    return (
+        "import workshop_utils.grading.export as _wu_grading_export\n"
+        f"for _wu_p in {tuple(numbers)!r}:\n"
+        "    try:\n"
+        f"        _wu_grading_export.export_practice({day}, _wu_p, globals(), {str(folder)!r})\n"
+        "    except BaseException as _wu_err:\n"
+        "        print('export of practice', _wu_p, 'failed:', repr(_wu_err)[:300])\n")
+
+
 def build_run_notebook(nb: Any, day: int, export_dir: Path) -> tuple[Any, list[str]]:
     """The notebook the kernel runs: the submission's code cells plus export cells.
 
-    Returns the notebook and, per cell, its role: ``'student'`` or ``'export'``.
+    ``export_dir`` is the export folder as the kernel sees it. Returns the notebook and,
+    per cell, its role: ``'student'`` or ``'export'``.
     """
     import nbformat
 
@@ -106,108 +245,19 @@ def build_run_notebook(nb: Any, day: int, export_dir: Path) -> tuple[Any, list[s
     roles.append("export")
     run_nb = nbformat.v4.new_notebook()
     run_nb.cells = cells
-    run_nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": "grader", "language": "python"}
     return run_nb, roles
 
 
-def _client_class():
-    import nbformat
-    from nbclient import NotebookClient
-
-    class QuietClient(NotebookClient):
-        """Keeps only the errors of a cell (a submission may print gigabytes)."""
-
-        def output(self, outs, msg, display_id, cell_index):
-            if msg.get("msg_type") == "error" and len(outs) < 3:
-                c = msg.get("content", {})
-                outs.append(nbformat.v4.new_output("error", ename=str(c.get("ename", ""))[:100],
-                                                   evalue=str(c.get("evalue", ""))[:300], traceback=[]))
-            return None
-
-    return QuietClient
-
-
-def run_submission(run_nb: Any, roles: list[str], work: Path, env: dict, argv: list[str], timeout: float,
-                   export_timeout: float, token: str) -> tuple[str, list[str]]:
-    """Execute ``run_nb`` in a fresh kernel started by ``argv`` in ``work/run``.
-
-    Returns ``(status, errors)``: ``status`` is ``'ok'`` or what stopped the run, ``errors``
-    the errors of the submission's cells (``'cell 3: ValueError: ...'``).
-    """
-    import json
-
-    from jupyter_client.kernelspec import KernelSpecManager
-    from jupyter_client.manager import AsyncKernelManager
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-
-    spec_dir = work / "kernels" / KERNEL_NAME
-    spec_dir.mkdir(parents=True)
-    (spec_dir / "kernel.json").write_text(json.dumps(
-        {"argv": argv, "display_name": "grader", "language": "python", "metadata": {"debugger": False}}))
-    ksm = KernelSpecManager(kernel_dirs=[str(work / "kernels")])
-    km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=ksm)
-    client = _client_class()(run_nb, km=km, kernel_name=KERNEL_NAME, timeout=int(max(1, timeout)),
-                             allow_errors=True, interrupt_on_timeout=True, startup_timeout=120,
-                             error_on_timeout={"ename": "TimeLimit", "evalue": "the cell ran out of time"},
-                             iopub_timeout=5, shutdown_kernel="immediate", record_timing=False,
-                             resources={"metadata": {"path": str(work / "run")}})
-    status, errors, pgid = "ok", [], None
-    deadline = time.monotonic() + timeout
-    student_no = 0
-    try:
-        with client.setup_kernel(env=env, cwd=str(work / "run"), stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL):
-            pgid = getattr(km.provisioner, "pgid", None)
-            for i, (cell, role) in enumerate(zip(run_nb.cells, roles)):
-                if role == "student":
-                    student_no += 1
-                    left = deadline - time.monotonic()
-                    if left < 1:
-                        if status == "ok":
-                            status = f"time limit ({timeout:g} s) reached before cell {student_no}"
-                        continue
-                    client.timeout = int(max(1, left))
-                else:
-                    client.timeout = int(export_timeout)
-                try:
-                    client.execute_cell(cell, i)
-                except DeadKernelError:
-                    status = f"kernel died in cell {student_no}" if role == "student" else "kernel died while exporting"
-                    break
-                except CellTimeoutError:
-                    status = f"time limit reached in cell {student_no}"
-                    break
-                for out in cell.get("outputs", []):
-                    if out.get("output_type") != "error":
-                        continue
-                    if out.get("ename") == "TimeLimit" and role == "student" and status == "ok":
-                        status = f"time limit ({timeout:g} s) reached in cell {student_no}"
-                    elif role == "student" and len(errors) < MAX_ERRORS:
-                        errors.append(f"cell {student_no}: {out.get('ename')}: {out.get('evalue')}"[:300])
-    except DeadKernelError:
-        status = "kernel died"
-    except RuntimeError as err:  # the kernel did not start
-        status = f"kernel failed: {str(err)[:200]}"
-    except Exception as err:  # noqa: BLE001 - one submission must never stop the grading
-        status = f"grader error while running: {type(err).__name__}: {str(err)[:200]}"
-    finally:
-        try:
-            if km.has_kernel:
-                from jupyter_core.utils import run_sync
-
-                run_sync(km.shutdown_kernel)(now=True)
-        except Exception:  # noqa: BLE001
-            pass
-        kill_group(pgid)
-        kill_tagged(token)
-    return status, errors
-
-
-def _checks_child(conn, day: int, hidden: dict, export_dir: str, ref: dict, memory_mb: int) -> None:
+# ----------------------------------------------------------------------------- checks
+def _checks_child(conn, day: int, hidden_paths: list[str], export_dir: str, ref: dict, memory_mb: int) -> None:
     try:
         resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 2 ** 20, memory_mb * 2 ** 20))
     except (ValueError, OSError):
         pass
+    hidden: dict = {}
+    for h in hidden_paths:
+        for key, checks in load_hidden(h).items():
+            hidden.setdefault(key, []).extend(checks)
     out = {}
     for p in PRACTICES[day]:
         values = load_practice(p, export_dir)
@@ -220,13 +270,17 @@ def _checks_child(conn, day: int, hidden: dict, export_dir: str, ref: dict, memo
     conn.close()
 
 
-def run_checks_isolated(day: int, hidden: dict, export_dir: Path, ref: dict, timeout: float = 300,
-                        memory_mb: int = 4096) -> dict[int, list[dict]] | str:
-    """Run every check on ``export_dir`` in a forked child; the results, or why it failed."""
-    ctx = multiprocessing.get_context("fork")
+def run_checks_isolated(day: int, hidden_paths: list[Path], export_dir: Path, ref: dict, timeout: float = 300,
+                        memory_mb: int = 4096) -> dict[int, dict] | str:
+    """Run every check on ``export_dir`` in a fresh process; the results, or why it failed.
+
+    The process is started by a fork server (safe while other grading threads run); it
+    loads the hidden checks itself, so no check object crosses a process boundary.
+    """
+    ctx = multiprocessing.get_context("forkserver")
     parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_checks_child, args=(child, day, hidden, str(export_dir), ref, memory_mb),
-                       daemon=True)
+    proc = ctx.Process(target=_checks_child, args=(child, day, [str(h) for h in hidden_paths], str(export_dir), ref,
+                                                   memory_mb), daemon=True)
     proc.start()
     child.close()
     try:
@@ -242,76 +296,218 @@ def run_checks_isolated(day: int, hidden: dict, export_dir: Path, ref: dict, tim
         parent.close()
 
 
-def _data_files() -> list[Path]:
-    """The files of the course data the kernels read (copied into each work folder)."""
+# ----------------------------------------------------------------------------- one submission
+@dataclasses.dataclass
+class GradeSettings:
+    """Everything :func:`grade_one` needs besides the notebook (shared by every submission).
+
+    Parameters
+    ----------
+    day : int
+        Which homework (1 or 2).
+    hidden : list of Path
+        Hidden-checks files (loaded in the checks process).
+    points : dict
+        ``{practice number: points possible}`` with the hidden checks.
+    ref : dict
+        Reference data of the checks (labels, planted sites, probe labels); never enters a sandbox.
+    limits : Limits
+        Hard limits of one submission.
+    final_reserve : float
+        Seconds of ``limits.timeout`` kept for the final export.
+    check_timeout : float
+        Seconds for the checks of one submission.
+    sandbox : bool
+        Run in bubblewrap (False only with ``--unsafe-no-sandbox``).
+    data_files : dict
+        ``{path relative to the data folder: host file}`` mounted read-only in each sandbox.
+    probe_dir : Path or None
+        Host folder with the probe sequences (no labels), mounted read-only.
+    threads : int
+        Threads per kernel (OpenMP, BLAS, torch, TensorFlow).
+    tmp_root : Path
+        Host folder for job and export folders.
+    """
+
+    day: int
+    hidden: list
+    points: dict
+    ref: dict
+    limits: Limits
+    final_reserve: float
+    check_timeout: float
+    sandbox: bool
+    data_files: dict
+    probe_dir: Path | None
+    threads: int
+    tmp_root: Path
+
+
+def _thread_env(threads: int) -> dict[str, str]:
+    n = str(threads)
+    return {"OMP_NUM_THREADS": n, "MKL_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": n, "TF_NUM_INTRAOP_THREADS": n,
+            "TF_NUM_INTEROP_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"}
+
+
+def _extract(stream: bytes, dest: Path) -> dict:
+    """Unpack the runner's tar stream into ``dest`` (regular files under ``export/`` only)."""
+    result = {"status": "no result from the sandbox", "errors": []}
+    n = 0
+    try:
+        with tarfile.open(fileobj=io.BytesIO(stream), mode="r|") as tar:
+            for m in tar:
+                if not m.isfile() or m.size > MAX_NPY_BYTES:
+                    continue
+                parts = Path(m.name).parts
+                if m.name == "runner.json":
+                    data = tar.extractfile(m).read(1_000_000)
+                    got = json.loads(data)
+                    if isinstance(got, dict):
+                        result = {"status": str(got.get("status", ""))[:300],
+                                  "errors": [str(e)[:300] for e in list(got.get("errors") or [])[:5]]}
+                    continue
+                if (len(parts) < 2 or parts[0] != "export" or any(p in ("..", "") for p in parts)
+                        or Path(m.name).is_absolute() or n >= MAX_EXPORT_FILES):
+                    continue
+                target = dest.joinpath(*parts[1:])
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with open(target, "wb") as fh:
+                    shutil.copyfileobj(tar.extractfile(m), fh)
+                n += 1
+    except (tarfile.TarError, ValueError, OSError, EOFError) as err:
+        result["unreadable"] = f"unreadable output ({type(err).__name__})"
+    return result
+
+
+def _job_dir(settings: GradeSettings, run_nb: Any, roles: list[str], folder: Path) -> None:
+    folder.mkdir(parents=True)
+    job = {"notebook": run_nb, "roles": roles, "timeout": settings.limits.timeout,
+           "final_reserve": settings.final_reserve}
+    (folder / "job.json").write_text(json.dumps(job))
+
+
+def run_submission(run_nb: Any, roles: list[str], settings: GradeSettings, job: Path,
+                   stop: threading.Event | None = None) -> tuple[str, list[str], Path]:
+    """Run the notebook (already built for export to the sandbox's folder) in a sandbox.
+
+    Returns ``(status, errors, export folder on the host)``.
+    """
+    _job_dir(settings, run_nb, roles, job / "job")
+    export = job / "export"
+    export.mkdir()
+    extra = _thread_env(settings.threads)
+    if settings.probe_dir is not None:
+        from .probe import PROBE_ENV
+
+        extra[PROBE_ENV] = str(WORK / "probe")
+    if settings.sandbox:
+        env = sandbox_env(extra)
+        ro = {WORK / "data" / rel: host for rel, host in settings.data_files.items()}
+        if settings.probe_dir is not None:
+            ro[WORK / "probe"] = settings.probe_dir
+        argv = bwrap_argv(job / "job", settings.limits, env,
+                          [sys.executable, "-m", "workshop_utils.grading.runner", str(JOB), str(WORK)], ro_extra=ro)
+    else:  # --unsafe-no-sandbox: the same runner on the host, limits only
+        work = job / "work"
+        (work / "data").mkdir(parents=True)
+        for rel, host in settings.data_files.items():
+            (work / "data" / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(host, work / "data" / rel)
+        env = dict(os.environ)
+        env.update(sandbox_env(extra))
+        env.update(HOME=str(work / "home"), TMPDIR=str(work), WORKSHOP_DATA=str(work / "data"),
+                   MPLCONFIGDIR=str(work / "home" / "mpl"), IPYTHONDIR=str(work / "home" / ".ipython"),
+                   KERAS_HOME=str(work / "home" / ".keras"), XDG_CACHE_HOME=str(work / "home" / ".cache"),
+                   JUPYTER_RUNTIME_DIR=str(work / "home" / "runtime"), PYTHONPATH=str(package_dir().parent))
+        if settings.probe_dir is not None:
+            from .probe import PROBE_ENV
+
+            env[PROBE_ENV] = str(settings.probe_dir)
+        argv = ["env", "-i", *[f"{k}={v}" for k, v in env.items()], sys.executable, "-m",
+                "workshop_utils.grading.runner", str(job / "job"), str(work)]
+    run = run_caged(argv, settings.limits, stop=stop)
+    result = _extract(run.stdout, export)
+    status, errors = result["status"], result["errors"]
+    if run.out_of_memory:
+        status = f"memory limit ({settings.limits.memory_mb} MiB) reached; {status}"
+    elif run.timed_out:
+        status = f"time limit ({settings.limits.timeout:g} s) reached; the sandbox was killed"
+    elif run.output_too_large:
+        status = "its exports were too large; the sandbox was killed"
+    elif stop is not None and stop.is_set():
+        status = "grading was interrupted"
+    elif result["status"] == "no result from the sandbox" or "unreadable" in result:
+        last = [ln for ln in run.stderr_tail.splitlines() if ln.strip()][-1:] or [""]
+        status = f"the sandbox ended without a result (exit code {run.returncode}) {last[0][:200]}".rstrip()
+    return status, errors, export
+
+
+def grade_one(student: str, nb_bytes: bytes, settings: GradeSettings, stop: threading.Event | None = None) -> dict:
+    """Grade one notebook (given as bytes); returns its CSV row as a dict. Never raises for the submission's sake."""
+    import nbformat
+
+    day = settings.day
+    row: dict[str, Any] = {"student": student}
+    job = Path(tempfile.mkdtemp(prefix="sub_", dir=settings.tmp_root))
+    reasons: list[str] = []
+    try:
+        try:
+            nb = nbformat.reads(nb_bytes.decode("utf-8"), as_version=4)
+        except Exception as err:  # noqa: BLE001 - not a notebook
+            nb, status, errors = None, f"not a readable notebook ({type(err).__name__})", []
+        export = job / "export"
+        if nb is not None:
+            export_inside = (WORK / "export") if settings.sandbox else (job / "work" / "export")
+            run_nb, roles = build_run_notebook(nb, day, export_inside)
+            status, errors, export = run_submission(run_nb, roles, settings, job, stop)
+            days = self_check_days(nb)
+            if days and day not in days:
+                status += f"; its self-checks are for day {', '.join(map(str, sorted(days)))}, graded as day {day}"
+        results = run_checks_isolated(day, settings.hidden, export, settings.ref, timeout=settings.check_timeout)
+        if isinstance(results, str):
+            status = f"{status}; {results}" if status != "ok" else results
+            results = {}
+        total = 0.0
+        for p in PRACTICES[day]:
+            res = results.get(p.number, {"results": [], "unexported": "checks did not run"})
+            earned = sum(r["earned"] for r in res["results"])
+            total += earned
+            row[f"p{p.number}"] = f"{earned:g}"
+            if res["unexported"]:
+                reasons.append(f"p{p.number}: {res['unexported']}")
+            else:
+                reasons += [f"p{p.number} {r['name']}: {r['message']}" for r in res["results"] if not r["passed"]]
+        row.update(total=f"{total:g}", max=f"{sum(settings.points.values()):g}", status=status)
+        reasons += errors
+    except Exception as err:  # noqa: BLE001 - one student's failure never stops the class
+        for p in PRACTICES[day]:
+            row.setdefault(f"p{p.number}", "0")
+        row.update(total="0", max=f"{sum(settings.points.values()):g}",
+                   status=f"grader error: {type(err).__name__}: {str(err)[:200]}")
+    finally:
+        shutil.rmtree(job, ignore_errors=True)
+    row["reasons"] = " | ".join(reasons)[:20000]
+    return row
+
+
+# ----------------------------------------------------------------------------- the folder
+def _data_files() -> dict[str, Path]:
+    """``{path relative to the data folder: file}`` of the course data the kernels read (read-only)."""
     from .. import config
     from ..datasets import SPLITS, default_sizes
 
-    real = config.data_dir() / "CTCF_200.h5"
+    root = config.data_dir()
+    real = root / "CTCF_200.h5"
     if real.is_file():
-        return [real]
+        return {"CTCF_200.h5": real}
     sizes = default_sizes()
     tag = "_".join(str(sizes[s]) for s in SPLITS)
-    return [p for p in [config.cache_dir() / f"ctcf_sim_default_s0_{tag}.h5"] if p.is_file()]
-
-
-class CsvLog:
-    """The grades CSV: appended row by row, fsync'ed, checked and repaired before each write."""
-
-    def __init__(self, path: Path, columns: list[str], resume: bool):
-        self.path, self.columns = path, columns
-        self.done: set[str] = set()
-        if path.exists() and path.stat().st_size > 0:
-            if not resume:
-                raise SystemExit(f"--out: {path} exists; pass --resume to continue it or choose another file")
-            text = path.read_bytes().decode("utf-8", "replace")
-            if not text.endswith("\n"):  # an interrupted write: drop the partial row
-                text = text[: text.rfind("\n") + 1]
-            rows = list(csv.DictReader(io.StringIO(text)))
-            if text and text.splitlines()[0].split(",") != columns:
-                raise SystemExit(f"--out: {path} has other columns than {columns}")
-            self.done = {r["student"] for r in rows}
-            self.expected = text.encode()
-            self._rewrite()
-        else:
-            buf = io.StringIO()
-            csv.writer(buf, lineterminator="\n").writerow(columns)
-            self.expected = buf.getvalue().encode()
-            self._rewrite()
-
-    def _rewrite(self) -> None:
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
-            fh.write(self.expected)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
-
-    def repair(self) -> bool:
-        """Rewrite the CSV from memory if something changed it; True when it had to."""
-        try:
-            same = self.path.read_bytes() == self.expected
-        except OSError:
-            same = False
-        if not same:
-            self._rewrite()
-        return not same
-
-    def append(self, row: dict) -> None:
-        buf = io.StringIO()
-        csv.writer(buf, lineterminator="\n").writerow([row.get(c, "") for c in self.columns])
-        data = buf.getvalue().encode()
-        self.repair()
-        with open(self.path, "ab") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        self.expected += data
-        self.done.add(row["student"])
+    sim = config.cache_dir() / f"ctcf_sim_default_s0_{tag}.h5"
+    return {str(sim.relative_to(root)): sim} if sim.is_file() else {}
 
 
 def _snapshot(folder: Path) -> dict[Path, bytes]:
-    return {p: p.read_bytes() for p in folder.rglob("*") if p.is_file() and p.suffix in (".py", ".json")}
+    return {p: p.read_bytes() for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
 
 
 def _restore(snapshot: dict[Path, bytes]) -> list[str]:
@@ -328,213 +524,217 @@ def _restore(snapshot: dict[Path, bytes]) -> list[str]:
     return fixed
 
 
-def _fmt(x: float) -> str:
-    return f"{x:g}"
-
-
-def _kernel_env(work: Path, token: str) -> dict:
-    import site
-
-    home = work / "home"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("JPY_", "JUPYTER_"))}
-    env.update(HOME=str(home), PYTHONUSERBASE=site.getuserbase(), IPYTHONDIR=str(home / ".ipython"),
-               MPLCONFIGDIR=str(home / "mpl"), KERAS_HOME=str(home / ".keras"), XDG_CACHE_HOME=str(home / ".cache"),
-               TMPDIR=str(work / "tmp"), WORKSHOP_DATA=str(work / "data"), MPLBACKEND="Agg",
-               PYTHONDONTWRITEBYTECODE="1", TF_CPP_MIN_LOG_LEVEL="3", **{TOKEN_VAR: token})
-    env.setdefault("KERAS_BACKEND", "tensorflow")
-    return env
-
-
-def _prepare_work(work: Path, data_files: list[Path]) -> None:
-    for sub in ("run", "tmp", "export", "data/cache", "home/mpl"):
-        (work / sub).mkdir(parents=True, exist_ok=True)
-    from .. import config
-
-    for f in data_files:
-        dest = work / "data" / ("CTCF_200.h5" if f.name == "CTCF_200.h5" else f"cache/{f.name}")
-        shutil.copyfile(f, dest)
-    try:  # reuse matplotlib's font cache (building it takes seconds)
-        import matplotlib
-
-        for f in Path(matplotlib.get_cachedir()).glob("fontlist*.json"):
-            shutil.copyfile(f, work / "home" / "mpl" / f.name)
-    except Exception:  # noqa: BLE001 - only a speed-up
-        pass
-    del config
-
-
-def grade_one(student: str, nb_bytes: bytes, day: int, hidden: dict, ref: dict, tmp_root: Path,
-              data_files: list[Path], protect: dict, timeout: float, memory_mb: int,
-              export_timeout: float, check_timeout: float, isolate: bool) -> dict:
-    """Grade one notebook (given as bytes); returns its CSV row as a dict."""
-    import nbformat
-
-    practices = PRACTICES[day]
-    row: dict[str, Any] = {"student": student}
-    work = Path(tempfile.mkdtemp(prefix=f"{re.sub(r'[^A-Za-z0-9_-]', '_', student)[:40]}_", dir=tmp_root))
-    reasons: list[str] = []
+def default_jobs(memory_mb: int) -> int:
+    """Submissions graded at once by default: one per 2 cores, as many as the memory allows."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     try:
-        try:
-            nb = nbformat.reads(nb_bytes.decode("utf-8"), as_version=4)
-        except Exception as err:  # noqa: BLE001 - not a notebook
-            nb, status, errors = None, f"not a readable notebook ({type(err).__name__})", []
-        if nb is not None:
-            _prepare_work(work, data_files)
-            run_nb, roles = build_run_notebook(nb, day, work / "export")
-            token = uuid.uuid4().hex
-            argv = kernel_argv(memory_mb, read_only=protect["read_only"], hide=protect["hide"],
-                               writable=[work], isolate=isolate)
-            status, errors = run_submission(run_nb, roles, work, _kernel_env(work, token), argv, timeout,
-                                            export_timeout, token)
-            days = self_check_days(nb)
-            if days and day not in days:
-                status += f"; its self-checks are for day {', '.join(map(str, sorted(days)))}, graded as day {day}"
-        results = run_checks_isolated(day, hidden, work / "export", ref, timeout=check_timeout)
-        if isinstance(results, str):
-            status = f"{status}; {results}" if status != "ok" else results
-            results = {}
-        total = possible = 0.0
-        for p in practices:
-            res = results.get(p.number, {"results": [], "unexported": "checks did not run"})
-            earned = sum(r["earned"] for r in res["results"])
-            possible += sum(c.points for c in p.checks + hidden.get((day, p.number), []))
-            total += earned
-            row[f"p{p.number}"] = _fmt(earned)
-            if res["unexported"]:
-                reasons.append(f"p{p.number}: {res['unexported']}")
-            else:
-                reasons += [f"p{p.number} {r['name']}: {r['message']}" for r in res["results"] if not r["passed"]]
-        row.update(total=_fmt(total), max=_fmt(possible), status=status)
-        reasons += errors
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    row["reasons"] = " | ".join(reasons)[:20000]
-    return row
+        total_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2 ** 20
+    except (ValueError, OSError, AttributeError):
+        total_mb = memory_mb
+    return max(1, min(cores // 2 or 1, int(0.8 * total_mb) // max(1, memory_mb)))
 
 
-def _protected_paths(out: Path, submissions: list[Path], hidden_paths: list[Path], tmp_root: Path) -> dict:
-    import site
-
-    from .. import config
-
-    pkg = Path(__file__).resolve().parents[1]
-    ro = [pkg, Path(sys.prefix), Path(sys.base_prefix), *map(Path, site.getsitepackages()),
-          out.resolve().parent, tmp_root, *{s.resolve().parent for s in submissions}]
-    if config.REPO_DIR is not None:
-        ro.append(config.REPO_DIR)
-    user_site = Path(site.getusersitepackages())
-    if user_site.is_dir():
-        ro.append(user_site)
-    seen, read_only = set(), []
-    for p in ro:
-        p = p.resolve()
-        if p.is_dir() and p not in seen and p != Path("/"):
-            seen.add(p)
-            read_only.append(p)
-    return {"read_only": read_only, "hide": [*(h.resolve() for h in hidden_paths), out.resolve()]}
+def _check_seconds(name: str, v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not (0 < v < math.inf):
+        raise ValueError(f"grade_folder: {name} must be a finite positive number of seconds, got {v!r}")
+    return float(v)
 
 
 def grade_folder(submissions: str | Path, day: int, out: str | Path, hidden: list[str | Path] = (),
-                 timeout: float = 1800, memory_mb: int = 8192, resume: bool = False, sandbox: str = "auto",
-                 export_timeout: float = 120, check_timeout: float = 300, verbose: bool = True) -> list[dict]:
-    """Grade every ``*.ipynb`` of ``submissions`` (a folder, or one notebook) into the CSV ``out``.
+                 timeout: float = 1800, memory_mb: int = 8192, resume: bool = False, unsafe_no_sandbox: bool = False,
+                 export_timeout: float = 120, check_timeout: float = 300, jobs: int | None = 1,
+                 tasks: int = 512, file_mb: int = 1024, verbose: bool = True) -> list[dict]:
+    """Grade every notebook of ``submissions`` (a folder, or one notebook) into the CSV ``out``.
 
-    Parameters are those of the command line (``workshop-grade --help``); ``sandbox`` is
-    ``'auto'`` (namespaces when available), ``'on'`` (required) or ``'off'``.
+    Parameters are those of the command line (``workshop-grade --help``). ``jobs=None``
+    picks a number from the cores and ``memory_mb`` (:func:`default_jobs`).
 
     Returns
     -------
     list of dict
         The rows written by this run (students skipped by ``resume`` are not included).
+
+    Raises
+    ------
+    RuntimeError
+        When the sandbox is not available and ``unsafe_no_sandbox`` is False.
     """
     if day not in PRACTICES:
-        raise ValueError(f"day must be one of {sorted(PRACTICES)}, got {day!r}")
-    for name, v in (("timeout", timeout), ("export_timeout", export_timeout), ("check_timeout", check_timeout)):
-        if not isinstance(v, (int, float)) or v <= 0:
-            raise ValueError(f"{name} must be a positive number of seconds, got {v!r}")
-    if sandbox not in ("auto", "on", "off"):
-        raise ValueError(f"sandbox must be 'auto', 'on' or 'off', got {sandbox!r}")
-    src = Path(submissions)
-    if src.is_dir():
-        files = sorted(p for p in src.glob("*.ipynb") if p.is_file())
-    elif src.is_file():
-        files = [src]
-    else:
-        raise FileNotFoundError(f"submissions: no such folder or file {src}")
-    ids = [p.stem for p in files]
-    if len(set(ids)) != len(ids):
-        raise ValueError("submissions: two files give the same student id")
-    notebooks = {p.stem: p.read_bytes() for p in files}  # read all before any runs
-    hidden_paths = [Path(h) for h in hidden]
-    hidden_checks: dict = {}
-    for h in hidden_paths:
-        for key, checks in load_hidden(h).items():
-            hidden_checks.setdefault(key, []).extend(checks)
-    isolate = sandbox != "off" and sandbox_available()
-    if sandbox == "on" and not isolate:
-        raise RuntimeError("sandbox='on' but unshare cannot create user/mount/pid namespaces here")
-    if not isolate and verbose:
-        print("workshop-grade: WARNING: no namespace sandbox (unshare unavailable or --no-sandbox); limits, "
-              "process clean-up and CSV repair still apply, but a submission could read the hidden checks "
-              "and files outside its folder.", file=sys.stderr)
-    ref = reference()  # the true labels, loaded before any submission runs
-    import scipy.stats  # noqa: F401 - imported now, so no check imports code after submissions ran
-    import sklearn.metrics  # noqa: F401
-
-    data_files = _data_files()
+        raise ValueError(f"grade_folder: day must be one of {sorted(PRACTICES)}, got {day!r}")
+    timeout = _check_seconds("timeout", timeout)
+    export_timeout = _check_seconds("export_timeout", export_timeout)
+    check_timeout = _check_seconds("check_timeout", check_timeout)
+    if jobs is None:
+        jobs = default_jobs(memory_mb)
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"grade_folder: jobs must be a positive integer, got {jobs!r}")
+    limits = Limits(timeout=timeout, memory_mb=memory_mb, tasks=tasks, file_mb=file_mb)
+    files = find_submissions(Path(submissions))
+    if not files:
+        raise FileNotFoundError(f"submissions: no notebooks (*.ipynb) in {submissions} or its sub-folders")
+    notebooks = {}
+    for sid, p in files.items():  # read all before any runs
+        try:
+            notebooks[sid] = p.read_bytes()
+        except OSError as err:
+            notebooks[sid] = f"unreadable: {err}".encode()
+    hidden_paths = [Path(h).resolve() for h in hidden]
+    points = {p.number: sum(c.points for c in p.checks) for p in PRACTICES[day]}
+    for h in hidden_paths:  # validate now, before any submission runs
+        for (d, n), checks in load_hidden(h).items():
+            if d == day and n in points:
+                points[n] += sum(c.points for c in checks)
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    log = CsvLog(out, _columns(day), resume)
-    snapshot = _snapshot(Path(__file__).resolve().parent)
+    ok, why = sandbox_available()
+    if not ok and not unsafe_no_sandbox:
+        raise RuntimeError(f"workshop-grade: refusing to run untrusted notebooks without a sandbox: {why}. "
+                           "To run them anyway, on a machine you are ready to lose, pass --unsafe-no-sandbox.")
+    sandboxed = ok and not unsafe_no_sandbox
+    private = [*hidden_paths, out.resolve().parent, *{p.resolve().parent for p in files.values()}]
+    bad = forbidden_inside(private)
+    if sandboxed and bad:
+        raise RuntimeError("workshop-grade: these private paths lie inside folders every sandbox mounts; move them: "
+                           + "; ".join(bad))
+    if verbose and not sandboxed:
+        print("workshop-grade: WARNING: --unsafe-no-sandbox: submissions run with your user's rights; they can read "
+              "the hidden checks and your files and reach the network. Only limits, process clean-up and repairs "
+              "of the package and the CSV apply.", file=sys.stderr)
+    ref = reference()  # the true labels, loaded before any submission runs
+    from . import probe as probe_mod
+
     tmp_root = Path(tempfile.mkdtemp(prefix="workshop-grade-"))
-    protect = _protected_paths(out, files, hidden_paths, tmp_root)
-    rows = []
-    todo = [s for s in ids if s not in log.done]
-    if verbose:
-        print(f"workshop-grade: day {day}, {len(todo)} to grade ({len(ids) - len(todo)} already in {out}), "
-              f"sandbox={'namespaces' if isolate else 'off'}, timeout {timeout:g} s, memory {memory_mb} MiB",
-              file=sys.stderr)
     try:
-        for k, student in enumerate(todo, 1):
-            t0 = time.monotonic()
-            row = grade_one(student, notebooks[student], day, hidden_checks, ref, tmp_root, data_files, protect,
-                            timeout, memory_mb, export_timeout, check_timeout, isolate)
+        probe = probe_mod.make_probe(secrets.randbits(62))
+        probe_dir = tmp_root / "probe"
+        probe_dir.mkdir()
+        probe_mod.save_inputs(probe, probe_dir)
+        ref = probe_mod.add_to_reference(ref, probe)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        log = CsvLog(out, _columns(day), resume)
+        snapshot = {} if sandboxed else _snapshot(package_dir())
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        settings = GradeSettings(day=day, hidden=hidden_paths, points=points, ref=ref, limits=limits,
+                                 final_reserve=min(export_timeout, timeout / 4), check_timeout=check_timeout,
+                                 sandbox=sandboxed, data_files=_data_files(), probe_dir=probe_dir,
+                                 threads=max(1, cores // jobs), tmp_root=tmp_root)
+        todo = [s for s in files if not log.is_done(s)]
+        if not sandboxed:
+            jobs = 1  # without namespaces parallel kernels could reach each other
+        if verbose:
+            print(f"workshop-grade: day {day}, {len(todo)} to grade ({len(files) - len(todo)} already in {out}), "
+                  f"sandbox={'bubblewrap' if sandboxed else 'NONE'}, limits={cage_kind()}, jobs={jobs}, "
+                  f"timeout {timeout:g} s, memory {memory_mb} MiB", file=sys.stderr)
+        return _grade_all(todo, notebooks, settings, log, jobs, snapshot, out, verbose)
+    finally:
+        shutil.rmtree(tmp_root, ignore_errors=True)
+
+
+def _grade_all(todo: list[str], notebooks: dict, settings: GradeSettings, log: CsvLog, jobs: int,
+               snapshot: dict, out: Path, verbose: bool) -> list[dict]:
+    rows: list[dict] = []
+    stop = threading.Event()
+    t_start = time.monotonic()
+
+    def finish(student: str, row: dict, seconds: float) -> None:
+        if snapshot:
             fixed = _restore(snapshot)
             if log.repair():
                 fixed.append(out.name)
             if fixed:
                 row["status"] += f"; repaired files it changed: {', '.join(fixed)}"
+        try:
             log.append(row)
-            rows.append(row)
-            if verbose:
-                print(f"[{k}/{len(todo)}] {student}: {row['total']}/{row['max']} ({row['status']}) "
-                      f"in {time.monotonic() - t0:.0f} s", file=sys.stderr)
+        except Exception as err:  # noqa: BLE001 - e.g. a disk error: say so, keep grading the others
+            print(f"workshop-grade: could not write the row of {student}: {err}", file=sys.stderr)
+            return
+        rows.append(row)
+        if verbose:
+            print(f"[{len(rows)}/{len(todo)}] {student}: {row['total']}/{row['max']} ({row['status']}) "
+                  f"in {seconds:.0f} s", file=sys.stderr)
+
+    def one(student: str) -> tuple[dict, float]:
+        t0 = time.monotonic()
+        return grade_one(student, notebooks[student], settings, stop), time.monotonic() - t0
+
+    if jobs == 1:
+        for student in todo:
+            row, sec = one(student)
+            finish(student, row, sec)
+        return rows
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade")
+    pending = {pool.submit(one, s): s for s in todo}
+    try:
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                student = pending.pop(fut)
+                row, sec = fut.result()
+                finish(student, row, sec)
+    except BaseException:  # Ctrl-C: stop every job, kill every sandbox; written rows stay
+        stop.set()
+        for fut in pending:
+            fut.cancel()
+        raise
     finally:
-        shutil.rmtree(tmp_root, ignore_errors=True)
+        pool.shutdown(wait=True, cancel_futures=True)
+        if verbose:
+            print(f"workshop-grade: {len(rows)} graded in {time.monotonic() - t_start:.0f} s", file=sys.stderr)
     return rows
 
 
+def _seconds(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not (0 < v < math.inf):
+        raise argparse.ArgumentTypeError(f"expected a finite positive number of seconds, got {text!r}")
+    return v
+
+
+def _positive(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return v
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point of ``workshop-grade``."""
+    """Command-line entry point of ``workshop-grade``; exit code 0 when every submission has a row."""
     ap = argparse.ArgumentParser(prog="workshop-grade", description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("submissions", help="folder of submitted .ipynb files (student id = file name)")
+    ap.add_argument("submissions", help="folder of submitted .ipynb files, or of one sub-folder per student")
     ap.add_argument("--day", type=int, required=True, choices=sorted(PRACTICES), help="which homework")
     ap.add_argument("--out", required=True, help="CSV file to write (appended row by row)")
     ap.add_argument("--hidden", action="append", default=[], help="hidden-checks file (repeatable)")
-    ap.add_argument("--timeout", type=float, default=1800, help="seconds per submission (default 1800)")
-    ap.add_argument("--memory-mb", type=int, default=8192, help="address-space limit per kernel (default 8192)")
-    ap.add_argument("--export-timeout", type=float, default=120, help="seconds for the final export cell")
-    ap.add_argument("--check-timeout", type=float, default=300, help="seconds for the checks of one submission")
+    ap.add_argument("--timeout", type=_seconds, default=1800, help="wall-clock seconds per submission (default 1800)")
+    ap.add_argument("--memory-mb", type=_positive, default=8192,
+                    help="memory of one submission, all its processes together (default 8192)")
+    ap.add_argument("--export-timeout", type=_seconds, default=120,
+                    help="seconds of --timeout kept for the final export (at most a quarter of it)")
+    ap.add_argument("--check-timeout", type=_seconds, default=300, help="seconds for the checks of one submission")
+    ap.add_argument("--jobs", type=_positive, default=None,
+                    help="submissions graded at once (default: from the cores and --memory-mb)")
     ap.add_argument("--resume", action="store_true", help="skip students already in --out")
-    ap.add_argument("--sandbox", choices=("auto", "on", "off"), default="auto",
-                    help="kernel namespaces: auto (when available), on (required), off")
+    ap.add_argument("--unsafe-no-sandbox", action="store_true",
+                    help="run submissions WITHOUT the bubblewrap sandbox (they can read your files)")
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
-    rows = grade_folder(args.submissions, args.day, args.out, hidden=args.hidden, timeout=args.timeout,
-                        memory_mb=args.memory_mb, resume=args.resume, sandbox=args.sandbox,
-                        export_timeout=args.export_timeout, check_timeout=args.check_timeout,
-                        verbose=not args.quiet)
+    try:
+        rows = grade_folder(args.submissions, args.day, args.out, hidden=args.hidden, timeout=args.timeout,
+                            memory_mb=args.memory_mb, resume=args.resume, unsafe_no_sandbox=args.unsafe_no_sandbox,
+                            export_timeout=args.export_timeout, check_timeout=args.check_timeout, jobs=args.jobs,
+                            verbose=not args.quiet)
+    except (FileNotFoundError, ValueError, RuntimeError) as err:
+        print(f"workshop-grade: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("workshop-grade: interrupted; the rows written so far are in the CSV (continue with --resume)",
+              file=sys.stderr)
+        return 130
     if not args.quiet:
         print(f"workshop-grade: wrote {len(rows)} rows to {args.out}", file=sys.stderr)
     return 0

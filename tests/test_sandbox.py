@@ -1,0 +1,357 @@
+"""The grader's sandbox against hostile submissions (bubblewrap, limits, bookkeeping).
+
+Each hostile notebook is written here, with the paths it attacks filled in (an attacker
+knows where the instructor keeps things).  A notebook reports a successful attack the only
+way anything leaves the sandbox: through its exported values. It sets ``answer_p1`` to 40
+words mentioning AUROC when the attack worked, which earns practice 1 exactly one point
+("answer_p1 written"); so ``p1 == "1"`` in the CSV means "the attack worked" and every
+test below asserts ``p1 == "0"`` for the attacks. An honest notebook graded in the same
+run must keep its points.
+
+Everything here is bounded: 30-s notebooks, 2.5 GB per submission, 64-MB files, and the
+listener and the scans stop by themselves.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from workshop_utils.grading.grader import (CsvLog, csv_safe, find_submissions, grade_folder, main, student_id,
+                                          student_name)
+from workshop_utils.grading.sandbox import Limits, cage_kind, forbidden_inside, sandbox_available
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+HIDDEN = HERE / "homework_hidden" / "hidden_checks.py"
+AVAILABLE, WHY = sandbox_available()
+needs_sandbox = pytest.mark.skipif(not AVAILABLE and not os.environ.get("CI"),
+                                   reason=f"bubblewrap sandbox unavailable here: {WHY}")
+LEAK = "answer_p1 = 'auroc ' * 40  # the attack worked\n"
+SECRET_ENV = "WORKSHOP_TEST_GRADER_SECRET"
+
+
+def _notebook(*cells: str) -> str:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("from workshop_utils.grading import check\nanswer_p1 = ''\n"),
+                *(nbformat.v4.new_code_cell(c) for c in cells),
+                nbformat.v4.new_code_cell("check(day=1, practice=1)")]
+    return nbformats(nb)
+
+
+def nbformats(nb) -> str:
+    return nbformat.writes(nb)
+
+
+def _read(path: Path) -> dict[str, dict]:
+    with open(path, newline="") as fh:
+        return {r["student"]: r for r in csv.DictReader(fh)}
+
+
+class Listener:
+    """A TCP server on 127.0.0.1 that counts connections (stops by itself after ``seconds``)."""
+
+    def __init__(self, seconds: float = 240):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.5)
+        self.port = self.sock.getsockname()[1]
+        self.accepted = 0
+        self.until = time.monotonic() + seconds
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while time.monotonic() < self.until:
+            try:
+                conn, _ = self.sock.accept()
+                self.accepted += 1
+                conn.close()
+            except OSError:
+                continue
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def attack(tmp_path_factory):
+    """Grade a class of hostile notebooks (and one honest one) with --jobs 2; returns what a test needs."""
+    if not AVAILABLE:
+        pytest.fail(f"CI must test the sandbox, but it is unavailable: {WHY}")
+    tmp = tmp_path_factory.mktemp("attack")
+    instructor, subs, outdir, data = tmp / "instructor", tmp / "subs", tmp / "out", tmp / "data"
+    for d in (instructor, subs, outdir, data):
+        d.mkdir()
+    hidden = instructor / "hidden_checks.py"
+    hidden.write_bytes(HIDDEN.read_bytes())
+    (instructor / "hidden_checks.py~").write_text("SECRET BACKUP OF THE HIDDEN CHECKS\n")
+    (outdir / "grader.log").write_text("alice 50/50\n")
+    old_env = {k: os.environ.get(k) for k in ("WORKSHOP_DATA", SECRET_ENV)}
+    os.environ["WORKSHOP_DATA"] = str(data)
+    os.environ[SECRET_ENV] = "s3cret"
+    listener = Listener()
+    marker = f"wg-daemon-{os.getpid()}-{int(time.time())}"
+    home = Path.home()
+    writes = [str(instructor / "planted.py"), str(data / "planted.h5"), str(outdir / "planted.csv"),
+              str(REPO / "workshop_utils" / "planted.py"), str(home / ".wg_planted_rc"), "/wg_planted",
+              "/usr/wg_planted", str(subs / "zz_honest.ipynb")]
+    reads = [str(instructor / "hidden_checks.py~"), str(hidden), str(outdir / "grader.log"),
+             str(subs / "zz_honest.ipynb"), str(REPO / ".git" / "HEAD"), str(home / ".bash_history")]
+    books = {
+        "write_outside": _notebook(
+            f"import os\nhits = 0\nfor p in {writes!r}:\n    try:\n        open(p, 'a').write('x')\n"
+            "        hits += 1\n    except OSError:\n        pass\n"
+            f"if hits:\n    {LEAK}"),
+        "read_private": _notebook(
+            f"hits = 0\nfor p in {reads!r}:\n    try:\n        open(p).read(10)\n        hits += 1\n"
+            "    except OSError:\n        pass\n"
+            f"import os\nif hits or os.environ.get({SECRET_ENV!r}):\n    {LEAK}"),
+        "network": _notebook(
+            "import socket\nok = False\n"
+            f"for host in ('127.0.0.1', socket.gethostname()):\n    try:\n"
+            f"        socket.create_connection((host, {listener.port}), timeout=2).close()\n        ok = True\n"
+            "    except OSError:\n        pass\n"
+            f"if ok:\n    {LEAK}"),
+        "ignore_sigint": _notebook(
+            "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n",
+            *["check(day=1, practice=1)\nimport time\nwhile True:\n    time.sleep(1)\n"] * 12),
+        "daemon": _notebook(
+            "import subprocess\n"
+            f"subprocess.Popen(['env', '-i', 'setsid', 'sh', '-c', 'sleep 600; : {marker}'],"
+            " start_new_session=True)\n"
+            f"subprocess.Popen(['sh', '-c', '(sleep 600; : {marker}) &'])\n"),
+        "memory_children": _notebook(
+            "import subprocess, sys\ncode = 'x = bytearray(1500 * 2**20)\\nfor i in range(0, len(x), 4096): x[i] = 1\\n"
+            "import time; time.sleep(20)'\n"
+            "procs = [subprocess.Popen([sys.executable, '-c', code]) for _ in range(3)]\n"
+            "codes = [p.wait() for p in procs]\n"
+            f"if all(c == 0 for c in codes):\n    {LEAK}"),
+        "big_file": _notebook(
+            "ok = True\ntry:\n    with open('big.bin', 'wb') as fh:\n        for _ in range(1024):\n"
+            "            fh.write(b'x' * 2**20)\nexcept OSError:\n    ok = False\n"
+            f"if ok:\n    {LEAK}"),
+        "fork_bomb": _notebook(
+            "import subprocess\nprocs = []\ntry:\n    for _ in range(2000):\n"
+            "        procs.append(subprocess.Popen(['sleep', '30']))\nexcept OSError:\n    pass\n"
+            f"if len(procs) >= 2000:\n    {LEAK}"),
+        "=HYPERLINK(\"http:__evil\",\"x\")": _notebook(),
+        "zz_honest": _notebook("answer_p1 = 'The auroc and the precision of my model are fine. ' * 6\n"),
+    }
+    for name, text in books.items():
+        (subs / f"{name}.ipynb").write_text(text)
+    (subs / os.fsdecode(b"caf\xe9.ipynb")).write_text(_notebook())
+    student = subs / "lms_student_42"  # a course website's download: one folder per student
+    student.mkdir()
+    (student / "homework_day1.ipynb").write_text(_notebook())
+    out = outdir / "grades.csv"
+    before = {p: p.read_bytes() for p in (hidden, instructor / "hidden_checks.py~", outdir / "grader.log",
+                                          subs / "zz_honest.ipynb")}
+    t0 = time.monotonic()
+    try:
+        rc = main([str(subs), "--day", "1", "--out", str(out), "--hidden", str(hidden), "--timeout", "30",
+                   "--memory-mb", "2500", "--export-timeout", "5", "--jobs", "2", "--quiet"])
+    finally:
+        for k, v in old_env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    seconds = time.monotonic() - t0
+    time.sleep(0.5)
+    procs = [p for p in Path("/proc").iterdir() if p.name.isdigit()]
+    survivors = []
+    for p in procs:
+        try:
+            if marker.encode() in (p / "cmdline").read_bytes():
+                survivors.append(int(p.name))
+        except OSError:
+            pass
+    yield {"rc": rc, "rows": _read(out), "out": out, "writes": writes, "listener": listener, "before": before,
+           "seconds": seconds, "survivors": survivors, "subs": subs}
+    for f in writes:  # only if a test already failed: leave nothing behind
+        if f != str(subs / "zz_honest.ipynb") and os.path.exists(f):
+            os.remove(f)
+
+
+@needs_sandbox
+def test_every_submission_has_a_row_and_the_honest_one_keeps_its_points(attack):
+    rows = attack["rows"]
+    assert attack["rc"] == 0
+    assert len(rows) == 12
+    assert rows["zz_honest"]["p1"] == "1" and rows["zz_honest"]["status"] == "ok", rows["zz_honest"]
+
+
+@needs_sandbox
+def test_no_write_outside_the_work_folder(attack):
+    assert attack["rows"]["write_outside"]["p1"] == "0"
+    assert [f for f in attack["writes"][:-1] if os.path.exists(f)] == []
+    for path, data in attack["before"].items():
+        assert path.read_bytes() == data
+
+
+@needs_sandbox
+def test_nothing_private_is_readable(attack):
+    row = attack["rows"]["read_private"]
+    assert row["p1"] == "0", "a file next to the hidden checks, a peer, the log, the repo or the env was readable"
+
+
+@needs_sandbox
+def test_no_network_not_even_loopback_of_the_host(attack):
+    assert attack["rows"]["network"]["p1"] == "0"
+    assert attack["listener"].accepted == 0
+
+
+@needs_sandbox
+def test_sigint_ignored_and_many_check_cells_stop_at_the_time_limit(attack):
+    row = attack["rows"]["ignore_sigint"]
+    assert "time limit" in row["status"], row
+    # 12 notebooks, 2 at a time, 30-s limit each: the whole class is bounded
+    assert attack["seconds"] < 6 * (30 + Limits().grace + 40)
+
+
+@needs_sandbox
+def test_detached_processes_die_with_the_sandbox(attack):
+    assert attack["survivors"] == []
+
+
+@needs_sandbox
+def test_memory_is_limited_for_the_submission_as_a_whole(attack):
+    row = attack["rows"]["memory_children"]
+    assert row["p1"] == "0", "three children held 4.5 GB under a 2.5-GB limit"
+    if cage_kind() in ("cgroup1", "cgroup2", "systemd"):
+        assert "memory limit" in row["status"] or "kernel died" in row["status"], row["status"]
+
+
+@needs_sandbox
+def test_file_size_and_process_count_are_limited(attack):
+    assert attack["rows"]["big_file"]["p1"] == "0"
+    assert attack["rows"]["fork_bomb"]["p1"] == "0"
+
+
+@needs_sandbox
+def test_odd_names_and_formulas_are_written_safely(attack):
+    rows = attack["rows"]
+    formula = [k for k in rows if "HYPERLINK" in k]
+    assert formula == ["'=HYPERLINK(\"http:__evil\",\"x\")"]
+    sid = student_id(b"caf\xe9")
+    assert sid in rows and student_name(sid) == b"caf\xe9"
+    assert "lms_student_42" in rows
+    # --resume after the run: every student is already there, nothing is graded again
+    before = attack["out"].read_bytes()
+    assert main([str(attack["subs"]), "--day", "1", "--out", str(attack["out"]), "--resume", "--quiet",
+                 "--hidden", str(HIDDEN)]) == 0
+    assert attack["out"].read_bytes() == before
+
+
+# ----------------------------------------------------------------------------- fast unit tests
+def test_student_ids_are_reversible_and_csv_cells_are_not_formulas():
+    for raw in (b"alice", b"caf\xe9", "Zoë".encode(), b"~b64~trick", b"tab\there"):
+        assert student_name(student_id(raw)) == raw
+    assert student_id(b"alice") == "alice" and student_id(b"caf\xe9").startswith("~b64~")
+    assert [csv_safe(v) for v in ("=1+1", "+1", "-2", "@x", "\tx", "ok", "10")] == \
+        ["'=1+1", "'+1", "'-2", "'@x", "'\tx", "ok", "10"]
+
+
+def test_find_submissions_supports_one_folder_per_student(tmp_path):
+    (tmp_path / "a.ipynb").write_text("{}")
+    (tmp_path / "bob").mkdir()
+    (tmp_path / "bob" / "hw.ipynb").write_text("{}")
+    (tmp_path / "carol").mkdir()
+    for n in ("v1", "v2"):
+        (tmp_path / "carol" / f"{n}.ipynb").write_text("{}")
+    (tmp_path / ".ipynb_checkpoints").mkdir()
+    (tmp_path / ".ipynb_checkpoints" / "a-checkpoint.ipynb").write_text("{}")
+    assert sorted(find_submissions(tmp_path)) == ["a", "bob", "carol/v1", "carol/v2"]
+
+
+def test_the_command_line_fails_clearly_on_nothing_to_grade_and_bad_numbers(tmp_path, capsys):
+    assert main([str(tmp_path), "--day", "1", "--out", str(tmp_path / "g.csv")]) == 2
+    assert "no notebooks" in capsys.readouterr().err
+    for bad in ("inf", "nan", "-1", "0", "soon"):
+        with pytest.raises(SystemExit):
+            main([str(tmp_path), "--day", "1", "--out", str(tmp_path / "g.csv"), "--timeout", bad])
+        assert "--timeout" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="timeout"):
+        grade_folder(tmp_path, 1, tmp_path / "g.csv", timeout=float("inf"))
+    with pytest.raises(ValueError, match="jobs"):
+        grade_folder(tmp_path, 1, tmp_path / "g.csv", jobs=0)
+
+
+def test_limits_validate_their_numbers():
+    with pytest.raises(ValueError, match="memory_mb"):
+        Limits(memory_mb=10)
+    with pytest.raises(ValueError, match="timeout"):
+        Limits(timeout=float("inf"))
+
+
+def test_private_files_inside_mounted_folders_are_refused():
+    import workshop_utils
+
+    inside = Path(workshop_utils.__file__).parent / "hidden_checks.py"
+    assert forbidden_inside([inside]) and not forbidden_inside([HIDDEN])
+
+
+def test_csv_log_neutralises_formulas_and_resumes_with_them(tmp_path):
+    out = tmp_path / "g.csv"
+    cols = ["student", "p1", "total", "max", "status", "reasons"]
+    log = CsvLog(out, cols, resume=False)
+    log.append({"student": "=cmd", "p1": "1", "total": "1", "max": "10", "status": "ok", "reasons": "-x"})
+    assert "'=cmd" in out.read_text() and ",'-x" in out.read_text()
+    assert CsvLog(out, cols, resume=True).is_done("=cmd")
+
+
+def test_without_a_sandbox_the_grader_refuses_unless_told(tmp_path, monkeypatch):
+    from workshop_utils.grading import grader
+
+    (tmp_path / "a.ipynb").write_text(_notebook())
+    monkeypatch.setattr(grader, "sandbox_available", lambda: (False, "no bwrap here"))
+    with pytest.raises(RuntimeError, match="unsafe-no-sandbox"):
+        grade_folder(tmp_path, 1, tmp_path / "out" / "g.csv")
+    assert main([str(tmp_path), "--day", "1", "--out", str(tmp_path / "out" / "g.csv"), "--quiet"]) == 2
+
+
+def test_unsafe_mode_repairs_the_package_and_kills_detached_processes(tmp_path, monkeypatch):
+    """--unsafe-no-sandbox: an edit to backend.py is undone, an env -i daemon is killed (by the cgroup)."""
+    monkeypatch.setenv("WORKSHOP_DATA", str(tmp_path / "data"))
+    backend = REPO / "workshop_utils" / "backend.py"
+    before = backend.read_bytes()
+    marker = f"wg-unsafe-{os.getpid()}"
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "tamper.ipynb").write_text(_notebook(
+        f"open({str(backend)!r}, 'a').write('\\n# tampered\\n')\nimport subprocess\n"
+        f"subprocess.Popen(['env', '-i', 'setsid', 'sh', '-c', 'sleep 600; : {marker}'], start_new_session=True)\n"))
+    (subs / "zz_next.ipynb").write_text(_notebook("answer_p1 = 'The auroc of the model is fine. ' * 8\n"))
+    out = tmp_path / "g.csv"
+    try:
+        grade_folder(subs, 1, out, hidden=[HIDDEN], timeout=30, memory_mb=2500, unsafe_no_sandbox=True,
+                     verbose=False)
+    finally:
+        if backend.read_bytes() != before:
+            backend.write_bytes(before)
+            pytest.fail("backend.py was left tampered")
+    rows = _read(out)
+    assert "repaired files it changed: backend.py" in rows["tamper"]["status"]
+    assert rows["zz_next"]["p1"] == "1"
+    time.sleep(0.5)
+    alive = []
+    for p in Path("/proc").iterdir():
+        if p.name.isdigit():
+            try:
+                if marker.encode() in (p / "cmdline").read_bytes():
+                    alive.append(p.name)
+            except OSError:
+                pass
+    if cage_kind() != "rlimit":
+        assert alive == []
+    else:  # pragma: no cover - without cgroups a detached env -i process can escape; say so
+        for pid in alive:
+            os.kill(int(pid), 9)
+        pytest.xfail("no cgroup here: an env -i daemon escapes --unsafe-no-sandbox (documented)")
