@@ -19,6 +19,10 @@ import numpy as np
 
 #: Kinds of things a practice can ask for, and how they are exported.
 KINDS = ("scalar", "array", "text", "table", "dict", "json", "figure", "function", "callbacks", "model")
+#: Attribution maps a ``model`` requirement can ask the export for.
+ATTRIBUTIONS = ("ism", "ig")
+#: Positives of a model's split whose attribution maps the export computes (``anchor_<method>``).
+N_ANCHOR = 3
 
 
 class Missing:
@@ -51,7 +55,15 @@ class Requirement:
     probe : tuple
         Argument tuples a ``function`` is called with.
     split : str
-        Split a ``model`` is scored on (``'valid'`` or ``'test'``).
+        Split a ``model`` is scored on (``'valid'`` or ``'test'``), for the checks that
+        compare the model with the student's own numbers.  Wherever the grader provides
+        its private probe set (:mod:`workshop_utils.grading.probe`) a ``model`` is also
+        scored on the probe's sequences.
+    attribution : tuple
+        For a ``model``: attribution maps the export also computes, ``'ism'`` and/or
+        ``'ig'`` (integrated gradients), on the probe's first
+        :func:`~workshop_utils.grading.probe.probe_attr_size` sequences and on the first
+        :data:`N_ANCHOR` positives of ``split`` (to tie the student's own maps to the model).
     """
 
     name: str
@@ -59,10 +71,17 @@ class Requirement:
     what: str
     probe: tuple = ()
     split: str = "valid"
+    attribution: tuple = ()
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
+        if self.split not in ("valid", "test"):
+            raise ValueError(f"split must be 'valid' or 'test', got {self.split!r}")
+        bad = [a for a in self.attribution if a not in ATTRIBUTIONS]
+        if bad or (self.attribution and self.kind != "model"):
+            raise ValueError(f"attribution must list some of {ATTRIBUTIONS} for a 'model', got "
+                             f"{self.attribution!r} for a {self.kind!r}")
 
 
 @dataclass(frozen=True)
@@ -71,7 +90,10 @@ class Check:
 
     ``hint`` is shown to the student when the check fails; ``hidden`` checks live
     outside the package (see :mod:`workshop_utils.grading.hidden`) and are only run
-    by the instructor's grader.
+    by the instructor's grader.  ``private`` checks score the student's models on the
+    grader's private probe set (``ref["probe"]``, see :mod:`workshop_utils.grading.probe`):
+    they run only where ``ref`` carries a probe (the instructor's grader), and the
+    self-check lists them as checked by the instructor.
     """
 
     name: str
@@ -80,6 +102,7 @@ class Check:
     hint: str = ""
     needs: tuple = ()
     hidden: bool = False
+    private: bool = False
 
 
 @dataclass
@@ -111,20 +134,35 @@ class CheckResult:
     message: str
     hint: str = ""
     hidden: bool = False
+    private: bool = False
+    skipped: bool = False
+
+
+def _has_probe(ref: Any) -> bool:
+    return isinstance(ref, dict) and isinstance(ref.get("probe"), dict) and "y" in ref["probe"]
 
 
 def run_checks(checks: list, values: dict, ref: dict) -> list[CheckResult]:
     """Run ``checks`` on exported ``values``; a check that raises simply fails.
 
     A check whose ``needs`` include a :class:`Missing` value fails with the reason the
-    value is missing, without being called.
+    value is missing, without being called.  A ``private`` check is *skipped* (a result
+    with ``skipped=True``, neither passed nor failed, worth nothing) when ``ref`` carries
+    no probe, as in the student's self-check.
     """
     results = []
+    probe = _has_probe(ref)
     for chk in checks:
+        if chk.private and not probe:
+            results.append(CheckResult(chk.name, chk.points, 0.0, False,
+                                       "checked by the instructor's grader on private data", chk.hint, chk.hidden,
+                                       True, True))
+            continue
         missing = [n for n in chk.needs if isinstance(values.get(n, Missing("not exported")), Missing)]
         if missing:
             why = "; ".join(values.get(n, Missing(f"{n} not exported")).reason for n in missing)
-            results.append(CheckResult(chk.name, chk.points, 0.0, False, f"missing: {why}", chk.hint, chk.hidden))
+            results.append(CheckResult(chk.name, chk.points, 0.0, False, f"missing: {why}", chk.hint, chk.hidden,
+                                       chk.private))
             continue
         try:
             ok, msg = chk.fn(values, ref)
@@ -132,7 +170,7 @@ def run_checks(checks: list, values: dict, ref: dict) -> list[CheckResult]:
         except Exception as err:  # noqa: BLE001 - a broken value must not stop the others
             ok, msg = False, f"could not be checked ({type(err).__name__}: {str(err)[:200]})"
         results.append(CheckResult(chk.name, chk.points, chk.points if ok else 0.0, ok, str(msg)[:300],
-                                   chk.hint, chk.hidden))
+                                   chk.hint, chk.hidden, chk.private))
     return results
 
 

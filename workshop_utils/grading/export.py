@@ -110,23 +110,98 @@ def _callbacks(cbs: Any) -> list[dict]:
     return out
 
 
-def _model(model: Any, split: str, data: Any = None) -> dict:
+def _n_params(model: Any, fw: str) -> int:
+    if fw == "torch":
+        return int(sum(p.numel() for p in model.parameters()))
+    return int(model.count_params())
+
+
+def _fingerprint(model: Any, fw: str) -> str:
+    """A digest of the model's weights (so a cached attribution is never reused for changed weights)."""
+    import hashlib
+
+    h = hashlib.blake2b(digest_size=16)
+    weights = ([p.detach().cpu().numpy() for p in model.state_dict().values()] if fw == "torch"
+               else model.get_weights())
+    for w in weights:
+        a = np.ascontiguousarray(np.asarray(w))
+        h.update(str((a.dtype, a.shape)).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+_ATTR_CACHE: dict = {}  # (id(model), fingerprint, method, rows digest) -> map; the export runs many times
+
+
+def _attribute(model: Any, fw: str, method: str, x: np.ndarray) -> np.ndarray:
+    import hashlib
+
+    from .. import attribution
+
+    key = (id(model), _fingerprint(model, fw), method, hashlib.blake2b(x.tobytes(), digest_size=16).hexdigest())
+    if key not in _ATTR_CACHE:
+        if len(_ATTR_CACHE) > 16:
+            _ATTR_CACHE.clear()
+        if method == "ism":
+            out = attribution.ism(model, x, progress=False)
+        else:
+            out = attribution.integrated_gradients(model, x, n_steps=IG_STEPS)
+        _ATTR_CACHE[key] = np.asarray(out, dtype=np.float32)
+    return _ATTR_CACHE[key]
+
+
+#: Quadrature points of the integrated gradients the export computes (the lesson's default).
+IG_STEPS = 32
+
+
+def _model(model: Any, split: str, data: Any = None, attribution: tuple = (), probe_x: Any = None) -> dict:
+    """Score (and attribute) a model: on the student's ``split``, and on the probe when there is one.
+
+    ``probe_x`` is the probe's sequences, a ``str`` (why there is no probe) or None (none asked).
+    """
     from .. import backend
     from ..datasets import load_ctcf
+    from .core import N_ANCHOR
+    from .probe import probe_attr_size
 
-    data = data if data is not None else load_ctcf()
-    x = getattr(data, f"x_{split}")
-    scores = np.asarray(backend.predict_proba(model, x), dtype=np.float32).reshape(-1)
     fw = backend.framework(model)
-    if fw == "torch":
-        n_params = int(sum(p.numel() for p in model.parameters()))
-    else:
-        n_params = int(model.count_params())
-    return {"scores": scores, "n_params": n_params, "framework": fw}
+    data = data if data is not None else load_ctcf()
+    x, y = getattr(data, f"x_{split}"), np.asarray(getattr(data, f"y_{split}"))
+    out: dict[str, Any] = {"scores": np.asarray(backend.predict_proba(model, x), dtype=np.float32).reshape(-1),
+                           "n_params": _n_params(model, fw), "framework": fw}
+    anchor = np.where(y == 1)[0][:N_ANCHOR]
+    for method in attribution:
+        out[f"anchor_{method}"] = _attribute(model, fw, method, np.ascontiguousarray(x[anchor]))
+    if isinstance(probe_x, str):
+        out["probe_missing"] = probe_x
+    elif probe_x is not None:
+        out["probe_scores"] = np.asarray(backend.predict_proba(model, probe_x), dtype=np.float32).reshape(-1)
+        head = np.ascontiguousarray(probe_x[:probe_attr_size()])
+        for method in attribution:
+            out[f"probe_{method}"] = _attribute(model, fw, method, head)
+    return out
 
 
-def collect_one(req: Requirement, namespace: dict, data: Any = None) -> tuple[Any, bytes | None]:
-    """The plain-data form of ``namespace[req.name]`` (and a PNG for figures), or ``Missing``."""
+#: Arrays of a model's export, each saved as ``{name}.{key}.npy`` (``scores`` as ``{name}.npy``).
+MODEL_ARRAYS = ("scores", "probe_scores", "anchor_ism", "anchor_ig", "probe_ism", "probe_ig")
+
+
+def _probe_inputs() -> Any:
+    """The probe's sequences, None when there is none, or a str saying why it could not be read."""
+    from .probe import load_inputs
+
+    try:
+        return load_inputs()
+    except Exception as err:  # noqa: BLE001 - a broken probe must not stop the export
+        return f"the grader's probe could not be read ({type(err).__name__}: {str(err)[:160]})"
+
+
+def collect_one(req: Requirement, namespace: dict, data: Any = None,
+                probe_x: Any = None) -> tuple[Any, bytes | None]:
+    """The plain-data form of ``namespace[req.name]`` (and a PNG for figures), or ``Missing``.
+
+    ``probe_x``: the grader's probe sequences for ``model`` requirements (see :func:`_model`).
+    """
     if req.name not in namespace:
         return Missing(f"no variable named {req.name}"), None
     x = namespace[req.name]
@@ -163,21 +238,25 @@ def collect_one(req: Requirement, namespace: dict, data: Any = None) -> tuple[An
         if req.kind == "callbacks":
             return _callbacks(x), None
         if req.kind == "model":
-            return _model(x, req.split, data), None
+            return _model(x, req.split, data, req.attribution, probe_x), None
     except Exception as err:  # noqa: BLE001 - report, do not crash the notebook
         return Missing(f"{req.name} could not be read ({type(err).__name__}: {str(err)[:160]})"), None
     raise ValueError(f"unknown kind {req.kind!r}")  # pragma: no cover - Requirement validates kinds
 
 
-def collect(practice: Practice, namespace: dict) -> dict:
-    """``{name: plain value or Missing}`` for every requirement of ``practice``."""
-    values, data = {}, None
+def collect(practice: Practice, namespace: dict, probe: bool = True) -> dict:
+    """``{name: plain value or Missing}`` for every requirement of ``practice``.
+
+    ``probe``: score models on the grader's probe when :data:`~.probe.PROBE_ENV` names one.
+    """
+    values, data, probe_x = {}, None, None
     if any(r.kind == "model" for r in practice.requirements):
         from ..datasets import load_ctcf
 
         data = load_ctcf()
+        probe_x = _probe_inputs() if probe else None
     for req in practice.requirements:
-        values[req.name], _ = collect_one(req, namespace, data)
+        values[req.name], _ = collect_one(req, namespace, data, probe_x)
     return values
 
 
@@ -194,13 +273,14 @@ def export_practice(day: int, number: int, namespace: dict, folder: str | os.Pat
     root = Path(folder)
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{practice.key}_", dir=root))
-    entries, data = {}, None
+    entries, data, probe_x = {}, None, None
     if any(r.kind == "model" for r in practice.requirements):
         from ..datasets import load_ctcf
 
         data = load_ctcf()
+        probe_x = _probe_inputs()
     for req in practice.requirements:
-        value, png = collect_one(req, namespace, data)
+        value, png = collect_one(req, namespace, data, probe_x)
         entry: dict[str, Any] = {"kind": req.kind}
         if isinstance(value, Missing):
             entry["missing"] = value.reason
@@ -208,8 +288,15 @@ def export_practice(day: int, number: int, namespace: dict, folder: str | os.Pat
             np.save(tmp / f"{req.name}.npy", value, allow_pickle=False)
             entry["file"] = f"{req.name}.npy"
         elif req.kind == "model":
-            np.save(tmp / f"{req.name}.npy", value["scores"], allow_pickle=False)
-            entry.update(file=f"{req.name}.npy", n_params=value["n_params"], framework=value["framework"])
+            files = {}
+            for key in MODEL_ARRAYS:
+                if key in value:
+                    files[key] = f"{req.name}.npy" if key == "scores" else f"{req.name}.{key}.npy"
+                    np.save(tmp / files[key], value[key], allow_pickle=False)
+            entry.update(file=files["scores"], files=files, n_params=value["n_params"],
+                         framework=value["framework"])
+            if "probe_missing" in value:
+                entry["probe_missing"] = value["probe_missing"]
         else:
             entry["value"] = value
             if png is not None:
@@ -222,6 +309,15 @@ def export_practice(day: int, number: int, namespace: dict, folder: str | os.Pat
         shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
     return final
+
+
+def _load_npy(where: Path, name: Any) -> np.ndarray:
+    f = where / Path(str(name)).name
+    if f.is_symlink() or not f.is_file():
+        raise ValueError("not a regular file")
+    if f.stat().st_size > MAX_NPY_BYTES:
+        raise ValueError("array too large")
+    return np.load(f, allow_pickle=False)
 
 
 def load_practice(practice: Practice, folder: str | os.PathLike) -> dict:
@@ -255,18 +351,21 @@ def load_practice(practice: Practice, folder: str | os.PathLike) -> dict:
             values[req.name] = Missing(str(entry["missing"])[:300])
             continue
         try:
-            if req.kind in ("array", "model"):
-                f = where / Path(str(entry["file"])).name
-                if f.is_symlink() or not f.is_file():
-                    raise ValueError("not a regular file")
-                if f.stat().st_size > MAX_NPY_BYTES:
-                    raise ValueError("array too large")
-                arr = np.load(f, allow_pickle=False)
-                if req.kind == "model":
-                    values[req.name] = {"scores": arr, "n_params": int(entry["n_params"]),
-                                        "framework": str(entry["framework"])}
-                else:
-                    values[req.name] = arr
+            if req.kind == "array":
+                values[req.name] = _load_npy(where, entry["file"])
+            elif req.kind == "model":
+                files = entry.get("files") or {"scores": entry["file"]}
+                if not isinstance(files, dict):
+                    raise ValueError("files is not a dict")
+                value = {"n_params": int(entry["n_params"]), "framework": str(entry["framework"])[:20]}
+                for key in MODEL_ARRAYS:
+                    if key in files:
+                        value[key] = _load_npy(where, files[key])
+                if "scores" not in value:
+                    raise ValueError("no scores")
+                if "probe_missing" in entry:
+                    value["probe_missing"] = str(entry["probe_missing"])[:300]
+                values[req.name] = value
             elif req.kind == "figure":
                 value = dict(entry["value"])
                 png = where / f"{req.name}.png"
