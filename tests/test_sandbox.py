@@ -14,7 +14,6 @@ listener and the scans stop by themselves.
 from __future__ import annotations
 
 import csv
-import json
 import os
 import socket
 import threading
@@ -48,6 +47,24 @@ def _notebook(*cells: str) -> str:
 
 def nbformats(nb) -> str:
     return nbformat.writes(nb)
+
+
+# Two submissions graded at the same time (consecutive names, two jobs): one listens on the sandbox's
+# loopback, the other tries to connect to it. Each sandbox has its own network namespace.
+PEER_PORT = 47123
+PEERS = {
+    "peer_a_listen": _notebook(
+        "import socket, time\ns = socket.socket()\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+        f"s.bind(('127.0.0.1', {PEER_PORT}))\ns.listen(4)\ns.settimeout(1)\ngot = False\n"
+        "end = time.time() + 15\nwhile time.time() < end and not got:\n    try:\n        s.accept()\n"
+        "        got = True\n    except OSError:\n        pass\n"
+        f"if got:\n    {LEAK}"),
+    "peer_b_connect": _notebook(
+        "import socket, time\nok = False\nend = time.time() + 12\nwhile time.time() < end and not ok:\n"
+        f"    try:\n        socket.create_connection(('127.0.0.1', {PEER_PORT}), timeout=1).close()\n"
+        "        ok = True\n    except OSError:\n        time.sleep(0.5)\n"
+        f"if ok:\n    {LEAK}"),
+}
 
 
 def _read(path: Path) -> dict[str, dict]:
@@ -142,6 +159,7 @@ def attack(tmp_path_factory):
             "        procs.append(subprocess.Popen(['sleep', '30']))\nexcept OSError:\n    pass\n"
             f"if len(procs) >= 2000:\n    {LEAK}"),
         "=HYPERLINK(\"http:__evil\",\"x\")": _notebook(),
+        **PEERS,
         "zz_honest": _notebook("answer_p1 = 'The auroc and the precision of my model are fine. ' * 6\n"),
     }
     for name, text in books.items():
@@ -184,7 +202,7 @@ def attack(tmp_path_factory):
 def test_every_submission_has_a_row_and_the_honest_one_keeps_its_points(attack):
     rows = attack["rows"]
     assert attack["rc"] == 0
-    assert len(rows) == 12
+    assert len(rows) == 14
     assert rows["zz_honest"]["p1"] == "1" and rows["zz_honest"]["status"] == "ok", rows["zz_honest"]
 
 
@@ -206,6 +224,11 @@ def test_nothing_private_is_readable(attack):
 def test_no_network_not_even_loopback_of_the_host(attack):
     assert attack["rows"]["network"]["p1"] == "0"
     assert attack["listener"].accepted == 0
+
+
+@needs_sandbox
+def test_parallel_submissions_cannot_reach_each_other(attack):
+    assert attack["rows"]["peer_a_listen"]["p1"] == "0" and attack["rows"]["peer_b_connect"]["p1"] == "0"
 
 
 @needs_sandbox
@@ -355,3 +378,29 @@ def test_unsafe_mode_repairs_the_package_and_kills_detached_processes(tmp_path, 
         for pid in alive:
             os.kill(int(pid), 9)
         pytest.xfail("no cgroup here: an env -i daemon escapes --unsafe-no-sandbox (documented)")
+
+
+@needs_sandbox
+def test_a_dask_cluster_gives_the_rows_of_a_serial_run(tmp_path, monkeypatch):
+    """The sandboxes run on two Dask worker processes; the checks and labels stay in the grader."""
+    from distributed import Client, LocalCluster
+
+    monkeypatch.setenv("WORKSHOP_DATA", str(tmp_path / "data"))
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    books = {**PEERS, "honest": _notebook("answer_p1 = 'The auroc of my model is fine. ' * 8\n"),
+             "crash": _notebook("import os\nos._exit(3)\n")}
+    for name, text in books.items():
+        (subs / f"{name}.ipynb").write_text(text)
+    kw = dict(hidden=[HIDDEN], timeout=40, memory_mb=2500, export_timeout=5, verbose=False)
+    serial = _rows(grade_folder(subs, 1, tmp_path / "serial.csv", jobs=1, **kw))
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        dask_rows = _rows(grade_folder(subs, 1, tmp_path / "dask.csv", dask=client, **kw))
+    assert dask_rows == serial
+    assert serial["honest"]["p1"] == "1" and serial["peer_a_listen"]["p1"] == serial["peer_b_connect"]["p1"] == "0"
+    assert "kernel died" in serial["crash"]["status"]
+
+
+def _rows(rows: list[dict]) -> dict[str, dict]:
+    return {r["student"]: r for r in rows}

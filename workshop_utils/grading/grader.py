@@ -64,6 +64,8 @@ from .practices import PRACTICES, reference
 from .sandbox import (JOB, WORK, Limits, bwrap_argv, cage_kind, forbidden_inside, package_dir, run_caged,
                       sandbox_available, sandbox_env)
 
+#: Stands for the export folder in the export cells; the runner puts its real path there.
+EXPORT_PLACEHOLDER = "@@WORKSHOP_EXPORT_DIR@@"
 CHECK_CALL = re.compile(r"check\(\s*day\s*=\s*(\d+)\s*,\s*practice\s*=\s*(\d+)\s*\)")
 MAX_EXPORT_FILES = 2000
 B64 = "~b64~"
@@ -319,10 +321,8 @@ class GradeSettings:
         Seconds for the checks of one submission.
     sandbox : bool
         Run in bubblewrap (False only with ``--unsafe-no-sandbox``).
-    data_files : dict
-        ``{path relative to the data folder: host file}`` mounted read-only in each sandbox.
-    probe_dir : Path or None
-        Host folder with the probe sequences (no labels), mounted read-only.
+    probe_x : bytes or None
+        The probe's ``x.npy`` (sequences, no labels), mounted read-only in each sandbox.
     threads : int
         Threads per kernel (OpenMP, BLAS, torch, TensorFlow).
     tmp_root : Path
@@ -337,8 +337,7 @@ class GradeSettings:
     final_reserve: float
     check_timeout: float
     sandbox: bool
-    data_files: dict
-    probe_dir: Path | None
+    probe_x: bytes | None
     threads: int
     tmp_root: Path
 
@@ -379,91 +378,136 @@ def _extract(stream: bytes, dest: Path) -> dict:
     return result
 
 
-def _job_dir(settings: GradeSettings, run_nb: Any, roles: list[str], folder: Path) -> None:
-    folder.mkdir(parents=True)
-    job = {"notebook": run_nb, "roles": roles, "timeout": settings.limits.timeout,
-           "final_reserve": settings.final_reserve}
-    (folder / "job.json").write_text(json.dumps(job))
+@dataclasses.dataclass(frozen=True)
+class SandboxJob:
+    """What runs where the submission runs (this machine, or a Dask worker): plain data only.
 
-
-def run_submission(run_nb: Any, roles: list[str], settings: GradeSettings, job: Path,
-                   stop: threading.Event | None = None) -> tuple[str, list[str], Path]:
-    """Run the notebook (already built for export to the sandbox's folder) in a sandbox.
-
-    Returns ``(status, errors, export folder on the host)``.
+    The checks, the hidden files and the labels are not in it: they stay with the grader.
     """
-    _job_dir(settings, run_nb, roles, job / "job")
-    export = job / "export"
-    export.mkdir()
-    extra = _thread_env(settings.threads)
-    if settings.probe_dir is not None:
-        from .probe import PROBE_ENV
 
-        extra[PROBE_ENV] = str(WORK / "probe")
-    if settings.sandbox:
-        env = sandbox_env(extra)
-        ro = {WORK / "data" / rel: host for rel, host in settings.data_files.items()}
-        if settings.probe_dir is not None:
-            ro[WORK / "probe"] = settings.probe_dir
-        argv = bwrap_argv(job / "job", settings.limits, env,
-                          [sys.executable, "-m", "workshop_utils.grading.runner", str(JOB), str(WORK)], ro_extra=ro)
-    else:  # --unsafe-no-sandbox: the same runner on the host, limits only
-        work = job / "work"
-        (work / "data").mkdir(parents=True)
-        for rel, host in settings.data_files.items():
-            (work / "data" / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(host, work / "data" / rel)
-        env = dict(os.environ)
-        env.update(sandbox_env(extra))
-        env.update(HOME=str(work / "home"), TMPDIR=str(work), WORKSHOP_DATA=str(work / "data"),
-                   MPLCONFIGDIR=str(work / "home" / "mpl"), IPYTHONDIR=str(work / "home" / ".ipython"),
-                   KERAS_HOME=str(work / "home" / ".keras"), XDG_CACHE_HOME=str(work / "home" / ".cache"),
-                   JUPYTER_RUNTIME_DIR=str(work / "home" / "runtime"), PYTHONPATH=str(package_dir().parent))
-        if settings.probe_dir is not None:
-            from .probe import PROBE_ENV
-
-            env[PROBE_ENV] = str(settings.probe_dir)
-        argv = ["env", "-i", *[f"{k}={v}" for k, v in env.items()], sys.executable, "-m",
-                "workshop_utils.grading.runner", str(job / "job"), str(work)]
-    run = run_caged(argv, settings.limits, stop=stop)
-    result = _extract(run.stdout, export)
-    status, errors = result["status"], result["errors"]
-    if run.out_of_memory:
-        status = f"memory limit ({settings.limits.memory_mb} MiB) reached; {status}"
-    elif run.timed_out:
-        status = f"time limit ({settings.limits.timeout:g} s) reached; the sandbox was killed"
-    elif run.output_too_large:
-        status = "its exports were too large; the sandbox was killed"
-    elif stop is not None and stop.is_set():
-        status = "grading was interrupted"
-    elif result["status"] == "no result from the sandbox" or "unreadable" in result:
-        last = [ln for ln in run.stderr_tail.splitlines() if ln.strip()][-1:] or [""]
-        status = f"the sandbox ended without a result (exit code {run.returncode}) {last[0][:200]}".rstrip()
-    return status, errors, export
+    notebook: dict
+    roles: list
+    limits: Limits
+    final_reserve: float
+    threads: int
+    sandbox: bool
+    probe_x: bytes | None  # the probe's x.npy (sequences only)
+    quick: bool  # the grader's mode: the kernel runs in the same one
 
 
-def grade_one(student: str, nb_bytes: bytes, settings: GradeSettings, stop: threading.Event | None = None) -> dict:
-    """Grade one notebook (given as bytes); returns its CSV row as a dict. Never raises for the submission's sake."""
+def execute_job(job: SandboxJob, stop: threading.Event | None = None) -> dict:
+    """Run one submission in a sandbox on this machine; returns the runner's tar stream and how it ended.
+
+    Returns
+    -------
+    dict
+        ``stdout`` (bytes: the runner's tar stream), ``timed_out``, ``out_of_memory``,
+        ``output_too_large``, ``stopped``, ``returncode``, ``stderr_tail``, ``seconds``.
+        Picklable, so a Dask worker can send it back.
+    """
+    from .probe import PROBE_ENV
+
+    root = Path(tempfile.mkdtemp(prefix="workshop-job-"))
+    try:
+        jobdir = root / "job"
+        jobdir.mkdir()
+        (jobdir / "job.json").write_text(json.dumps({"notebook": job.notebook, "roles": job.roles,
+                                                     "timeout": job.limits.timeout,
+                                                     "final_reserve": job.final_reserve}))
+        from .. import config
+
+        if config.is_quick() != job.quick:  # a Dask worker started in another mode
+            os.environ["WORKSHOP_QUICK"] = "1" if job.quick else "0"
+        extra = {**_thread_env(job.threads), "WORKSHOP_QUICK": "1" if job.quick else "0"}
+        data_files = _data_files()
+        if not data_files:  # a fresh worker: build the (deterministic) course data once, then mount it
+            from ..datasets import load_ctcf
+
+            load_ctcf()
+            data_files = _data_files()
+        probe_dir = None
+        if job.probe_x is not None:
+            probe_dir = root / "probe"
+            probe_dir.mkdir()
+            (probe_dir / "x.npy").write_bytes(job.probe_x)
+        if job.sandbox:
+            if probe_dir is not None:
+                extra[PROBE_ENV] = str(WORK / "probe")
+            ro = {WORK / "data" / rel: host for rel, host in data_files.items()}
+            if probe_dir is not None:
+                ro[WORK / "probe"] = probe_dir
+            argv = bwrap_argv(jobdir, job.limits, sandbox_env(extra),
+                              [sys.executable, "-m", "workshop_utils.grading.runner", str(JOB), str(WORK)],
+                              ro_extra=ro)
+        else:  # --unsafe-no-sandbox: the same runner on the host, limits only
+            work = root / "work"
+            for rel, host in data_files.items():
+                (work / "data" / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(host, work / "data" / rel)
+            home = work / "home"
+            env = sandbox_env(extra)
+            env.update(HOME=str(home), TMPDIR=str(work), WORKSHOP_DATA=str(work / "data"),
+                       MPLCONFIGDIR=str(home / "mpl"), IPYTHONDIR=str(home / ".ipython"),
+                       KERAS_HOME=str(home / ".keras"), XDG_CACHE_HOME=str(home / ".cache"),
+                       JUPYTER_RUNTIME_DIR=str(home / "runtime"), JUPYTER_DATA_DIR=str(home / "jupyter"),
+                       JUPYTER_CONFIG_DIR=str(home / "jupyter-config"), PYTHONPATH=str(package_dir().parent))
+            if probe_dir is not None:
+                env[PROBE_ENV] = str(probe_dir)
+            argv = ["env", "-i", *[f"{k}={v}" for k, v in env.items()], sys.executable, "-m",
+                    "workshop_utils.grading.runner", str(jobdir), str(work)]
+        run = run_caged(argv, job.limits, stop=stop)
+        return {"stdout": run.stdout, "timed_out": run.timed_out, "out_of_memory": run.out_of_memory,
+                "output_too_large": run.output_too_large, "stopped": bool(stop is not None and stop.is_set()),
+                "returncode": run.returncode, "stderr_tail": run.stderr_tail, "seconds": run.seconds}
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _status(ran: dict, result: dict, limits: Limits) -> str:
+    status = result["status"]
+    if ran["out_of_memory"]:
+        return f"memory limit ({limits.memory_mb} MiB) reached; {status}"
+    if ran["timed_out"]:
+        return f"time limit ({limits.timeout:g} s) reached; the sandbox was killed"
+    if ran["output_too_large"]:
+        return "its exports were too large; the sandbox was killed"
+    if ran["stopped"]:
+        return "grading was interrupted"
+    if status == "no result from the sandbox" or "unreadable" in result:
+        last = [ln for ln in ran["stderr_tail"].splitlines() if ln.strip()][-1:] or [""]
+        return f"the sandbox ended without a result (exit code {ran['returncode']}) {last[0][:200]}".rstrip()
+    return status
+
+
+def prepare(student: str, nb_bytes: bytes, settings: GradeSettings) -> tuple[SandboxJob | None, str, set[int]]:
+    """The sandbox job of one notebook, or None with the reason it cannot run; and its self-check days."""
     import nbformat
 
+    try:
+        nb = nbformat.reads(nb_bytes.decode("utf-8"), as_version=4)
+    except Exception as err:  # noqa: BLE001 - not a notebook
+        return None, f"not a readable notebook ({type(err).__name__})", set()
+    run_nb, roles = build_run_notebook(nb, settings.day, Path(EXPORT_PLACEHOLDER))
+    job = SandboxJob(notebook=dict(run_nb), roles=roles, limits=settings.limits,
+                     final_reserve=settings.final_reserve, threads=settings.threads, sandbox=settings.sandbox,
+                     probe_x=settings.probe_x, quick=bool(settings.ref.get("quick")))
+    return job, "ok", self_check_days(nb)
+
+
+def score(student: str, settings: GradeSettings, ran: dict | None, status: str, days: set[int]) -> dict:
+    """Unpack a finished run, run the checks in a separate process, and return the CSV row."""
     day = settings.day
     row: dict[str, Any] = {"student": student}
-    job = Path(tempfile.mkdtemp(prefix="sub_", dir=settings.tmp_root))
     reasons: list[str] = []
+    folder = Path(tempfile.mkdtemp(prefix="export_", dir=settings.tmp_root))
     try:
-        try:
-            nb = nbformat.reads(nb_bytes.decode("utf-8"), as_version=4)
-        except Exception as err:  # noqa: BLE001 - not a notebook
-            nb, status, errors = None, f"not a readable notebook ({type(err).__name__})", []
-        export = job / "export"
-        if nb is not None:
-            export_inside = (WORK / "export") if settings.sandbox else (job / "work" / "export")
-            run_nb, roles = build_run_notebook(nb, day, export_inside)
-            status, errors, export = run_submission(run_nb, roles, settings, job, stop)
-            days = self_check_days(nb)
-            if days and day not in days:
-                status += f"; its self-checks are for day {', '.join(map(str, sorted(days)))}, graded as day {day}"
-        results = run_checks_isolated(day, settings.hidden, export, settings.ref, timeout=settings.check_timeout)
+        errors: list[str] = []
+        if ran is not None:
+            result = _extract(ran["stdout"], folder)
+            status, errors = _status(ran, result, settings.limits), result["errors"]
+        if days and day not in days:
+            status += f"; its self-checks are for day {', '.join(map(str, sorted(days)))}, graded as day {day}"
+        results = run_checks_isolated(day, settings.hidden, folder, settings.ref, timeout=settings.check_timeout)
         if isinstance(results, str):
             status = f"{status}; {results}" if status != "ok" else results
             results = {}
@@ -479,14 +523,27 @@ def grade_one(student: str, nb_bytes: bytes, settings: GradeSettings, stop: thre
                 reasons += [f"p{p.number} {r['name']}: {r['message']}" for r in res["results"] if not r["passed"]]
         row.update(total=f"{total:g}", max=f"{sum(settings.points.values()):g}", status=status)
         reasons += errors
-    except Exception as err:  # noqa: BLE001 - one student's failure never stops the class
-        for p in PRACTICES[day]:
-            row.setdefault(f"p{p.number}", "0")
-        row.update(total="0", max=f"{sum(settings.points.values()):g}",
-                   status=f"grader error: {type(err).__name__}: {str(err)[:200]}")
     finally:
-        shutil.rmtree(job, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
     row["reasons"] = " | ".join(reasons)[:20000]
+    return row
+
+
+def grade_one(student: str, nb_bytes: bytes, settings: GradeSettings, stop: threading.Event | None = None) -> dict:
+    """Grade one notebook (given as bytes) on this machine; returns its CSV row. Never raises for its sake."""
+    try:
+        job, status, days = prepare(student, nb_bytes, settings)
+        ran = execute_job(job, stop) if job is not None else None
+        return score(student, settings, ran, status, days)
+    except Exception as err:  # noqa: BLE001 - one student's failure never stops the class
+        return error_row(student, settings, err)
+
+
+def error_row(student: str, settings: GradeSettings, err: BaseException) -> dict:
+    """The row of a student whose grading failed in the grader itself (the run goes on)."""
+    row = {"student": student, **{f"p{p.number}": "0" for p in PRACTICES[settings.day]}}
+    row.update(total="0", max=f"{sum(settings.points.values()):g}", reasons="",
+               status=f"grader error: {type(err).__name__}: {str(err)[:200]}")
     return row
 
 
@@ -543,11 +600,15 @@ def _check_seconds(name: str, v: Any) -> float:
 def grade_folder(submissions: str | Path, day: int, out: str | Path, hidden: list[str | Path] = (),
                  timeout: float = 1800, memory_mb: int = 8192, resume: bool = False, unsafe_no_sandbox: bool = False,
                  export_timeout: float = 120, check_timeout: float = 300, jobs: int | None = 1,
-                 tasks: int = 512, file_mb: int = 1024, verbose: bool = True) -> list[dict]:
+                 dask: str | Any | None = None, tasks: int = 512, file_mb: int = 1024,
+                 verbose: bool = True) -> list[dict]:
     """Grade every notebook of ``submissions`` (a folder, or one notebook) into the CSV ``out``.
 
     Parameters are those of the command line (``workshop-grade --help``). ``jobs=None``
-    picks a number from the cores and ``memory_mb`` (:func:`default_jobs`).
+    picks a number from the cores and ``memory_mb`` (:func:`default_jobs`). ``dask`` is a
+    scheduler address (``'tcp://host:8786'``) or a ``distributed.Client``: each submission's
+    sandbox then runs on a Dask worker (which needs this package and bubblewrap), and only
+    its plain exported data comes back; the checks, hidden files and labels stay here.
 
     Returns
     -------
@@ -585,13 +646,15 @@ def grade_folder(submissions: str | Path, day: int, out: str | Path, hidden: lis
             if d == day and n in points:
                 points[n] += sum(c.points for c in checks)
     out = Path(out)
-    ok, why = sandbox_available()
+    if dask is None:
+        ok, why = sandbox_available()
+    else:
+        ok, why = True, "checked on each worker"
     if not ok and not unsafe_no_sandbox:
         raise RuntimeError(f"workshop-grade: refusing to run untrusted notebooks without a sandbox: {why}. "
                            "To run them anyway, on a machine you are ready to lose, pass --unsafe-no-sandbox.")
     sandboxed = ok and not unsafe_no_sandbox
-    private = [*hidden_paths, out.resolve().parent, *{p.resolve().parent for p in files.values()}]
-    bad = forbidden_inside(private)
+    bad = forbidden_inside([*hidden_paths, out.resolve().parent, *{p.resolve().parent for p in files.values()}])
     if sandboxed and bad:
         raise RuntimeError("workshop-grade: these private paths lie inside folders every sandbox mounts; move them: "
                            + "; ".join(bad))
@@ -599,43 +662,60 @@ def grade_folder(submissions: str | Path, day: int, out: str | Path, hidden: lis
         print("workshop-grade: WARNING: --unsafe-no-sandbox: submissions run with your user's rights; they can read "
               "the hidden checks and your files and reach the network. Only limits, process clean-up and repairs "
               "of the package and the CSV apply.", file=sys.stderr)
+    if not sandboxed:
+        jobs, dask = 1, None  # without a sandbox, parallel kernels could reach each other
     ref = reference()  # the true labels, loaded before any submission runs
     from . import probe as probe_mod
 
     tmp_root = Path(tempfile.mkdtemp(prefix="workshop-grade-"))
+    client = None
     try:
         probe = probe_mod.make_probe(secrets.randbits(62))
-        probe_dir = tmp_root / "probe"
-        probe_dir.mkdir()
-        probe_mod.save_inputs(probe, probe_dir)
+        probe_mod.save_inputs(probe, tmp_root)
+        probe_x = (tmp_root / probe_mod.INPUTS_FILE).read_bytes()
         ref = probe_mod.add_to_reference(ref, probe)
         out.parent.mkdir(parents=True, exist_ok=True)
         log = CsvLog(out, _columns(day), resume)
         snapshot = {} if sandboxed else _snapshot(package_dir())
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        if dask is not None:
+            from distributed import Client
+
+            client = dask if isinstance(dask, Client) else Client(dask)
+            workers = max(1, len(client.scheduler_info().get("workers", {})))
+            threads = max(1, min(int(w.get("nthreads", 1)) for w in client.scheduler_info()["workers"].values()))
+            executor, where = client.get_executor(pure=False), f"dask ({workers} workers)"
+        else:
+            cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+            threads = max(1, cores // jobs)
+            executor, where = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade"), f"{jobs} jobs"
         settings = GradeSettings(day=day, hidden=hidden_paths, points=points, ref=ref, limits=limits,
                                  final_reserve=min(export_timeout, timeout / 4), check_timeout=check_timeout,
-                                 sandbox=sandboxed, data_files=_data_files(), probe_dir=probe_dir,
-                                 threads=max(1, cores // jobs), tmp_root=tmp_root)
+                                 sandbox=sandboxed, probe_x=probe_x, threads=threads, tmp_root=tmp_root)
         todo = [s for s in files if not log.is_done(s)]
-        if not sandboxed:
-            jobs = 1  # without namespaces parallel kernels could reach each other
         if verbose:
             print(f"workshop-grade: day {day}, {len(todo)} to grade ({len(files) - len(todo)} already in {out}), "
-                  f"sandbox={'bubblewrap' if sandboxed else 'NONE'}, limits={cage_kind()}, jobs={jobs}, "
+                  f"sandbox={'bubblewrap' if sandboxed else 'NONE'}, limits={cage_kind()}, {where}, "
                   f"timeout {timeout:g} s, memory {memory_mb} MiB", file=sys.stderr)
-        return _grade_all(todo, notebooks, settings, log, jobs, snapshot, out, verbose)
+        return _grade_all(todo, notebooks, settings, log, executor, snapshot, out, verbose, local=dask is None)
     finally:
+        if client is not None and isinstance(dask, str):  # a client we opened; one passed in stays open
+            client.close()
         shutil.rmtree(tmp_root, ignore_errors=True)
 
 
-def _grade_all(todo: list[str], notebooks: dict, settings: GradeSettings, log: CsvLog, jobs: int,
-               snapshot: dict, out: Path, verbose: bool) -> list[dict]:
+def _grade_all(todo: list[str], notebooks: dict, settings: GradeSettings, log: CsvLog, executor: Any,
+               snapshot: dict, out: Path, verbose: bool, local: bool) -> list[dict]:
+    """Run the sandboxes through ``executor`` (threads here, or Dask workers); score each as it finishes.
+
+    The checks run here, one submission at a time, as runs complete; rows are appended as
+    they come. Ctrl-C sets ``stop`` (local sandboxes are killed at once), cancels what has
+    not started, and keeps every row already written.
+    """
     rows: list[dict] = []
     stop = threading.Event()
     t_start = time.monotonic()
 
-    def finish(student: str, row: dict, seconds: float) -> None:
+    def finish(student: str, row: dict) -> None:
         if snapshot:
             fixed = _restore(snapshot)
             if log.repair():
@@ -650,33 +730,39 @@ def _grade_all(todo: list[str], notebooks: dict, settings: GradeSettings, log: C
         rows.append(row)
         if verbose:
             print(f"[{len(rows)}/{len(todo)}] {student}: {row['total']}/{row['max']} ({row['status']}) "
-                  f"in {seconds:.0f} s", file=sys.stderr)
+                  f"after {time.monotonic() - t_start:.0f} s", file=sys.stderr)
 
-    def one(student: str) -> tuple[dict, float]:
-        t0 = time.monotonic()
-        return grade_one(student, notebooks[student], settings, stop), time.monotonic() - t0
-
-    if jobs == 1:
-        for student in todo:
-            row, sec = one(student)
-            finish(student, row, sec)
-        return rows
-    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade")
-    pending = {pool.submit(one, s): s for s in todo}
+    pending: dict = {}
+    waiting = list(todo)
     try:
+        for student in waiting:
+            try:
+                job, status, days = prepare(student, notebooks[student], settings)
+            except Exception as err:  # noqa: BLE001
+                finish(student, error_row(student, settings, err))
+                continue
+            if job is None:
+                finish(student, score(student, settings, None, status, days))
+                continue
+            fut = executor.submit(execute_job, job, stop) if local else executor.submit(execute_job, job)
+            pending[fut] = (student, status, days)
         while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
             for fut in done:
-                student = pending.pop(fut)
-                row, sec = fut.result()
-                finish(student, row, sec)
-    except BaseException:  # Ctrl-C: stop every job, kill every sandbox; written rows stay
+                student, status, days = pending.pop(fut)
+                try:
+                    row = score(student, settings, fut.result(), status, days)
+                except Exception as err:  # noqa: BLE001 - a worker or the checks failed for this one
+                    row = error_row(student, settings, err)
+                finish(student, row)
+    except BaseException:  # Ctrl-C: stop every job, kill every local sandbox; written rows stay
         stop.set()
         for fut in pending:
             fut.cancel()
         raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        if local:
+            executor.shutdown(wait=True, cancel_futures=True)
         if verbose:
             print(f"workshop-grade: {len(rows)} graded in {time.monotonic() - t_start:.0f} s", file=sys.stderr)
     return rows
@@ -718,6 +804,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--check-timeout", type=_seconds, default=300, help="seconds for the checks of one submission")
     ap.add_argument("--jobs", type=_positive, default=None,
                     help="submissions graded at once (default: from the cores and --memory-mb)")
+    ap.add_argument("--dask", metavar="ADDRESS", default=None,
+                    help="run the sandboxes on a Dask cluster (e.g. tcp://scheduler:8786); checks stay here")
     ap.add_argument("--resume", action="store_true", help="skip students already in --out")
     ap.add_argument("--unsafe-no-sandbox", action="store_true",
                     help="run submissions WITHOUT the bubblewrap sandbox (they can read your files)")
@@ -726,7 +814,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         rows = grade_folder(args.submissions, args.day, args.out, hidden=args.hidden, timeout=args.timeout,
                             memory_mb=args.memory_mb, resume=args.resume, unsafe_no_sandbox=args.unsafe_no_sandbox,
-                            export_timeout=args.export_timeout, check_timeout=args.check_timeout, jobs=args.jobs,
+                            export_timeout=args.export_timeout, check_timeout=args.check_timeout, jobs=args.jobs, dask=args.dask,
                             verbose=not args.quiet)
     except (FileNotFoundError, ValueError, RuntimeError) as err:
         print(f"workshop-grade: error: {err}", file=sys.stderr)

@@ -79,6 +79,10 @@ def run_job(job: dict, work: Path) -> dict:
          "display_name": "grader", "language": "python", "metadata": {"debugger": False}}))
     nb = nbformat.from_dict(job["notebook"])
     roles = job["roles"]
+    for cell, role in zip(nb.cells, roles):  # the export cells write to this run's export folder
+        if role == "export":
+            cell.source = cell.source.replace(job.get("export_placeholder", "@@WORKSHOP_EXPORT_DIR@@"),
+                                              str(work / "export"))
     ksm = KernelSpecManager(kernel_dirs=[str(spec_dir.parent)])
     km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=ksm)
     client = _client(nb, km, timeout, str(run_dir))
