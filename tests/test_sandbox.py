@@ -35,6 +35,7 @@ needs_sandbox = pytest.mark.skipif(not AVAILABLE and not os.environ.get("CI"),
                                    reason=f"bubblewrap sandbox unavailable here: {WHY}")
 LEAK = "answer_p1 = 'auroc ' * 40  # the attack worked\n"
 SECRET_ENV = "WORKSHOP_TEST_GRADER_SECRET"
+HONEST = "answer_p1 = 'The auroc and the precision of my model are fine. ' * 6\n"
 
 
 def _notebook(*cells: str) -> str:
@@ -160,7 +161,12 @@ def attack(tmp_path_factory):
             f"if len(procs) >= 2000:\n    {LEAK}"),
         "=HYPERLINK(\"http:__evil\",\"x\")": _notebook(),
         **PEERS,
-        "zz_honest": _notebook("answer_p1 = 'The auroc and the precision of my model are fine. ' * 6\n"),
+        "crash_exit": _notebook(HONEST, "check(day=1, practice=1)", "import os\nos._exit(1)"),
+        "crash_raise": _notebook("raise RuntimeError('boom')", HONEST),
+        "crash_sysexit": _notebook("import sys\nsys.exit(3)", HONEST),
+        "crash_loop": _notebook(HONEST, "check(day=1, practice=1)", "while True:\n    pass"),
+        "spam": _notebook("import sys\nfor _ in range(200):\n    sys.stdout.write('x' * 2**18)", HONEST),
+        "zz_honest": _notebook(HONEST),
     }
     for name, text in books.items():
         (subs / f"{name}.ipynb").write_text(text)
@@ -202,8 +208,18 @@ def attack(tmp_path_factory):
 def test_every_submission_has_a_row_and_the_honest_one_keeps_its_points(attack):
     rows = attack["rows"]
     assert attack["rc"] == 0
-    assert len(rows) == 14
+    assert len(rows) == 19
     assert rows["zz_honest"]["p1"] == "1" and rows["zz_honest"]["status"] == "ok", rows["zz_honest"]
+
+
+@needs_sandbox
+def test_a_crashing_or_endless_notebook_keeps_the_points_earned_before(attack):
+    rows = attack["rows"]
+    assert rows["crash_exit"]["p1"] == "1" and "kernel died" in rows["crash_exit"]["status"]
+    assert rows["crash_loop"]["p1"] == "1" and "time limit" in rows["crash_loop"]["status"]
+    for name, err in (("crash_raise", "cell 2: RuntimeError: boom"), ("crash_sysexit", "cell 2: SystemExit")):
+        assert rows[name]["p1"] == "1" and err in rows[name]["reasons"], rows[name]
+    assert rows["spam"]["p1"] == "1" and rows["spam"]["status"] == "ok" and len(rows["spam"]["reasons"]) < 20000
 
 
 @needs_sandbox

@@ -395,8 +395,11 @@ class SandboxJob:
     quick: bool  # the grader's mode: the kernel runs in the same one
 
 
-def execute_job(job: SandboxJob, stop: threading.Event | None = None) -> dict:
+def execute_job(job: SandboxJob, stop: threading.Event | None = None, probe_x: bytes | None = None) -> dict:
     """Run one submission in a sandbox on this machine; returns the runner's tar stream and how it ended.
+
+    ``probe_x`` replaces ``job.probe_x`` (a Dask cluster receives the probe once, scattered
+    to every worker, instead of once per submission).
 
     Returns
     -------
@@ -426,10 +429,11 @@ def execute_job(job: SandboxJob, stop: threading.Event | None = None) -> dict:
             load_ctcf()
             data_files = _data_files()
         probe_dir = None
-        if job.probe_x is not None:
+        probe_x = job.probe_x if probe_x is None else probe_x
+        if probe_x is not None:
             probe_dir = root / "probe"
             probe_dir.mkdir()
-            (probe_dir / "x.npy").write_bytes(job.probe_x)
+            (probe_dir / "x.npy").write_bytes(probe_x)
         if job.sandbox:
             if probe_dir is not None:
                 extra[PROBE_ENV] = str(WORK / "probe")
@@ -684,19 +688,22 @@ def grade_folder(submissions: str | Path, day: int, out: str | Path, hidden: lis
             workers = max(1, len(client.scheduler_info().get("workers", {})))
             threads = max(1, min(int(w.get("nthreads", 1)) for w in client.scheduler_info()["workers"].values()))
             executor, where = client.get_executor(pure=False), f"dask ({workers} workers)"
+            probe_arg = client.scatter(probe_x, broadcast=True)  # sent once to every worker
         else:
             cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
             threads = max(1, cores // jobs)
             executor, where = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade"), f"{jobs} jobs"
+            probe_arg = None
         settings = GradeSettings(day=day, hidden=hidden_paths, points=points, ref=ref, limits=limits,
                                  final_reserve=min(export_timeout, timeout / 4), check_timeout=check_timeout,
-                                 sandbox=sandboxed, probe_x=probe_x, threads=threads, tmp_root=tmp_root)
+                                 sandbox=sandboxed, probe_x=probe_x if probe_arg is None else None, threads=threads,
+                                 tmp_root=tmp_root)
         todo = [s for s in files if not log.is_done(s)]
         if verbose:
             print(f"workshop-grade: day {day}, {len(todo)} to grade ({len(files) - len(todo)} already in {out}), "
                   f"sandbox={'bubblewrap' if sandboxed else 'NONE'}, limits={cage_kind()}, {where}, "
                   f"timeout {timeout:g} s, memory {memory_mb} MiB", file=sys.stderr)
-        return _grade_all(todo, notebooks, settings, log, executor, snapshot, out, verbose, local=dask is None)
+        return _grade_all(todo, notebooks, settings, log, executor, snapshot, out, verbose, probe_arg)
     finally:
         if client is not None and isinstance(dask, str):  # a client we opened; one passed in stays open
             client.close()
@@ -704,7 +711,7 @@ def grade_folder(submissions: str | Path, day: int, out: str | Path, hidden: lis
 
 
 def _grade_all(todo: list[str], notebooks: dict, settings: GradeSettings, log: CsvLog, executor: Any,
-               snapshot: dict, out: Path, verbose: bool, local: bool) -> list[dict]:
+               snapshot: dict, out: Path, verbose: bool, probe_arg: Any = None) -> list[dict]:
     """Run the sandboxes through ``executor`` (threads here, or Dask workers); score each as it finishes.
 
     The checks run here, one submission at a time, as runs complete; rows are appended as
@@ -714,6 +721,7 @@ def _grade_all(todo: list[str], notebooks: dict, settings: GradeSettings, log: C
     rows: list[dict] = []
     stop = threading.Event()
     t_start = time.monotonic()
+    local = probe_arg is None
 
     def finish(student: str, row: dict) -> None:
         if snapshot:
@@ -744,7 +752,10 @@ def _grade_all(todo: list[str], notebooks: dict, settings: GradeSettings, log: C
             if job is None:
                 finish(student, score(student, settings, None, status, days))
                 continue
-            fut = executor.submit(execute_job, job, stop) if local else executor.submit(execute_job, job)
+            if local:
+                fut = executor.submit(execute_job, job, stop)
+            else:  # a Dask worker: no stop event crosses machines; the probe was scattered once
+                fut = executor.submit(execute_job, job, None, probe_arg)
             pending[fut] = (student, status, days)
         while pending:
             done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
