@@ -1,17 +1,20 @@
-"""Tests of the homework grading: checks, export, self-check, and the grader end to end.
+"""Tests of the homework grading: practices and checks, the private probe set, export, self-check,
+forged submissions, and the grader end to end on the reference, partial and template notebooks.
 
-The end-to-end tests run the real grader (fresh sandboxed kernels, quick mode) three times,
-once per module-scoped fixture: the Day-1 reference, partial solution and untouched template;
-the Day-2 reference and template; and the hostile Day-1 submissions of
-``tests/homework_solutions/hostile`` (each hostile behaviour has its own test below).
+The end-to-end tests run the real grader (fresh sandboxed kernels, quick mode) twice, once per
+module-scoped fixture: the Day-1 reference, partial solution and untouched template, and the
+same for Day 2.  Forged submissions (a memorising model, pasted labels, a patched
+``predict_proba`` or export) are tested in process with tiny PyTorch models and a real probe:
+the export runs as it does in a kernel, the checks as they do in the grader.  The sandbox and
+hostile submissions are tested in ``tests/test_sandbox.py``.
 """
 from __future__ import annotations
 
 import csv
+import inspect
 import json
 import os
 import shutil
-import time
 from pathlib import Path
 
 import numpy as np
@@ -20,16 +23,19 @@ import pytest
 from workshop_utils.grading import check, get_practice, reference
 from workshop_utils.grading.core import Check, Missing, Requirement, run_checks
 from workshop_utils.grading.export import collect, export_practice, load_practice
-from workshop_utils.grading.grader import (CsvLog, _restore, _snapshot, build_run_notebook, grade_folder, main,
-                                          self_check_days)
 from workshop_utils.grading.hidden import load_hidden
-from workshop_utils.grading.practices import PRACTICES, SCHEDULE_EPOCHS
-from workshop_utils.grading.sandbox import kernel_argv, sandbox_available
+from workshop_utils.grading.practices import PRACTICES, SCHEDULE_EPOCHS, leave_behind, limit
+from workshop_utils.grading.probe import (INPUTS_FILE, PROBE_ENV, Probe, add_to_reference, load_inputs, make_probe,
+                                          probe_attr_size, probe_size, probe_total, save_inputs)
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 SOLUTIONS = HERE / "homework_solutions"
 HIDDEN = HERE / "homework_hidden" / "hidden_checks.py"
+NOTEBOOKS = {1: ["homework/day1_homework.ipynb", "tests/homework_solutions/day1_reference.ipynb",
+                 "tests/homework_solutions/day1_partial.ipynb"],
+             2: ["homework/day2_homework.ipynb", "tests/homework_solutions/day2_reference.ipynb",
+                 "tests/homework_solutions/day2_partial.ipynb"]}
 
 
 def _read(path: Path) -> dict[str, dict]:
@@ -39,7 +45,7 @@ def _read(path: Path) -> dict[str, dict]:
 
 @pytest.fixture(scope="module")
 def data_env(tmp_path_factory):
-    """One data folder for the grader runs of this module (the kernels get copies)."""
+    """One data folder for this module (the grader's kernels get copies)."""
     old = os.environ.get("WORKSHOP_DATA")
     os.environ["WORKSHOP_DATA"] = str(tmp_path_factory.mktemp("grading_data"))
     yield
@@ -50,11 +56,17 @@ def data_env(tmp_path_factory):
 
 
 def _grade(tmp: Path, notebooks: dict[str, Path], day: int, **kw) -> dict[str, dict]:
+    from workshop_utils.grading.grader import grade_folder
+
     subs = tmp / "subs"
     subs.mkdir()
     for name, src in notebooks.items():
         shutil.copy(src, subs / f"{name}.ipynb")
     out = tmp / "out" / "grades.csv"
+    if "unsafe_no_sandbox" in inspect.signature(grade_folder).parameters:  # grading is tested, not the sandbox
+        from workshop_utils.grading.sandbox import sandbox_available
+
+        kw["unsafe_no_sandbox"] = not sandbox_available()[0]
     grade_folder(subs, day, out, hidden=[HIDDEN], verbose=False, **kw)
     return _read(out)
 
@@ -63,74 +75,83 @@ def _grade(tmp: Path, notebooks: dict[str, Path], day: int, **kw) -> dict[str, d
 def day1_rows(data_env, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("day1")
     return _grade(tmp, {"reference": SOLUTIONS / "day1_reference.ipynb", "partial": SOLUTIONS / "day1_partial.ipynb",
-                        "template": REPO / "homework" / "day1_homework.ipynb"}, 1, timeout=400, memory_mb=6000)
+                        "template": REPO / "homework" / "day1_homework.ipynb"}, 1, timeout=600, memory_mb=6000)
 
 
 @pytest.fixture(scope="module")
 def day2_rows(data_env, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("day2")
     return _grade(tmp, {"reference": SOLUTIONS / "day2_reference.ipynb", "partial": SOLUTIONS / "day2_partial.ipynb",
-                        "template": REPO / "homework" / "day2_homework.ipynb"}, 2, timeout=400, memory_mb=6000)
-
-
-GARBAGE = "hostile_garbage.ipynb"
-GARBAGE_TEXT = "this is not a notebook {"
-
-
-@pytest.fixture(scope="module")
-def hostile(data_env, tmp_path_factory):
-    """Grade the hostile submissions with the command-line entry point; returns rows and paths."""
-    tmp = tmp_path_factory.mktemp("hostile")
-    subs, out, instructor, hb = tmp / "subs", tmp / "out" / "grades.csv", tmp / "instructor", tmp / "hb"
-    shutil.copytree(SOLUTIONS / "hostile", subs)
-    # a submission that is not a notebook at all (made here: the repository keeps only valid notebooks)
-    (subs / GARBAGE).write_text(GARBAGE_TEXT)
-    instructor.mkdir()
-    hb.mkdir()
-    hidden = instructor / "hidden_checks.py"
-    shutil.copy(HIDDEN, hidden)
-    core_file = REPO / "workshop_utils" / "grading" / "core.py"
-    before = {"core": core_file.read_bytes(), "hidden": hidden.read_bytes()}
-    targets = {"csv": str(out), "hidden": str(hidden), "subs": str(subs), "heartbeat": str(hb / "heartbeat")}
-    os.environ["GRADING_TEST_TARGETS"] = json.dumps(targets)
-    try:
-        t0 = time.monotonic()
-        rc = main([str(subs), "--day", "1", "--out", str(out), "--hidden", str(hidden), "--timeout", "30",
-                   "--memory-mb", "2500", "--export-timeout", "30", "--quiet"])
-        seconds = time.monotonic() - t0
-    finally:
-        os.environ.pop("GRADING_TEST_TARGETS", None)
-    return {"rc": rc, "rows": _read(out), "out": out, "subs": subs, "hidden": hidden, "before": before,
-            "core_file": core_file, "heartbeat": hb / "heartbeat", "seconds": seconds}
+                        "template": REPO / "homework" / "day2_homework.ipynb"}, 2, timeout=600, memory_mb=6000)
 
 
 # ------------------------------------------------------------------------------ the practices
+def _all_checks(hidden, day, p):
+    return p.checks + hidden[(day, p.number)]
+
+
 def test_each_practice_is_worth_10_points_with_the_hidden_checks():
     hidden = load_hidden(HIDDEN)
     for day, practices in PRACTICES.items():
         assert [p.number for p in practices] == [1, 2, 3, 4, 5]
         for p in practices:
-            total = sum(c.points for c in p.checks) + sum(c.points for c in hidden[(day, p.number)])
+            total = sum(c.points for c in _all_checks(hidden, day, p))
             assert total == 10, (day, p.number, total)
             assert all(c.hidden for c in hidden[(day, p.number)])
             assert not any(c.hidden for c in p.checks)
 
 
+def test_private_checks_outweigh_the_consistency_checks():
+    """Where a practice credits a trained model, the checks on private data are worth more than the rest.
+
+    "The rest" is every check but the figure and the written answer (which no data can prove):
+    the consistency checks between the student's numbers and the structural ones.
+    """
+    hidden = load_hidden(HIDDEN)
+    for day, practices in PRACTICES.items():
+        for p in practices:
+            checks = _all_checks(hidden, day, p)
+            private = sum(c.points for c in checks if c.private)
+            if not any(r.kind == "model" for r in p.requirements):
+                assert private == 0, (day, p.number)
+                continue
+            rest = sum(c.points for c in checks if not c.private
+                       and not c.name.endswith((" drawn", " written")))
+            assert private >= 5 and private > rest, (day, p.number, private, rest)
+            for c in checks:  # a private check needs a model exported with its probe scores
+                if c.private:
+                    kinds = {r.name: r.kind for r in p.requirements}
+                    assert any(kinds.get(n) == "model" for n in c.needs), (day, p.number, c.name)
+
+
+def test_leave_behind_lists_match_the_requirements():
+    """Every homework notebook (templates and solutions) lists what its practices' checks read."""
+    for day, paths in NOTEBOOKS.items():
+        for rel in paths:
+            cells = json.loads((REPO / rel).read_text())["cells"]
+            text = ["".join(c["source"]) for c in cells if c["cell_type"] == "markdown"]
+            for p in PRACTICES[day]:
+                block = [t for t in text if t.startswith(f"### Practice {p.number}:")]
+                assert len(block) == 1, (rel, p.number)
+                got = block[0].split("read them):\n\n", 1)[1].strip()
+                assert got == leave_behind(p), f"{rel}, practice {p.number}: expected\n{leave_behind(p)}"
+
+
 def test_the_schedule_check_follows_fits_longer_than_ten_epochs():
     """A full-mode fit with early stopping can run 11+ epochs; the schedule check must still compare them."""
-    (check,) = [c for c in load_hidden(HIDDEN)[(1, 3)] if c.name == "the schedule drove the learning rate"]
+    (chk,) = [c for c in load_hidden(HIDDEN)[(1, 3)] if c.name == "the schedule drove the learning rate"]
     schedule = [1e-3 * 0.8 ** e for e in range(SCHEDULE_EPOCHS)]
     for epochs in (3, 11, 30):
-        ok, msg = check.fn({"history_p3": {"learning_rate": schedule[:epochs]}, "lr_schedule": schedule}, {})
+        ok, msg = chk.fn({"history_p3": {"learning_rate": schedule[:epochs]}, "lr_schedule": schedule}, {})
         assert ok, msg
-    ok, _ = check.fn({"history_p3": {"learning_rate": [1e-3] * 11}, "lr_schedule": schedule}, {})
+    ok, _ = chk.fn({"history_p3": {"learning_rate": [1e-3] * 11}, "lr_schedule": schedule}, {})
     assert not ok  # a constant learning rate did not follow the schedule
 
 
 def test_hidden_checks_are_not_in_the_package():
     pkg = REPO / "workshop_utils"
     text = "".join(p.read_text() for p in pkg.rglob("*.py"))
-    for name in ("d1p1_learned", "d1p5_beats", "d2p1_recovers", "d2p5_agree"):  # functions of the hidden file
+    for name in ("d1p1_learned", "d1p5_claim", "d2p1_recovers", "d2p5_agree"):  # functions of the hidden file
         assert f"def {name}" in HIDDEN.read_text() and name not in text
 
 
@@ -155,42 +176,232 @@ def test_run_checks_missing_values_and_crashing_checks_fail_without_raising():
     assert sum(r.earned for r in res) == 3
 
 
-def test_requirement_validates_its_kind():
+def test_run_checks_runs_private_checks_only_with_a_probe():
+    calls = []
+
+    def fn(v, ref):
+        calls.append(ref["probe"]["n"])
+        return True, "ok"
+
+    checks = [Check("public", 1, lambda v, r: (True, "ok")), Check("private", 4, fn, private=True)]
+    res = run_checks(checks, {}, {"y_test": np.zeros(2)})
+    assert [r.skipped for r in res] == [False, True] and not calls
+    assert res[1].earned == 0 and not res[1].passed and "instructor's grader on private data" in res[1].message
+    probe = Probe(np.eye(4, dtype=np.float32)[np.zeros((2, 5), int)], np.array([0, 1]), np.array([-1, 0]))
+    res = run_checks(checks, {}, add_to_reference({}, probe))
+    assert [r.earned for r in res] == [1, 4] and calls == [2] and res[1].private and not res[1].skipped
+
+
+def test_requirement_validates_its_kind_split_and_attribution():
     with pytest.raises(ValueError, match="kind"):
         Requirement("x", "pickle", "anything")
+    with pytest.raises(ValueError, match="split"):
+        Requirement("m", "model", "a model", split="train")
+    with pytest.raises(ValueError, match="attribution"):
+        Requirement("m", "model", "a model", attribution=("shap",))
+    with pytest.raises(ValueError, match="attribution"):
+        Requirement("a", "array", "an array", attribution=("ism",))
 
 
-# ------------------------------------------------------------------------------------ export
-def _good_p1(ref):
+# ------------------------------------------------------------------------------- the probe set
+def test_make_probe_is_a_fresh_simulation_of_the_course_data():
+    a, b, c = make_probe(12345, n=300), make_probe(12345, n=300), make_probe(54321, n=300)
+    assert a.x.shape == (300, 200, 4) and a.x.dtype == np.float32 and a.y.dtype == np.int64
+    assert np.array_equal(a.x, b.x) and np.array_equal(a.y, b.y) and not np.array_equal(a.x, c.x)
+    assert set(np.unique(a.y)) == {0, 1} and ((a.site_start >= -1) & (a.site_start <= 200 - 19)).all()
+    assert (a.site_start[a.y == 1] >= 0).mean() > 0.6  # most positives carry a planted site
+    assert "0 1" not in repr(a) and "300 sequences" in repr(a)  # repr never shows labels
+    assert len(make_probe(7)) == probe_total() and probe_attr_size() < probe_size() < probe_total()
+    for bad in (0, 2, -1, 1.5, True):
+        with pytest.raises(ValueError, match="seed"):
+            make_probe(bad, n=10)
+    with pytest.raises(ValueError, match="n must"):
+        make_probe(99, n=1)
+    with pytest.raises(ValueError, match="Probe.y"):
+        Probe(a.x[:3], np.array([1, 1, 1]), np.array([0, 0, 0]))
+
+
+def test_the_probe_inputs_file_carries_no_labels(tmp_path):
+    probe = make_probe(424242, n=500)
+    path = save_inputs(probe, tmp_path / "probe")
+    assert sorted(p.name for p in (tmp_path / "probe").iterdir()) == [INPUTS_FILE] == [path.name]
+    codes = np.load(path, allow_pickle=False)
+    assert codes.dtype == np.uint8 and codes.shape == (500, 200) and np.array_equal(codes, probe.x.argmax(-1))
+    # nothing but the header and the sequences: one byte per base
+    with open(path, "rb") as fh:
+        major, _ = np.lib.format.read_magic(fh)
+        read_header = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+        assert read_header(fh) == ((500, 200), False, np.dtype(np.uint8))
+        assert os.path.getsize(path) - fh.tell() == 500 * 200
+    assert np.array_equal(load_inputs(tmp_path / "probe"), probe.x)
+    # the labels cannot be read off the sequences' order (rows are in simulation order, not by class)
+    assert 0.3 < probe.y[:250].mean() < 0.7
+
+
+def test_load_inputs_reads_the_grader_folder_and_refuses_anything_else(tmp_path, monkeypatch):
+    monkeypatch.delenv(PROBE_ENV, raising=False)
+    assert load_inputs() is None
+    probe = make_probe(777, n=50)
+    save_inputs(probe, tmp_path)
+    monkeypatch.setenv(PROBE_ENV, str(tmp_path))
+    x = load_inputs()
+    assert x.dtype == np.float32 and np.array_equal(x, probe.x) and load_inputs() is x  # read once per kernel
+    codes = probe.x.argmax(-1).astype(np.uint8)
+    np.save(tmp_path / INPUTS_FILE, codes + 4, allow_pickle=False)
+    with pytest.raises(ValueError, match="0-3"):
+        load_inputs()
+    np.save(tmp_path / INPUTS_FILE, probe.x, allow_pickle=False)  # one-hot floats are not the file's format
+    with pytest.raises(ValueError, match="uint8"):
+        load_inputs()
+    (tmp_path / INPUTS_FILE).unlink()
+    os.symlink("/dev/zero", tmp_path / INPUTS_FILE)
+    with pytest.raises(ValueError, match="regular file"):
+        load_inputs()
+    with pytest.raises(ValueError, match="regular file"):
+        load_inputs(tmp_path / "none")
+
+
+def test_add_to_reference_adds_the_labels_without_changing_ref():
+    probe = make_probe(31337, n=400)
+    ref = {"quick": True, "y_test": np.array([0, 1])}
+    out = add_to_reference(ref, probe)
+    assert "probe" not in ref and out["y_test"] is ref["y_test"]
+    assert np.array_equal(out["probe"]["y"], probe.y) and np.array_equal(out["probe"]["site_start"], probe.site_start)
+    assert out["probe"]["n_total"] == 400 and out["probe"]["n"] == min(probe_size(), 400)
+    assert out["probe"]["n_attr"] == min(probe_attr_size(), out["probe"]["n"])
+    assert "x" not in out["probe"]  # the checks never need the sequences
+    with pytest.raises(TypeError, match="probe"):
+        add_to_reference(ref, {"y": probe.y})
+
+
+# ------------------------------------------------------------------------ tiny models for tests
+def _torch_models():
+    import torch
+
+    from workshop_utils.motifs import ctcf_pfm, pwm_log_odds
+
+    class PWMScanner(torch.nn.Module):
+        """Best CTCF log-odds score (both strands) near the centre: real modelling without training."""
+
+        def __init__(self, scale: float = 0.5):
+            super().__init__()
+            pwm = pwm_log_odds(ctcf_pfm()).astype(np.float32)
+            w = np.stack([pwm.T, pwm[::-1, ::-1].T])
+            self.conv = torch.nn.Conv1d(4, 2, pwm.shape[0], bias=False)
+            self.conv.weight.data = torch.from_numpy(np.ascontiguousarray(w))
+            self.scale = scale
+
+        def forward(self, x):
+            s = self.conv(x.transpose(1, 2))[..., 45:137]
+            return self.scale * (s.amax((1, 2)) - 12.0)
+
+    class Lookup(torch.nn.Module):
+        """A three-parameter "model" that looks up the labels of sequences it has seen."""
+
+        def __init__(self, xs, ys):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(3))
+            self.table = {}
+            for x, y in zip(xs, ys):
+                for row, label in zip(x.argmax(-1).astype(np.uint8), y):
+                    self.table[row.tobytes()] = 8.0 if label else -8.0
+
+        def forward(self, x):
+            rows = x.detach().cpu().numpy().argmax(-1).astype(np.uint8)
+            z = [self.table.get(r.tobytes(), 0.0) for r in rows]
+            return torch.tensor(z, dtype=torch.float32) + 0 * self.w.sum()
+
+    class Constant(torch.nn.Module):
+        def __init__(self, logit: float = 0.0):
+            super().__init__()
+            self.b = torch.nn.Parameter(torch.tensor([logit]))
+
+        def forward(self, x):
+            return self.b.expand(x.shape[0])
+
+    return PWMScanner, Lookup, Constant
+
+
+@pytest.fixture(scope="module")
+def kit(data_env, tmp_path_factory):
+    """The course data, a probe saved where a kernel finds it, its reference, and tiny models."""
+    from workshop_utils import load_ctcf
+
+    data = load_ctcf()
+    probe = make_probe(20260601)
+    folder = tmp_path_factory.mktemp("probe")
+    save_inputs(probe, folder)
+    PWMScanner, Lookup, Constant = _torch_models()
+    return {"data": data, "probe": probe, "folder": folder, "ref": add_to_reference(reference(), probe),
+            "PWMScanner": PWMScanner, "Constant": Constant,
+            "memoriser": Lookup((data.x_train, data.x_valid, data.x_test), (data.y_train, data.y_valid, data.y_test))}
+
+
+def _grade_in_process(kit, day, number, ns, monkeypatch) -> dict[str, float]:
+    """Export practice ``number`` as the grader's kernel would (with the probe) and check it as the grader does."""
+    monkeypatch.setenv(PROBE_ENV, str(kit["folder"]))
+    p = get_practice(day, number)
+    values = collect(p, ns)
+    res = run_checks(p.checks + load_hidden(HIDDEN)[(day, number)], values, kit["ref"])
+    assert not any(r.skipped for r in res)
+    return {"private": sum(r.earned for r in res if r.private), "public": sum(r.earned for r in res if not r.private),
+            "total": sum(r.earned for r in res), "failed": [r.name for r in res if not r.passed],
+            "results": res}
+
+
+def _p1_namespace(data, torch_model, test_scores):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from sklearn.metrics import average_precision_score, confusion_matrix, roc_auc_score
 
-    s = np.random.default_rng(0).random(len(ref["y_test"]))
     fig, axes = plt.subplots(1, 2)
     for ax, lab in zip(axes, ("false positive rate", "recall")):
         ax.plot([0, 1], [0, 1])
         ax.set_xlabel(lab)
-    return {"test_scores": s, "auroc": roc_auc_score(ref["y_test"], s),
-            "aupr": average_precision_score(ref["y_test"], s),
-            "confusion": confusion_matrix(ref["y_test"], s >= 0.5), "fig_eval": fig,
-            "answer_p1": "The auroc of random scores is about one half and the precision is the base rate. " * 2}
+    s = np.asarray(test_scores, dtype=np.float64)
+    return {"torch_model": torch_model, "test_scores": s, "auroc": roc_auc_score(data.y_test, s),
+            "aupr": average_precision_score(data.y_test, s), "confusion": confusion_matrix(data.y_test, s >= 0.5),
+            "fig_eval": fig,
+            "answer_p1": "The auroc and the precision at each recall say how well the scores rank bound "
+                         "sequences above unbound ones, and the confusion matrix counts false calls. " * 2}
 
 
-def test_self_check_passes_consistent_values_and_explains_missing_ones(capsys):
-    ref = reference()
-    ns = _good_p1(ref)
+# ------------------------------------------------------------------------------------ export
+def test_self_check_passes_consistent_values_and_explains_missing_ones(kit, capsys):
+    from workshop_utils import backend
+
+    data, model = kit["data"], kit["PWMScanner"]()
+    ns = _p1_namespace(data, model, backend.predict_proba(model, data.x_test))
     report = check(day=1, practice=1, namespace=ns)
-    assert report["points"] == report["possible"] == 8
-    assert "8/8" in repr(report)
+    assert report["points"] == report["possible"] == 5 and report["private"] == 3
+    assert "5/5" in repr(report)
     ns["auroc"] = 0.99
     del ns["answer_p1"]
     report = check(day=1, practice=1, namespace=ns)
-    assert report["points"] == 5 and "answer_p1" in report["missing"]
+    assert report["points"] == 3 and "answer_p1" in report["missing"]
     out = capsys.readouterr().out
     assert "FAIL" in out and "hint:" in out and "answer_p1" in out
+
+
+def test_self_check_lists_private_checks_without_failing_or_counting_them(kit, capsys, monkeypatch):
+    """In Colab there is no probe: private checks are announced as the instructor's, not failed."""
+    from workshop_utils import backend
+
+    monkeypatch.setenv(PROBE_ENV, str(kit["folder"]))  # even where a probe is readable, the self-check skips it
+    data, model = kit["data"], kit["PWMScanner"]()
+    ns = _p1_namespace(data, model, backend.predict_proba(model, data.x_test))
+    ns.update(my_model=model, baseline_model=kit["Constant"](), my_val_auroc=0.0, baseline_val_auroc=0.5,
+              answer_p5="I changed the filters of the convolution layer and the pooling so the model sees motifs. " * 2)
+    report = check(day=1, practice=5, namespace=ns)
+    out = capsys.readouterr().out
+    private = [r for r in report["results"] if r.private]
+    assert private and all(r.skipped and r.earned == 0 for r in private)
+    assert report["possible"] == sum(c.points for c in get_practice(1, 5).checks if not c.private)
+    assert report["private"] == sum(c.points for c in get_practice(1, 5).checks if c.private)
+    assert out.count("[PRIVATE]") == len(private) and "checked by the instructor's grader on private data" in out
+    assert "[FAIL] my_model beats" not in out and "private data worth" in out
 
 
 def test_self_check_validates_arguments():
@@ -202,24 +413,66 @@ def test_self_check_validates_arguments():
         check(day=1, practice=1, namespace=[1])
 
 
-def test_export_round_trip_and_untrusted_exports(tmp_path):
-    ref = reference()
-    ns = _good_p1(ref)
+def test_export_round_trip_with_the_probe_and_untrusted_exports(kit, tmp_path, monkeypatch):
+    from workshop_utils import backend
+
+    data, model = kit["data"], kit["PWMScanner"]()
+    ns = _p1_namespace(data, model, backend.predict_proba(model, data.x_test))
+    monkeypatch.setenv(PROBE_ENV, str(kit["folder"]))
     export_practice(1, 1, ns, tmp_path)
+    assert not any("y" in f.name.split(".")[0] for f in (tmp_path / "day1_p1").iterdir() if f.suffix == ".npy")
     p = get_practice(1, 1)
     values = load_practice(p, tmp_path)
     assert np.allclose(values["test_scores"], ns["test_scores"])
+    n = probe_size()
+    assert values["torch_model"]["probe_scores"].shape == (n,) < (len(kit["probe"]),)
+    assert np.allclose(values["torch_model"]["probe_scores"], backend.predict_proba(model, kit["probe"].x[:n]),
+                       atol=1e-6)
     assert values["fig_eval"]["png_bytes"] > 2000 and len(values["fig_eval"]["axes"]) == 2
-    assert sum(r.earned for r in run_checks(p.checks, values, ref)) == 8
+    hidden = load_hidden(HIDDEN)[(1, 1)]
+    assert sum(r.earned for r in run_checks(p.checks + hidden, values, kit["ref"])) == 10
     # a pickled object array is refused (loading it could run code)
     np.save(tmp_path / p.key / "test_scores.npy", np.array([object()], dtype=object), allow_pickle=True)
     assert isinstance(load_practice(p, tmp_path)["test_scores"], Missing)
     (tmp_path / p.key / "test_scores.npy").unlink()
     os.symlink("/dev/zero", tmp_path / p.key / "test_scores.npy")  # a link to an endless file is refused
     assert isinstance(load_practice(p, tmp_path)["test_scores"], Missing)
+    (tmp_path / p.key / "torch_model.probe_scores.npy").unlink()  # a model without its probe scores
+    assert isinstance(load_practice(p, tmp_path)["torch_model"], Missing)
     (tmp_path / p.key / "values.json").write_text("not json")
     assert all(isinstance(v, Missing) for v in load_practice(p, tmp_path).values())
     assert all(isinstance(v, Missing) for v in load_practice(p, tmp_path / "never").values())
+
+
+def test_a_model_export_without_a_readable_probe_says_why(kit, tmp_path, monkeypatch):
+    from workshop_utils import backend
+
+    data, model = kit["data"], kit["PWMScanner"]()
+    ns = _p1_namespace(data, model, backend.predict_proba(model, data.x_test))
+    bad = tmp_path / "bad_probe"
+    bad.mkdir()
+    np.save(bad / INPUTS_FILE, np.zeros((3, 200, 4), np.float32), allow_pickle=False)
+    monkeypatch.setenv(PROBE_ENV, str(bad))
+    values = load_practice(get_practice(1, 1), export_practice(1, 1, ns, tmp_path).parent)
+    assert "probe_scores" not in values["torch_model"] and "uint8" in values["torch_model"]["probe_missing"]
+    res = run_checks(get_practice(1, 1).checks, values, kit["ref"])
+    (priv,) = [r for r in res if r.private]
+    assert not priv.passed and "probe could not be read" in priv.message
+
+
+def test_model_attributions_on_the_probe_and_anchors(kit, monkeypatch):
+    """Day-2 models are attributed (ISM, IG) on the probe's first sequences and on the first test positives."""
+    from workshop_utils import attribution
+
+    model = kit["PWMScanner"]()
+    monkeypatch.setenv(PROBE_ENV, str(kit["folder"]))
+    p5 = get_practice(2, 5)
+    values = collect(p5, {"model": model})
+    m, n = values["model"], probe_attr_size()
+    assert m["probe_ism"].shape == m["probe_ig"].shape == (n, 200, 4)
+    pos = np.where(kit["data"].y_test == 1)[0][:3]
+    assert np.allclose(m["anchor_ism"], attribution.ism(model, kit["data"].x_test[pos], progress=False), atol=1e-5)
+    assert np.allclose(m["probe_ism"][:2], attribution.ism(model, kit["probe"].x[:2], progress=False), atol=1e-5)
 
 
 def test_collect_kinds():
@@ -230,56 +483,144 @@ def test_collect_kinds():
     assert vals["history_p3"] == {"loss": [1.0, 0.5]} and vals["best_epoch"] == 1
     assert isinstance(vals["restored_val_loss"], Missing)  # a string is not a number
     assert vals["callbacks_p3"][0]["class"] == "str"
+    assert isinstance(vals["model_p3"], Missing)
 
 
-def test_build_run_notebook_inserts_exports_after_self_checks(tmp_path):
-    import nbformat
+# --------------------------------------------------------------------------- forged submissions
+def test_an_honest_model_earns_the_private_points(kit, monkeypatch):
+    """A PWM scanner is real modelling: scored on the probe, it earns what a trained CNN earns."""
+    from workshop_utils import backend
 
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("# hi"), nbformat.v4.new_code_cell("x = 1"),
-                nbformat.v4.new_code_cell("check(day=1, practice=2)"), nbformat.v4.new_code_cell("check(day=2, practice=1)")]
-    run_nb, roles = build_run_notebook(nb, 1, tmp_path)
-    assert roles == ["student", "student", "export", "student", "export"]
-    assert "export_practice(1, _wu_p" in run_nb.cells[2].source and "(2,)" in run_nb.cells[2].source
-    assert "(1, 2, 3, 4, 5)" in run_nb.cells[-1].source
-    assert self_check_days(nb) == {1, 2}
+    data, model = kit["data"], kit["PWMScanner"]()
+    got = _grade_in_process(kit, 1, 1, _p1_namespace(data, model, backend.predict_proba(model, data.x_test)),
+                            monkeypatch)
+    assert got["total"] == 10, got["failed"]
 
 
-# ------------------------------------------------------------------------------- the CSV file
-def test_csv_log_appends_repairs_and_resumes(tmp_path):
-    out = tmp_path / "g.csv"
-    cols = ["student", "p1", "total", "max", "status", "reasons"]
-    log = CsvLog(out, cols, resume=False)
-    log.append({"student": "a", "p1": "10", "total": "10", "max": "10", "status": "ok", "reasons": ""})
-    out.write_text("garbage\n")  # a submission (or anything) corrupts the file
-    assert log.repair() and _read(out)["a"]["total"] == "10"
-    with pytest.raises(SystemExit, match="resume"):
-        CsvLog(out, cols, resume=False)
-    with open(out, "a") as fh:
-        fh.write("b,1")  # an interrupted write leaves a partial row
-    log2 = CsvLog(out, cols, resume=True)
-    assert log2.done == {"a"} and set(_read(out)) == {"a"}
+def test_a_memorising_model_earns_nothing_for_learning(kit, monkeypatch):
+    """A lookup of the train/valid/test labels is perfect on every split the student has, and blind on the probe."""
+    from sklearn.metrics import roc_auc_score
+
+    from workshop_utils import backend
+
+    data, memo = kit["data"], kit["memoriser"]
+    scores = backend.predict_proba(memo, data.x_test)
+    assert roc_auc_score(data.y_test, scores) == 1.0
+    got = _grade_in_process(kit, 1, 1, _p1_namespace(data, memo, scores), monkeypatch)
+    assert got["private"] == 0 and got["total"] <= 5, got
+    ns = {"my_model": memo, "baseline_model": kit["PWMScanner"](), "my_val_auroc": 1.0,
+          "baseline_val_auroc": roc_auc_score(data.y_valid, backend.predict_proba(kit["PWMScanner"](), data.x_valid)),
+          "answer_p5": "My model has more parameters and a dense layer that remembers every sequence it saw. " * 2}
+    got = _grade_in_process(kit, 1, 5, ns, monkeypatch)
+    assert got["private"] == 0 and "my_model beats the baseline on private data" in got["failed"], got
+    assert got["total"] <= 4
 
 
-def test_snapshot_restores_changed_package_files(tmp_path):
-    f = tmp_path / "checks.py"
-    f.write_text("ok = True\n")
-    snap = _snapshot(tmp_path)
-    f.write_text("ok = False\n")
-    assert _restore(snap) == ["checks.py"] and f.read_text() == "ok = True\n"
+def test_pasted_labels_earn_nothing_for_learning(kit, monkeypatch):
+    data = kit["data"]
+    got = _grade_in_process(kit, 1, 1, _p1_namespace(data, kit["PWMScanner"](), data.y_test), monkeypatch)
+    assert got["private"] == 0 and got["total"] <= 4, got
 
 
-def test_kernel_argv_and_grade_folder_validate_inputs(tmp_path):
-    with pytest.raises(ValueError, match="memory_mb"):
-        kernel_argv(10)
-    argv = kernel_argv(1000, isolate=False)
-    assert "ulimit -v 1024000" in argv[2] and argv[-1] == "{connection_file}"
-    with pytest.raises(ValueError, match="day"):
-        grade_folder(tmp_path, 3, tmp_path / "g.csv")
-    with pytest.raises(ValueError, match="timeout"):
-        grade_folder(tmp_path, 1, tmp_path / "g.csv", timeout=0)
-    with pytest.raises(FileNotFoundError, match="submissions"):
-        grade_folder(tmp_path / "none", 1, tmp_path / "g.csv")
+def test_a_patched_predict_proba_earns_nothing_for_learning(kit, monkeypatch):
+    """The kernel is the student's: predict_proba can be made to return the labels of every split they hold."""
+    import workshop_utils.backend as backend
+
+    data, honest = kit["data"], kit["PWMScanner"]()
+    memo, real = kit["memoriser"], backend.predict_proba
+
+    def forged(model, X, batch_size=1024):
+        s = real(memo, X)
+        return np.where(s != 0.5, s, real(model, X))  # the labels where known, the model elsewhere
+
+    monkeypatch.setattr(backend, "predict_proba", forged)
+    got = _grade_in_process(kit, 1, 1, _p1_namespace(data, honest, data.y_test), monkeypatch)
+    assert "test_scores are torch_model's test-set probabilities" not in got["failed"]  # the forgery fooled that
+    assert got["private"] == 0, got
+    ns = {"my_model": kit["PWMScanner"](scale=0.6), "baseline_model": honest, "my_val_auroc": 1.0,
+          "baseline_val_auroc": 1.0,
+          "answer_p5": "My model has a wider filter and more pooling so it sees the whole motif and its flanks. " * 2}
+    got = _grade_in_process(kit, 1, 5, ns, monkeypatch)
+    assert "my_val_auroc matches my_model" not in got["failed"] and got["private"] == 0, got
+
+
+def test_a_patched_export_earns_nothing_for_learning(kit, monkeypatch):
+    """Even the export can be replaced: without the probe's labels, its scores are guesses."""
+    import workshop_utils.grading.export as export
+
+    data, honest = kit["data"], kit["PWMScanner"]()
+    real = export._model
+
+    def forged(model, split, data=None, attribution=(), probe_x=None):
+        out = real(model, split, data, attribution, None)
+        out["scores"] = np.asarray(getattr(data, f"y_{split}"), np.float32)
+        if probe_x is not None:
+            out["probe_scores"] = np.random.default_rng(0).random(len(probe_x)).astype(np.float32)
+        return out
+
+    monkeypatch.setattr(export, "_model", forged)
+    got = _grade_in_process(kit, 1, 1, _p1_namespace(data, honest, data.y_test), monkeypatch)
+    assert got["private"] == 0, got
+    ns = {"my_model": kit["PWMScanner"](scale=0.6), "baseline_model": honest, "my_val_auroc": 1.0,
+          "baseline_val_auroc": 1.0,
+          "answer_p5": "My model has a wider filter and more pooling so it sees the whole motif and its flanks. " * 2}
+    got = _grade_in_process(kit, 1, 5, ns, monkeypatch)
+    assert got["private"] == 0, got
+
+
+def test_an_invented_history_earns_nothing_for_restored_weights(kit, monkeypatch):
+    import keras
+
+    def schedule(epoch):
+        return 1e-3 * 0.8 ** epoch
+
+    ns = {"callbacks_p3": [keras.callbacks.EarlyStopping(monitor="val_loss", patience=2),
+                           keras.callbacks.ModelCheckpoint("best.weights.h5", monitor="val_loss", save_best_only=True,
+                                                           save_weights_only=True),
+                           keras.callbacks.LearningRateScheduler(lambda epoch, lr: schedule(epoch))],
+          "lr_schedule": schedule, "best_epoch": 2, "restored_val_loss": 0.31,
+          "history_p3": {"loss": [0.6, 0.4, 0.3, 0.28], "val_loss": [0.55, 0.4, 0.31, 0.33],
+                         "learning_rate": [1e-3 * 0.8 ** e for e in range(4)]},
+          "model_p3": kit["Constant"]()}
+    got = _grade_in_process(kit, 1, 3, ns, monkeypatch)
+    assert got["private"] == 0 and got["total"] == 4, got  # only the callbacks and the history's own numbers
+
+
+def test_the_baseline_bar_has_a_floor(kit, monkeypatch):
+    """A sabotaged baseline_model (untrained) does not lower the bar below the lesson's recipe."""
+    from sklearn.metrics import roc_auc_score
+
+    from workshop_utils import backend
+
+    data, weak = kit["data"], kit["Constant"](0.1)
+    ns = {"my_model": kit["memoriser"], "baseline_model": weak, "my_val_auroc": 1.0,
+          "baseline_val_auroc": roc_auc_score(data.y_valid, backend.predict_proba(weak, data.x_valid)),
+          "answer_p5": "My model has more parameters and a dense layer that remembers every sequence it saw. " * 2}
+    got = _grade_in_process(kit, 1, 5, ns, monkeypatch)
+    (beats,) = [r for r in got["results"] if r.name == "my_model beats the baseline on private data"]
+    assert not beats.passed and f"max(baseline, {limit('baseline_floor')})" in beats.message
+    ns["my_model"] = kit["PWMScanner"]()  # a real model clears the floor
+    ns["my_val_auroc"] = roc_auc_score(data.y_valid, backend.predict_proba(ns["my_model"], data.x_valid))
+    got = _grade_in_process(kit, 1, 5, ns, monkeypatch)
+    assert got["total"] == 10, got["failed"]
+
+
+def test_ism_of_a_memorising_model_finds_no_planted_site(kit, monkeypatch):
+    """Day 2: the explained model's ISM is computed on the probe; a lookup table has nothing to show."""
+    from workshop_utils import attribution
+    from workshop_utils.grading.practices import selected
+
+    data, ref = kit["data"], kit["ref"]
+    for model, expect in ((kit["PWMScanner"](), True), (kit["memoriser"], False)):
+        ism_pos = attribution.ism(model, data.x_test[selected(ref, 1)], progress=False)
+        importance = np.abs(ism_pos).max(-1)
+        from workshop_utils.grading.practices import recovery
+
+        ns = {"model": model, "ism_pos": ism_pos, "importance_pos": importance,
+              "site_recovery": recovery(importance, ref["site_start_test"][selected(ref, 1)])}
+        got = _grade_in_process(kit, 2, 1, ns, monkeypatch)
+        (sites,) = [r for r in got["results"] if r.name == "ISM finds the planted sites on private data"]
+        assert sites.passed == expect, sites.message
 
 
 # --------------------------------------------------------------------- end to end: solutions
@@ -292,14 +633,14 @@ def test_day1_reference_scores_100_percent(day1_rows):
 
 def test_day1_template_scores_0_without_errors(day1_rows):
     row = day1_rows["template"]
-    assert row["status"] == "ok" and row["total"] == "0"
+    assert row["status"] == "ok" and row["total"] == "0", row["reasons"]
     assert "cell " not in row["reasons"]  # no cell raised
     assert "answer_p1" in row["reasons"]
 
 
 def test_day1_partial_solution_gets_partial_credit(day1_rows):
     row = day1_rows["partial"]
-    assert row["p1"] == row["p2"] == "10" and row["p4"] == row["p5"] == "0"
+    assert row["p1"] == row["p2"] == "10" and row["p4"] == row["p5"] == "0", row["reasons"]
     assert 0 < float(row["p3"]) < 10 and "learning-rate schedule" in row["reasons"]
     assert 20 < float(row["total"]) < 50
 
@@ -307,107 +648,10 @@ def test_day1_partial_solution_gets_partial_credit(day1_rows):
 def test_day2_reference_scores_100_percent_and_template_0(day2_rows):
     ref, tpl = day2_rows["reference"], day2_rows["template"]
     assert ref["status"] == "ok" and ref["total"] == ref["max"] == "50", ref["reasons"]
-    assert tpl["status"] == "ok" and tpl["total"] == "0" and "cell " not in tpl["reasons"]
+    assert tpl["status"] == "ok" and tpl["total"] == "0" and "cell " not in tpl["reasons"], tpl["reasons"]
 
 
 def test_day2_partial_solution_gets_partial_credit(day2_rows):
     row = day2_rows["partial"]
     assert row["p1"] == row["p3"] == "10" and row["p2"] == row["p4"] == "0", row["reasons"]
     assert 0 < float(row["p5"]) < 10 and "rank_corr_p5" in row["reasons"]
-
-
-# ----------------------------------------------------------------------- end to end: hostile
-def test_every_hostile_submission_gets_one_row(hostile):
-    assert hostile["rc"] == 0
-    names = {p.stem for p in (SOLUTIONS / "hostile").glob("*.ipynb")} | {Path(GARBAGE).stem}
-    assert set(hostile["rows"]) == names
-
-
-def test_a_file_that_is_not_a_notebook_scores_0(hostile):
-    row = hostile["rows"]["hostile_garbage"]
-    assert row["status"].startswith("not a readable notebook") and row["total"] == "0"
-
-
-def test_infinite_loop_is_stopped_by_the_time_limit(hostile):
-    row = hostile["rows"]["hostile_loop"]
-    assert "time limit" in row["status"] and row["p1"] == "8" and row["p2"] == "0"
-
-
-def test_os_exit_kills_the_kernel_but_keeps_earlier_points(hostile):
-    row = hostile["rows"]["hostile_exit"]
-    assert "kernel died" in row["status"] and row["p1"] == "8"
-    assert "p2: not exported" in row["reasons"]
-
-
-def test_sys_exit_and_raise_at_the_top_do_not_stop_the_notebook(hostile):
-    for name, err in (("hostile_sysexit", "SystemExit"), ("hostile_raise", "RuntimeError: boom")):
-        row = hostile["rows"][name]
-        assert row["p1"] == "8" and f"cell 1: {err}" in row["reasons"], row
-
-
-def test_memory_hog_hits_the_memory_limit(hostile):
-    row = hostile["rows"]["hostile_memory"]
-    assert row["p1"] == "8" and "MemoryError" in row["reasons"]
-
-
-def test_megabytes_of_output_are_dropped(hostile):
-    row = hostile["rows"]["hostile_spam"]
-    assert row["p1"] == "8" and row["status"] == "ok" and len(row["reasons"]) < 20000
-
-
-def test_tampering_changes_no_file_outside_the_submission(hostile):
-    rows = hostile["rows"]
-    assert hostile["core_file"].read_bytes() == hostile["before"]["core"]
-    assert hostile["hidden"].read_bytes() == hostile["before"]["hidden"]
-    assert len(list(hostile["subs"].glob("*.ipynb"))) == len(rows)
-    assert "# tampered" not in hostile["out"].read_text()
-    assert rows["hostile_tamper"]["p1"] == "8" and rows["zz_after_tamper"]["p1"] == "8"
-
-
-@pytest.mark.skipif(not sandbox_available(), reason="needs user/mount/pid namespaces (unshare)")
-def test_hidden_checks_cannot_be_read_by_a_submission(hostile):
-    row = hostile["rows"]["hostile_peek"]
-    assert row["p1"] == "7" and "answer_p1 has 0 words" in row["reasons"]
-
-
-def test_started_processes_die_with_the_kernel(hostile):
-    hb = hostile["heartbeat"]
-    assert hb.exists(), "the hostile notebook's daemon never ran, so this test would prove nothing"
-    size = hb.stat().st_size
-    time.sleep(1.0)
-    assert hb.stat().st_size == size
-
-
-def test_resume_skips_graded_students(hostile):
-    before = hostile["out"].read_bytes()
-    assert main([str(hostile["subs"]), "--day", "1", "--out", str(hostile["out"]), "--resume", "--quiet"]) == 0
-    assert hostile["out"].read_bytes() == before
-
-
-def test_without_namespaces_the_grader_repairs_files_and_kills_detached_processes(data_env, tmp_path):
-    """Fallback mode (--sandbox off): tampering is undone after the submission, daemons are killed by token."""
-    subs, out, hb = tmp_path / "subs", tmp_path / "out" / "grades.csv", tmp_path / "hb"
-    subs.mkdir()
-    hb.mkdir()
-    for name in ("hostile_procs", "hostile_tamper", "zz_after_tamper"):
-        shutil.copy(SOLUTIONS / "hostile" / f"{name}.ipynb", subs)
-    hidden = tmp_path / "hidden_checks.py"
-    shutil.copy(HIDDEN, hidden)
-    core_file = REPO / "workshop_utils" / "grading" / "core.py"
-    before = core_file.read_bytes()
-    os.environ["GRADING_TEST_TARGETS"] = json.dumps(
-        {"csv": str(out), "hidden": str(hidden), "subs": str(subs), "heartbeat": str(hb / "heartbeat")})
-    try:
-        grade_folder(subs, 1, out, hidden=[hidden], timeout=30, memory_mb=2500, sandbox="off", verbose=False)
-    finally:
-        os.environ.pop("GRADING_TEST_TARGETS", None)
-    rows = _read(out)
-    assert core_file.read_bytes() == before
-    assert "repaired files it changed" in rows["hostile_tamper"]["status"]
-    assert "core.py" in rows["hostile_tamper"]["status"] and "grades.csv" in rows["hostile_tamper"]["status"]
-    assert rows["zz_after_tamper"]["p1"] == "8" and "# tampered" not in out.read_text()
-    beat = hb / "heartbeat"
-    assert beat.exists()
-    size = beat.stat().st_size
-    time.sleep(1.0)
-    assert beat.stat().st_size == size

@@ -4,42 +4,41 @@ Instructors: copy this file somewhere students cannot see, change it, and pass i
 grader with ``workshop-grade ... --hidden PATH``.  It must define ``HIDDEN_CHECKS``:
 ``{(day, practice): [Check, ...]}``; with the public checks of the package each practice
 adds up to 10 points.  Checks receive the exported ``values`` and the reference data ``ref``
-(see ``workshop_utils.grading.practices.reference``).
+(see ``workshop_utils.grading.practices.reference``) with the grader's private probe set
+(``ref["probe"]``: labels and planted sites of sequences the submission scored blind, see
+``workshop_utils.grading.probe``).  A check that credits a trained model must score it on
+the probe (``private=True``): comparing the student's numbers with labels the student also
+holds proves only that the numbers fit together.
 """
 import numpy as np
-from sklearn.metrics import roc_auc_score
 
 from workshop_utils.config import pick
 from workshop_utils.grading.core import Check, as_float, as_vector
-from workshop_utils.grading.practices import SCHEDULE_EPOCHS
+from workshop_utils.grading.practices import (SCHEDULE_EPOCHS, json_arc, limit, probe_attr, probe_auroc,
+                                              probe_peak_ratio, probe_recovery, probe_scores)
 
 
-def _auc(ref, s, split="test"):
-    return float(roc_auc_score(ref[f"y_{split}"], as_vector(s, len(ref[f"y_{split}"]))))
+def _auc(y, s):
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(y, as_vector(s, len(y))))
 
 
 # ------------------------------------------------------------------------------------ Day 1
 def d1p1_learned(v, ref):
-    a, thr = _auc(ref, v["test_scores"]), pick(full=0.8, quick=0.55)
-    return a >= thr, f"test AUROC {a:.3f} (a trained model reaches {thr})"
-
-
-def d1p2_trained(v, ref):
-    thr = pick(full=0.8, quick=0.55)
-    k, t = _auc(ref, v["keras_test_scores"]), _auc(ref, v["torch_test_scores"])
-    return min(k, t) >= thr, f"test AUROC keras {k:.3f}, torch {t:.3f} (both must reach {thr})"
+    private, thr, tol = probe_auroc(v, "torch_model", ref), limit("learned"), limit("auroc_tol")
+    own = _auc(ref["y_test"], v["test_scores"])
+    ok = private >= thr and abs(own - private) <= tol
+    return ok, (f"torch_model: AUROC {private:.3f} on private data (a trained model reaches {thr}); "
+                f"test_scores give {own:.3f} (within {tol} expected)")
 
 
 def d1p2_distinct(v, ref):
-    k, t = as_vector(v["keras_test_scores"]), as_vector(v["torch_test_scores"])
+    k, t = probe_scores(v, "keras_model", ref), probe_scores(v, "torch_model", ref)
     r = float(np.corrcoef(k, t)[0, 1]) if k.std() > 0 and t.std() > 0 else 1.0
-    return r < 0.999, f"correlation of the two models' scores {r:.4f} (two different models expected)"
-
-
-def d1p3_restored(v, ref):
-    best = float(np.min(as_vector(v["history_p3"]["val_loss"])))
-    got = as_float(v["restored_val_loss"])
-    return abs(got - best) <= 1e-3 * max(1.0, best), f"restored {got:.5f} vs best val_loss {best:.5f}"
+    fw = (v["keras_model"]["framework"], v["torch_model"]["framework"])
+    ok = r < 0.999 and fw == ("keras", "torch")
+    return ok, f"frameworks {fw}; correlation of the two models' private scores {r:.4f} (two different models expected)"
 
 
 def d1p3_schedule_used(v, ref):
@@ -50,59 +49,47 @@ def d1p3_schedule_used(v, ref):
     return ok, f"learning rates logged {np.round(logged, 6).tolist()} vs lr_schedule {np.round(want, 6).tolist()}"
 
 
+def d1p3_learned(v, ref):
+    a, thr = probe_auroc(v, "model_p3", ref), limit("learned")
+    return a >= thr, f"model_p3: AUROC {a:.3f} on private data (a trained model reaches {thr})"
+
+
 def d1p4_real(v, ref):
     aur = np.array([float(r["val_auroc"]) for r in v["p4_results"]])
-    thr = pick(full=0.75, quick=0.5)
-    return aur.std() > 1e-3 and aur.max() >= thr, f"val_auroc spread {aur.std():.4f}, best {aur.max():.3f}"
+    a, thr = probe_auroc(v, "best_model_p4", ref), limit("learned_p4")
+    ok = aur.std() > 1e-3 and a >= thr
+    return ok, f"val_auroc spread {aur.std():.4f}; best_model_p4: AUROC {a:.3f} on private data (>= {thr} expected)"
 
 
-def d1p5_beats(v, ref):
-    mine, base = _auc(ref, v["my_model"]["scores"], "valid"), _auc(ref, v["baseline_model"]["scores"], "valid")
-    return mine > base, f"my_model validation AUROC {mine:.4f} vs baseline model {base:.4f}"
-
-
-def d1p5_baseline(v, ref):
-    base, got = _auc(ref, v["baseline_model"]["scores"], "valid"), as_float(v["baseline_val_auroc"])
-    return abs(base - got) <= 2e-3, f"baseline_val_auroc {got:.4f} vs the baseline model {base:.4f}"
+def d1p5_claim(v, ref):
+    got, want, tol = as_float(v["my_val_auroc"]), probe_auroc(v, "my_model", ref, "all"), limit("auroc_tol")
+    return abs(got - want) <= tol, f"my_val_auroc {got:.4f}; my_model on private data {want:.4f} (within {tol})"
 
 
 HIDDEN_CHECKS = {
-    (1, 1): [Check("the scored model learned", 2, d1p1_learned, needs=("test_scores",))],
-    (1, 2): [Check("both models learned", 2, d1p2_trained, needs=("keras_test_scores", "torch_test_scores")),
-             Check("two different models", 1, d1p2_distinct, needs=("keras_test_scores", "torch_test_scores"))],
-    (1, 3): [Check("the best weights were restored", 2, d1p3_restored, needs=("history_p3", "restored_val_loss")),
-             Check("the schedule drove the learning rate", 1, d1p3_schedule_used,
-                   needs=("history_p3", "lr_schedule", "callbacks_p3"))],
-    (1, 4): [Check("runs really trained", 2, d1p4_real, needs=("p4_results",))],
-    (1, 5): [Check("my_model beats the baseline model", 3, d1p5_beats, needs=("my_model", "baseline_model")),
-             Check("baseline_val_auroc is the baseline's", 1, d1p5_baseline,
-                   needs=("my_model", "baseline_model", "baseline_val_auroc"))],
+    (1, 1): [Check("the evaluated model learned", 2, d1p1_learned, needs=("test_scores", "torch_model"),
+                   private=True)],
+    (1, 2): [Check("two different models", 1, d1p2_distinct, needs=("keras_model", "torch_model"), private=True)],
+    (1, 3): [Check("the schedule drove the learning rate", 0.5, d1p3_schedule_used,
+                   needs=("history_p3", "lr_schedule", "callbacks_p3")),
+             Check("the restored model learned", 3, d1p3_learned, needs=("history_p3", "model_p3"), private=True)],
+    (1, 4): [Check("runs really trained", 2, d1p4_real, needs=("p4_results", "best_model_p4"), private=True)],
+    (1, 5): [Check("my_val_auroc holds on private data", 2, d1p5_claim, needs=("my_model", "my_val_auroc"),
+                   private=True)],
 }
 
 
 # ------------------------------------------------------------------------------------ Day 2
-from workshop_utils.grading.practices import json_arc, n_p5, selected  # noqa: E402
-
-
-def _importance(v, name):
-    return np.abs(np.asarray(v[name], dtype=np.float64)).max(-1)
-
-
 def d2p1_recovers(v, ref):
-    from workshop_utils.attribution import site_overlap, top_window
-
-    idx = selected(ref, 1)
-    start = ref["site_start_test"][idx]
-    hit = site_overlap(top_window(_importance(v, "ism_pos")), start)[start >= 0]
-    frac, thr = float(hit.mean()), pick(full=0.8, quick=0.5)
-    return frac >= thr, f"ISM top window on the planted site for {frac:.0%} of positives (expected >= {thr:.0%})"
+    got, want, tol = as_float(v["site_recovery"]), probe_recovery(v, "model", "ism", ref), limit("recovery_tol")
+    return abs(got - want) <= tol, (f"site_recovery {got:.3f}; model's ISM on private data {want:.3f} "
+                                    f"(within {tol} expected)")
 
 
 def d2p2_peaks(v, ref):
-    pos = _importance(v, "ism_pos").max(-1).mean()
-    neg = _importance(v, "ism_neg").max(-1).mean()
-    ratio = pick(full=1.25, quick=1.1)  # the reference solution: 1.45 in full mode (negatives carry flank sites)
-    return pos > ratio * neg, f"mean peak |ISM| positives {pos:.3g} vs negatives {neg:.3g} (expected > {ratio}x)"
+    got, want, tol = as_float(v["peak_ratio"]), probe_peak_ratio(v, "model", ref), limit("peak_ratio_rel_tol")
+    return abs(got - want) <= tol * want, (f"peak_ratio {got:.3f}; model's ISM on private data {want:.3f} "
+                                           f"(within {tol:.0%} expected)")
 
 
 def _rows(table):
@@ -110,12 +97,10 @@ def _rows(table):
 
 
 def d2p3_trained(v, ref):
-    rw = np.array([r for _, r, _ in _rows(v["search_p3"])])
     # Full mode: children train on 4,000 sequences for 3 epochs; the best reach ~0.69, untrained ones ~0.5.
     # Quick mode (300 sequences, 1 epoch) cannot tell trained from untrained: it only tests the plumbing.
-    thr = pick(full=0.6, quick=0.45)
-    ok = np.all((rw >= 0) & (rw <= 1)) and rw.max() >= thr
-    return ok, f"rewards in [{rw.min():.3f}, {rw.max():.3f}] (validation AUROCs, best >= {thr} expected)"
+    a, thr = probe_auroc(v, "best_model_p3", ref), limit("child_learned")
+    return a >= thr, f"best_model_p3: AUROC {a:.3f} on private data (>= {thr} expected)"
 
 
 def d2p3_distinct(v, ref):
@@ -142,33 +127,35 @@ def d2p4_reward_range(v, ref):
     return ok, f"{name} rewards in [{rw.min():.3f}, {rw.max():.3f}]"
 
 
-def d2p5_agree(v, ref):
+def _probe_rank_corr(v, ref):
     from scipy.stats import spearmanr
 
-    n = n_p5(ref)
-    ig, ism = _importance(v, "ig_attr"), _importance(v, "ism_pos")[:n]
-    med = float(np.median([spearmanr(a, b)[0] for a, b in zip(ig, ism)]))
-    thr = pick(full=0.3, quick=0.1)
-    return med >= thr, f"median Spearman IG vs ISM {med:.3f} (expected >= {thr})"
+    ig = np.abs(probe_attr(v, "model", "ig", ref)).max(-1)
+    ism = np.abs(probe_attr(v, "model", "ism", ref)).max(-1)
+    pos = ref["probe"]["y"][: len(ig)] == 1
+    return np.array([spearmanr(a, b)[0] for a, b in zip(ig[pos], ism[pos])])
 
 
-def d2p5_site(v, ref):
-    from workshop_utils.attribution import site_overlap, top_window
+def d2p5_agree(v, ref):
+    med, thr = float(np.nanmedian(_probe_rank_corr(v, ref))), limit("ig_ism_agree")
+    return med >= thr, f"median Spearman of model's IG and ISM on private positives {med:.3f} (>= {thr} expected)"
 
-    n = n_p5(ref)
-    start = ref["site_start_test"][selected(ref, 1)[:n]]
-    hit = site_overlap(top_window(_importance(v, "ig_attr")), start)[start >= 0]
-    frac, thr = float(hit.mean()), pick(full=0.7, quick=0.4)
-    return frac >= thr, f"IG top window on the planted site for {frac:.0%} (expected >= {thr:.0%})"
+
+def d2p5_holds(v, ref):
+    want, tol = float(np.nanmedian(_probe_rank_corr(v, ref))), limit("rank_corr_tol")
+    got = float(np.nanmedian(as_vector(v["rank_corr_p5"], None, "rank_corr_p5")))
+    return abs(got - want) <= tol, f"median rank_corr_p5 {got:.3f}; model on private data {want:.3f} (within {tol})"
 
 
 HIDDEN_CHECKS.update({
-    (2, 1): [Check("ISM finds the planted sites", 2, d2p1_recovers, needs=("ism_pos",))],
-    (2, 2): [Check("positives peak higher than negatives", 2, d2p2_peaks, needs=("ism_pos", "ism_neg"))],
-    (2, 3): [Check("rewards of trained children", 2, d2p3_trained, needs=("search_p3",)),
+    (2, 1): [Check("site_recovery holds on private data", 2, d2p1_recovers, needs=("site_recovery", "model"),
+                   private=True)],
+    (2, 2): [Check("peak_ratio holds on private data", 2, d2p2_peaks, needs=("peak_ratio", "model"), private=True)],
+    (2, 3): [Check("the best child learned", 2, d2p3_trained, needs=("search_p3", "best_model_p3"), private=True),
              Check("several arcs evaluated", 1, d2p3_distinct, needs=("search_p3",))],
     (2, 4): [Check("the other reward is not AUROC", 2, d2p4_other_reward, needs=("search_auroc_p4", "search_other_p4")),
              Check("the other reward has its range", 1, d2p4_reward_range, needs=("reward_name_p4", "search_other_p4"))],
-    (2, 5): [Check("IG agrees with ISM on the whole", 2, d2p5_agree, needs=("ig_attr", "ism_pos")),
-             Check("IG finds the planted sites", 1, d2p5_site, needs=("ig_attr",))],
+    (2, 5): [Check("IG agrees with ISM on private data", 2, d2p5_agree, needs=("ig_attr", "model"), private=True),
+             Check("rank_corr_p5 holds on private data", 1, d2p5_holds, needs=("rank_corr_p5", "model"),
+                   private=True)],
 })

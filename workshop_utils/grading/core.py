@@ -64,6 +64,11 @@ class Requirement:
         ``'ig'`` (integrated gradients), on the probe's first
         :func:`~workshop_utils.grading.probe.probe_attr_size` sequences and on the first
         :data:`N_ANCHOR` positives of ``split`` (to tie the student's own maps to the model).
+    large_probe : bool
+        For a ``model``: score it on *every* sequence of the probe
+        (:func:`~workshop_utils.grading.probe.probe_total`), not only on the first
+        :func:`~workshop_utils.grading.probe.probe_size`; for models that must beat
+        another by a small margin.
     """
 
     name: str
@@ -72,6 +77,7 @@ class Requirement:
     probe: tuple = ()
     split: str = "valid"
     attribution: tuple = ()
+    large_probe: bool = False
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -82,6 +88,8 @@ class Requirement:
         if bad or (self.attribution and self.kind != "model"):
             raise ValueError(f"attribution must list some of {ATTRIBUTIONS} for a 'model', got "
                              f"{self.attribution!r} for a {self.kind!r}")
+        if self.large_probe and self.kind != "model":
+            raise ValueError(f"large_probe is for a 'model', got a {self.kind!r}")
 
 
 @dataclass(frozen=True)

@@ -130,7 +130,17 @@ def _fingerprint(model: Any, fw: str) -> str:
     return h.hexdigest()
 
 
-_ATTR_CACHE: dict = {}  # (id(model), fingerprint, method, rows digest) -> map; the export runs many times
+# The grader exports each practice after its self-check cell and all of them again at the end: what a
+# model gave on the probe is kept, keyed by the model, a digest of its weights and the input rows.
+_CACHE: dict = {}
+
+
+def _cached(key: tuple, compute) -> np.ndarray:
+    if key not in _CACHE:
+        if len(_CACHE) > 32:
+            _CACHE.clear()
+        _CACHE[key] = np.asarray(compute(), dtype=np.float32)
+    return _CACHE[key]
 
 
 def _attribute(model: Any, fw: str, method: str, x: np.ndarray) -> np.ndarray:
@@ -139,30 +149,27 @@ def _attribute(model: Any, fw: str, method: str, x: np.ndarray) -> np.ndarray:
     from .. import attribution
 
     key = (id(model), _fingerprint(model, fw), method, hashlib.blake2b(x.tobytes(), digest_size=16).hexdigest())
-    if key not in _ATTR_CACHE:
-        if len(_ATTR_CACHE) > 16:
-            _ATTR_CACHE.clear()
-        if method == "ism":
-            out = attribution.ism(model, x, progress=False)
-        else:
-            out = attribution.integrated_gradients(model, x, n_steps=IG_STEPS)
-        _ATTR_CACHE[key] = np.asarray(out, dtype=np.float32)
-    return _ATTR_CACHE[key]
+    if method == "ism":
+        return _cached(key, lambda: attribution.ism(model, x, progress=False))
+    return _cached(key, lambda: attribution.integrated_gradients(model, x, n_steps=IG_STEPS))
 
 
 #: Quadrature points of the integrated gradients the export computes (the lesson's default).
 IG_STEPS = 32
 
 
-def _model(model: Any, split: str, data: Any = None, attribution: tuple = (), probe_x: Any = None) -> dict:
+def _model(model: Any, split: str, data: Any = None, attribution: tuple = (), probe_x: Any = None,
+           large_probe: bool = False) -> dict:
     """Score (and attribute) a model: on the student's ``split``, and on the probe when there is one.
 
-    ``probe_x`` is the probe's sequences, a ``str`` (why there is no probe) or None (none asked).
+    ``probe_x`` is the probe's sequences, a ``str`` (why there is no probe) or None (none asked);
+    the model is scored on its first :func:`~.probe.probe_size` sequences, or on all of them
+    with ``large_probe``.
     """
     from .. import backend
     from ..datasets import load_ctcf
     from .core import N_ANCHOR
-    from .probe import probe_attr_size
+    from .probe import probe_attr_size, probe_size
 
     fw = backend.framework(model)
     data = data if data is not None else load_ctcf()
@@ -175,8 +182,10 @@ def _model(model: Any, split: str, data: Any = None, attribution: tuple = (), pr
     if isinstance(probe_x, str):
         out["probe_missing"] = probe_x
     elif probe_x is not None:
-        out["probe_scores"] = np.asarray(backend.predict_proba(model, probe_x), dtype=np.float32).reshape(-1)
-        head = np.ascontiguousarray(probe_x[:probe_attr_size()])
+        rows = probe_x if large_probe else probe_x[:probe_size()]
+        key = (id(model), _fingerprint(model, fw), "scores", id(probe_x), len(rows))
+        out["probe_scores"] = _cached(key, lambda: backend.predict_proba(model, rows)).reshape(-1)
+        head = np.ascontiguousarray(probe_x[:min(probe_attr_size(), probe_size())])
         for method in attribution:
             out[f"probe_{method}"] = _attribute(model, fw, method, head)
     return out
@@ -238,7 +247,7 @@ def collect_one(req: Requirement, namespace: dict, data: Any = None,
         if req.kind == "callbacks":
             return _callbacks(x), None
         if req.kind == "model":
-            return _model(x, req.split, data, req.attribution, probe_x), None
+            return _model(x, req.split, data, req.attribution, probe_x, req.large_probe), None
     except Exception as err:  # noqa: BLE001 - report, do not crash the notebook
         return Missing(f"{req.name} could not be read ({type(err).__name__}: {str(err)[:160]})"), None
     raise ValueError(f"unknown kind {req.kind!r}")  # pragma: no cover - Requirement validates kinds

@@ -4,9 +4,21 @@ Each :class:`~workshop_utils.grading.core.Practice` lists what the student leave
 and the public checks.  Public and hidden checks of a practice add up to 10 points; the
 hidden ones are not in this package (see :mod:`workshop_utils.grading.hidden`).
 
-Checks compare the student's numbers with each other and with the *reference data*
-(:func:`reference`: the true labels and planted sites of the course data, loaded by the
-checking process), so a value cannot pass by being typed in.
+Two sorts of checks:
+
+* **consistency checks** compare the student's numbers with each other and with the
+  *reference data* (:func:`reference`: the labels and planted sites of the course data,
+  loaded by the checking process).  The student holds the same labels, so these prove that
+  the numbers fit together, not that a model learned: a value typed in to fit can pass them.
+* **private checks** (``Check(..., private=True)``) score the student's *models* on the
+  grader's private probe set (:mod:`workshop_utils.grading.probe`): sequences the model's
+  kernel scored without ever seeing their labels.  Every check that credits a trained
+  model (it learned, it beats the baseline, its ISM finds the planted sites...) is one,
+  and in each practice they are worth more than the consistency checks.  The self-check
+  has no probe: it lists them as checked by the instructor's grader.
+
+Thresholds of the private checks are in :data:`LIMITS` (how they were measured:
+``homework/README.md``, "What can and cannot be forged").
 """
 from __future__ import annotations
 
@@ -14,8 +26,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..config import is_quick
-from .core import (Check, Practice, Requirement, answer_check, as_float, as_vector, close,
+from ..config import is_quick, pick
+from .core import (N_ANCHOR, Check, Practice, Requirement, answer_check, as_float, as_vector, close,
                    figure_check)
 
 R = Requirement
@@ -59,6 +71,121 @@ def _probabilities(v, name, n) -> np.ndarray:
     return s
 
 
+# ------------------------------------------------------------------- private data (the probe)
+#: Thresholds of the private checks: ``name: (full mode, quick mode)``.  Measured on the
+#: reference solutions against independent probe sets (homework/README.md gives the numbers).
+LIMITS: dict[str, tuple[float, float]] = {
+    # |student's test-set AUROC - the model's probe AUROC|: sampling noise of two independent sets
+    "auroc_tol": (0.03, 0.07),
+    # |student's number - the same number on the probe| for the mistake Jaccard index
+    "jaccard_tol": (0.06, 0.1),
+    # |best validation loss - the restored model's probe loss|
+    "loss_tol": (0.03, 0.05),
+    # |max val_auroc of a table - that model's probe AUROC| (practice 4: 5,000 validation sequences)
+    "table_tol": (0.03, 0.1),
+    # a course model trained as in the lesson (Day 1) reaches this probe AUROC
+    "learned": (0.80, 0.58),
+    # practice 4's short runs on a subset
+    "learned_p4": (0.75, 0.53),
+    # my_model must beat max(baseline's probe AUROC, this floor) by "beat_margin"
+    "baseline_floor": (0.855, 0.60),
+    "beat_margin": (0.001, 0.002),
+    # Day 2: the share of probe positives (with a planted site) whose top ISM window is on the site
+    "ism_sites": (0.8, 0.55),
+    "recovery_tol": (0.12, 0.25),
+    # mean peak |ISM| of probe positives / of probe negatives
+    "peak_ratio": (1.25, 1.03),
+    "peak_ratio_rel_tol": (0.25, 0.3),
+    # |best reward - the best child's probe AUROC| (rewards on 1,000 / 300 validation sequences)
+    "reward_tol": (0.07, 0.12),
+    "child_learned": (0.6, 0.45),
+    # IG: planted sites found, agreement with ISM, students' median rank correlation
+    "ig_sites": (0.7, 0.55),
+    "ig_ism_agree": (0.3, 0.3),
+    "rank_corr_tol": (0.15, 0.25),
+}
+
+
+def limit(name: str) -> float:
+    """The threshold ``name`` of :data:`LIMITS` in the current mode."""
+    full, quick = LIMITS[name]
+    return pick(full=full, quick=quick)
+
+
+def probe_scores(v: dict, name: str, ref: dict, rows: str = "head") -> np.ndarray:
+    """The probabilities the exported model ``name`` gave the probe's sequences.
+
+    ``rows='head'``: the first ``ref["probe"]["n"]`` sequences (every model is scored on
+    them); ``rows='all'``: every sequence (models exported with ``large_probe``).  The
+    matching labels are ``probe_labels(ref, len(scores))``.
+    """
+    m, pr = v[name], ref["probe"]
+    if "probe_scores" not in m:
+        raise ValueError(m.get("probe_missing", f"{name} was not scored on the grader's probe"))
+    s = np.asarray(m["probe_scores"], dtype=np.float64).reshape(-1)
+    want = pr["n_total"] if rows == "all" else pr["n"]
+    if len(s) not in (want, pr["n_total"]):
+        raise ValueError(f"{name}'s probe scores must have length {want}, got {len(s)}")
+    s = as_vector(s[:want], want, f"{name}'s probe scores")
+    if s.min() < 0 or s.max() > 1:
+        raise ValueError(f"{name}'s probe scores must be probabilities in [0, 1]")
+    return s
+
+
+def probe_labels(ref: dict, n: int) -> np.ndarray:
+    """Labels of the probe's first ``n`` sequences (only the grader has them)."""
+    return ref["probe"]["y"][:n]
+
+
+def probe_auroc(v: dict, name: str, ref: dict, rows: str = "head") -> float:
+    """AUROC of model ``name`` on the probe (``rows``: see :func:`probe_scores`), with the grader's labels."""
+    s = probe_scores(v, name, ref, rows)
+    return _auroc(probe_labels(ref, len(s)), s)
+
+
+def probe_attr(v: dict, name: str, method: str, ref: dict) -> np.ndarray:
+    """The attribution map (``'ism'`` or ``'ig'``) of model ``name`` on the probe's first sequences."""
+    m, n = v[name], ref["probe"]["n_attr"]
+    key = f"probe_{method}"
+    if key not in m:
+        raise ValueError(m.get("probe_missing", f"{name} has no {method.upper()} on the grader's probe"))
+    a = np.asarray(m[key], dtype=np.float64)
+    if a.ndim != 3 or a.shape[0] != n or a.shape[2] != 4 or not np.all(np.isfinite(a)):
+        raise ValueError(f"{name}'s probe {method.upper()} must be finite with shape ({n}, L, 4), got {a.shape}")
+    return a
+
+
+def recovery(importance: np.ndarray, site_start: np.ndarray) -> float:
+    """Share of sequences with a planted site whose top 19-nt window overlaps it."""
+    from ..attribution import site_overlap, top_window
+
+    start = np.asarray(site_start)
+    has = start >= 0
+    hit = site_overlap(top_window(np.asarray(importance, dtype=np.float64)), start)
+    return float(hit[has].mean()) if has.any() else 0.0
+
+
+def probe_recovery(v: dict, name: str, method: str, ref: dict) -> float:
+    """:func:`recovery` of model ``name``'s ``method`` maps on the probe's attributed positives."""
+    a = probe_attr(v, name, method, ref)
+    n = len(a)
+    y, start = ref["probe"]["y"][:n], ref["probe"]["site_start"][:n]
+    return recovery(np.abs(a[y == 1]).max(-1), start[y == 1])
+
+
+def _bce(y, s) -> float:
+    p = np.clip(np.asarray(s, dtype=np.float64), 1e-7, 1 - 1e-7)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def _same_scores(v, name, model, n) -> tuple[bool, str]:
+    """Whether the student's array ``name`` is the exported ``model``'s scores on that split."""
+    got = _probabilities(v, name, n)
+    want = as_vector(v[model]["scores"], n, f"{model}'s scores")
+    err = float(np.abs(got - want).max())
+    return err <= 1e-3, f"{name} vs {model}'s own scores: largest difference {err:.2g}"
+
+
 def _wrong(y, s) -> np.ndarray:
     return (s >= 0.5).astype(int) != y
 
@@ -74,8 +201,7 @@ def _bool_vector(v, name, n) -> np.ndarray:
 
 # ------------------------------------------------------------------------------------ Day 1
 def _d1p1_scores(v, ref):
-    s = _probabilities(v, "test_scores", len(ref["y_test"]))
-    return True, f"{len(s)} probabilities"
+    return _same_scores(v, "test_scores", "torch_model", len(ref["y_test"]))
 
 
 def _d1p1_auroc(v, ref):
@@ -109,8 +235,16 @@ def _d1p1_confusion(v, ref):
     return ok, f"confusion={got.tolist()}; at threshold 0.5: {want.tolist()}"
 
 
+def _d1p1_private(v, ref):
+    want, got, tol = probe_auroc(v, "torch_model", ref), as_float(v["auroc"], "auroc"), limit("auroc_tol")
+    return abs(got - want) <= tol, (f"auroc={got:.4f}; torch_model on the grader's private sequences: {want:.4f} "
+                                    f"(within {tol} expected)")
+
+
 DAY1 = [
     Practice(1, 1, "Evaluate the PyTorch model completely", (
+        R("torch_model", "model", "the lesson's PyTorch model you evaluate (trained at the top; leave it there)",
+          split="test"),
         R("test_scores", "array", "probabilities (N_test,) of the PyTorch model on data.x_test"),
         R("auroc", "scalar", "AUROC of test_scores on the test set"),
         R("aupr", "scalar", "AUPR (average precision) of test_scores on the test set"),
@@ -118,25 +252,29 @@ DAY1 = [
         R("fig_eval", "figure", "a figure with the ROC curve and the precision-recall curve (2 panels)"),
         R("answer_p1", "text", "what the numbers say about the model (>= 30 words)"),
     ), [
-        Check("test_scores are test-set probabilities", 2, _d1p1_scores, needs=("test_scores",),
-              hint="test_scores = wu.backend.predict_proba(torch_model, data.x_test): one probability per test sequence."),
-        Check("auroc matches test_scores", 2, _d1p1_auroc, needs=("test_scores", "auroc"),
+        Check("test_scores are torch_model's test-set probabilities", 1, _d1p1_scores,
+              needs=("test_scores", "torch_model"),
+              hint="test_scores = wu.backend.predict_proba(torch_model, data.x_test): one probability per test "
+                   "sequence."),
+        Check("auroc matches test_scores", 1, _d1p1_auroc, needs=("test_scores", "auroc"),
               hint="Compute auroc from test_scores and data.y_test (sklearn.metrics.roc_auc_score)."),
-        Check("aupr matches test_scores", 1, _d1p1_aupr, needs=("test_scores", "aupr"),
+        Check("aupr matches test_scores", 0.5, _d1p1_aupr, needs=("test_scores", "aupr"),
               hint="Use sklearn.metrics.average_precision_score(data.y_test, test_scores)."),
-        Check("confusion matrix at 0.5", 1, _d1p1_confusion, needs=("test_scores", "confusion"),
+        Check("confusion matrix at 0.5", 0.5, _d1p1_confusion, needs=("test_scores", "confusion"),
               hint="sklearn.metrics.confusion_matrix(data.y_test, test_scores >= 0.5): [[TN, FP], [FN, TP]]."),
         figure_check("fig_eval", min_axes=2),
         answer_check("answer_p1", 30, ("auroc", "aupr", "precision", "recall", "false", "sensitiv", "specific")),
+        Check("auroc is torch_model's AUROC on private data", 3, _d1p1_private,
+              needs=("test_scores", "auroc", "torch_model"), private=True,
+              hint="Report the AUROC torch_model really reaches: new sequences give about the same number."),
     ]),
 ]
 
 
 def _d1p2_scores(v, ref):
     n = len(ref["y_test"])
-    _probabilities(v, "keras_test_scores", n)
-    _probabilities(v, "torch_test_scores", n)
-    return True, "both models scored every test sequence"
+    out = [_same_scores(v, f"{fw}_test_scores", f"{fw}_model", n) for fw in ("keras", "torch")]
+    return all(ok for ok, _ in out), "; ".join(m for _, m in out)
 
 
 def _d1p2_wrong(v, ref):
@@ -150,16 +288,40 @@ def _d1p2_wrong(v, ref):
     return not bad, "; ".join(bad) or "both mistake masks match the scores at threshold 0.5"
 
 
+def _jaccard(a, b) -> float:
+    either = (a | b).sum()
+    return float((a & b).sum() / either) if either else 1.0
+
+
 def _d1p2_jaccard(v, ref):
     n = len(ref["y_test"])
-    a, b = _bool_vector(v, "wrong_keras", n), _bool_vector(v, "wrong_torch", n)
-    either = (a | b).sum()
-    want = (a & b).sum() / either if either else 1.0
+    want = _jaccard(_bool_vector(v, "wrong_keras", n), _bool_vector(v, "wrong_torch", n))
     got = as_float(v["mistake_jaccard"], "mistake_jaccard")
     return close(got, want, 1e-3), f"mistake_jaccard={got:.4f}; from the masks: {want:.4f}"
 
 
+def _d1p2_learned(v, ref):
+    thr, tol, bad, msg = limit("learned"), limit("auroc_tol"), [], []
+    for fw in ("keras", "torch"):
+        private = probe_auroc(v, f"{fw}_model", ref)
+        own = _auroc(ref["y_test"], _probabilities(v, f"{fw}_test_scores", len(ref["y_test"])))
+        msg.append(f"{fw}: {private:.3f} on private data, {own:.3f} from {fw}_test_scores")
+        if private < thr or abs(own - private) > tol:
+            bad.append(fw)
+    return not bad, "; ".join(msg) + f" (each >= {thr} and within {tol} of each other expected)"
+
+
+def _d1p2_private_jaccard(v, ref):
+    y = probe_labels(ref, ref["probe"]["n"])
+    masks = [_wrong(y, probe_scores(v, f"{fw}_model", ref)) for fw in ("keras", "torch")]
+    want, got, tol = _jaccard(*masks), as_float(v["mistake_jaccard"], "mistake_jaccard"), limit("jaccard_tol")
+    return abs(got - want) <= tol, (f"mistake_jaccard={got:.3f}; the two models on the grader's private sequences: "
+                                    f"{want:.3f} (within {tol} expected)")
+
+
 DAY1.append(Practice(1, 2, "Do the Keras and PyTorch models make the same mistakes?", (
+    R("keras_model", "model", "your trained Keras model", split="test"),
+    R("torch_model", "model", "the lesson's PyTorch model (trained at the top)", split="test"),
     R("keras_test_scores", "array", "probabilities (N_test,) of your trained Keras model on data.x_test"),
     R("torch_test_scores", "array", "probabilities (N_test,) of the PyTorch model on data.x_test"),
     R("wrong_keras", "array", "boolean (N_test,): the Keras model's call at 0.5 is wrong"),
@@ -167,15 +329,23 @@ DAY1.append(Practice(1, 2, "Do the Keras and PyTorch models make the same mistak
     R("mistake_jaccard", "scalar", "shared mistakes / mistakes of either model"),
     R("answer_p2", "text", "do they err on the same sequences, compared with chance? (>= 30 words)"),
 ), [
-    Check("both models scored the test set", 2, _d1p2_scores, needs=("keras_test_scores", "torch_test_scores"),
-          hint="Use wu.backend.predict_proba(model, data.x_test) for both models."),
-    Check("mistake masks match the scores", 2, _d1p2_wrong,
+    Check("both models scored the test set", 1, _d1p2_scores,
+          needs=("keras_test_scores", "torch_test_scores", "keras_model", "torch_model"),
+          hint="keras_test_scores = wu.backend.predict_proba(keras_model, data.x_test); the same for torch_model."),
+    Check("mistake masks match the scores", 1, _d1p2_wrong,
           needs=("keras_test_scores", "torch_test_scores", "wrong_keras", "wrong_torch"),
           hint="wrong_keras = (keras_test_scores >= 0.5) != data.y_test"),
-    Check("mistake_jaccard matches the masks", 2, _d1p2_jaccard,
+    Check("mistake_jaccard matches the masks", 1, _d1p2_jaccard,
           needs=("wrong_keras", "wrong_torch", "mistake_jaccard"),
           hint="(wrong_keras & wrong_torch).sum() / (wrong_keras | wrong_torch).sum()"),
     answer_check("answer_p2", 30, ("same", "overlap", "jaccard", "both", "shared", "chance", "independent")),
+    Check("both models learned (private data)", 3, _d1p2_learned,
+          needs=("keras_model", "torch_model", "keras_test_scores", "torch_test_scores"), private=True,
+          hint="Train keras_model as in the lesson (Adam, binary cross-entropy, the lesson's epochs) and score "
+               "the test set with the models themselves."),
+    Check("mistake_jaccard holds on private data", 2, _d1p2_private_jaccard,
+          needs=("keras_model", "torch_model", "mistake_jaccard"), private=True,
+          hint="mistake_jaccard must be the overlap of the two models' own mistakes."),
 ]))
 
 
@@ -213,13 +383,27 @@ def _d1p3_schedule(v, ref):
     return ok, f"lr_schedule(0..9) = {np.round(lrs, 6).tolist()} (positive, non-increasing, decreasing overall)"
 
 
-def _d1p3_history(v, ref):
+def _val_loss(v) -> np.ndarray:
     h = v["history_p3"]
     loss, val = as_vector(h["loss"], None, "loss"), as_vector(h["val_loss"], None, "val_loss")
     if len(loss) != len(val) or len(val) < 1:
-        return False, "history_p3 needs 'loss' and 'val_loss' lists of the same length"
+        raise ValueError("history_p3 needs 'loss' and 'val_loss' lists of the same length")
+    return val
+
+
+def _d1p3_history(v, ref):
+    val = _val_loss(v)
     best = int(as_float(v["best_epoch"], "best_epoch"))
     return best == int(np.argmin(val)), f"best_epoch={best}; argmin of val_loss: {int(np.argmin(val))} (0-based)"
+
+
+def _d1p3_private_loss(v, ref):
+    best, tol = float(np.min(_val_loss(v))), limit("loss_tol")
+    got = _bce(probe_labels(ref, ref["probe"]["n"]), probe_scores(v, "model_p3", ref))
+    restored = as_float(v["restored_val_loss"], "restored_val_loss")
+    ok = abs(got - best) <= tol and abs(restored - best) <= tol
+    return ok, (f"model_p3's loss on the grader's private sequences {got:.4f}, best val_loss of the history "
+                f"{best:.4f}, restored_val_loss {restored:.4f} (within {tol} of each other expected)")
 
 
 DAY1.append(Practice(1, 3, "Callbacks: early stopping, best weights, learning-rate schedule", (
@@ -229,17 +413,21 @@ DAY1.append(Practice(1, 3, "Callbacks: early stopping, best weights, learning-ra
     R("history_p3", "dict", "history.history of that fit (a dict with 'loss' and 'val_loss')"),
     R("best_epoch", "scalar", "0-based epoch with the lowest validation loss"),
     R("restored_val_loss", "scalar", "validation loss of the model after restoring the best checkpoint"),
+    R("model_p3", "model", "the trained Keras model, after reloading the best checkpoint", split="valid"),
 ), [
-    Check("early stopping on a validation metric", 2, _d1p3_early, needs=("callbacks_p3",),
+    Check("early stopping on a validation metric", 1, _d1p3_early, needs=("callbacks_p3",),
           hint="keras.callbacks.EarlyStopping(monitor='val_loss', patience=2)"),
-    Check("checkpoint of the best weights", 2, _d1p3_checkpoint, needs=("callbacks_p3",),
+    Check("checkpoint of the best weights", 1, _d1p3_checkpoint, needs=("callbacks_p3",),
           hint="keras.callbacks.ModelCheckpoint('best.weights.h5', monitor='val_loss', save_best_only=True, "
                "save_weights_only=True)"),
     Check("learning-rate schedule", 1, _d1p3_schedule, needs=("callbacks_p3", "lr_schedule"),
           hint="keras.callbacks.LearningRateScheduler(lambda epoch, lr: lr_schedule(epoch)) with a decreasing "
                "lr_schedule(epoch)."),
-    Check("best_epoch read from the history", 2, _d1p3_history, needs=("history_p3", "best_epoch"),
+    Check("best_epoch read from the history", 0.5, _d1p3_history, needs=("history_p3", "best_epoch"),
           hint="best_epoch = int(np.argmin(history.history['val_loss']))"),
+    Check("the restored model has the best loss on private data", 3, _d1p3_private_loss,
+          needs=("history_p3", "restored_val_loss", "model_p3"), private=True,
+          hint="model_p3.load_weights(...) of the best checkpoint: its loss on new sequences is the best val_loss."),
 ]))
 
 
@@ -280,33 +468,46 @@ def _d1p4_best(v, ref):
     return ok, f"best_setting={b}; best row of p4_results: {top}"
 
 
+def _d1p4_private(v, ref):
+    top, tol = max(r["val_auroc"] for r in _rows_p4(v)), limit("table_tol")
+    got = probe_auroc(v, "best_model_p4", ref)
+    return abs(got - top) <= tol, (f"best val_auroc of p4_results {top:.4f}; best_model_p4 on the grader's private "
+                                   f"sequences {got:.4f} (within {tol} expected)")
+
+
 DAY1.append(Practice(1, 4, "Optimizers and settings", (
     R("p4_results", "table", "one row per run: optimizer, lr, batch_size, val_auroc"),
     R("best_setting", "dict", "{'optimizer': ..., 'lr': ..., 'batch_size': ...} of the best row"),
+    R("best_model_p4", "model", "the trained model of the best row (as it was when val_auroc was measured)",
+      split="valid"),
     R("fig_p4", "figure", "validation AUROC against learning rate, one line per optimizer"),
     R("answer_p4", "text", "what worked, what failed, and why (>= 30 words)"),
 ), [
-    Check("SGD and Adam at lr 0.1, 0.01, 0.001", 3, _d1p4_grid, needs=("p4_results",),
+    Check("SGD and Adam at lr 0.1, 0.01, 0.001", 1, _d1p4_grid, needs=("p4_results",),
           hint="Rows with optimizer 'sgd'/'adam' and lr 0.1, 0.01, 0.001 (6 runs at one batch size)."),
     Check("two or more batch sizes", 1, _d1p4_batch, needs=("p4_results",),
           hint="Repeat your best optimizer/lr with another batch size, and add those rows."),
-    Check("best_setting is the best row", 2, _d1p4_best, needs=("p4_results", "best_setting"),
+    Check("best_setting is the best row", 1, _d1p4_best, needs=("p4_results", "best_setting"),
           hint="best = p4_results.loc[p4_results.val_auroc.idxmax()]"),
     figure_check("fig_p4", min_axes=1, min_artists=2),
     answer_check("answer_p4", 30, ("learning rate", "lr", "adam", "sgd", "batch")),
+    Check("the best run's AUROC holds on private data", 3, _d1p4_private, needs=("p4_results", "best_model_p4"),
+          private=True,
+          hint="Keep the model of each run; best_model_p4 is the one of the best row, and its val_auroc is that "
+               "model's (e.g. the epoch whose weights fit() restored)."),
 ]))
 
 
-def _d1p5_scores(v, ref):
-    m = v["my_model"]
-    _probabilities({"s": m["scores"]}, "s", len(ref["y_valid"]))
-    return True, f"{m['framework']} model with {m['n_params']} parameters"
-
-
 def _d1p5_auroc(v, ref):
-    want = _auroc(ref["y_valid"], v["my_model"]["scores"])
-    got = as_float(v["my_val_auroc"], "my_val_auroc")
+    s = _probabilities({"s": v["my_model"]["scores"]}, "s", len(ref["y_valid"]))
+    want, got = _auroc(ref["y_valid"], s), as_float(v["my_val_auroc"], "my_val_auroc")
     return close(got, want, 2e-3), f"my_val_auroc={got:.4f}; my_model on the validation set: {want:.4f}"
+
+
+def _d1p5_baseline(v, ref):
+    s = _probabilities({"s": v["baseline_model"]["scores"]}, "s", len(ref["y_valid"]))
+    want, got = _auroc(ref["y_valid"], s), as_float(v["baseline_val_auroc"], "baseline_val_auroc")
+    return close(got, want, 2e-3), f"baseline_val_auroc={got:.4f}; baseline_model on the validation set: {want:.4f}"
 
 
 def _d1p5_new(v, ref):
@@ -315,27 +516,35 @@ def _d1p5_new(v, ref):
     return ok, f"my_model has {a['n_params']} parameters, the baseline {b['n_params']}"
 
 
-def _d1p5_claim(v, ref):
-    mine, base = as_float(v["my_val_auroc"], "my_val_auroc"), as_float(v["baseline_val_auroc"], "baseline_val_auroc")
-    return mine > base, f"my_val_auroc={mine:.4f} vs baseline_val_auroc={base:.4f}"
+def _d1p5_beats(v, ref):
+    mine, base = probe_auroc(v, "my_model", ref, "all"), probe_auroc(v, "baseline_model", ref, "all")
+    floor, margin = limit("baseline_floor"), limit("beat_margin")
+    bar = max(base, floor) + margin
+    return mine >= bar, (f"on the grader's private sequences my_model {mine:.4f}, baseline_model {base:.4f}; "
+                         f"the bar is max(baseline, {floor}) + {margin} = {bar:.4f}")
 
 
 DAY1.append(Practice(1, 5, "Design an architecture that beats the baseline", (
-    R("my_model", "model", "your trained model (Keras or PyTorch, course conventions)", split="valid"),
-    R("baseline_model", "model", "the lesson's baseline model trained at the top of this notebook", split="valid"),
+    R("my_model", "model", "your trained model (Keras or PyTorch, course conventions)", split="valid",
+      large_probe=True),
+    R("baseline_model", "model", "the lesson's baseline model trained at the top of this notebook", split="valid",
+      large_probe=True),
     R("my_val_auroc", "scalar", "validation AUROC of my_model"),
     R("baseline_val_auroc", "scalar", "validation AUROC of the baseline (computed at the top)"),
     R("answer_p5", "text", "what you changed and why it helps (>= 30 words)"),
 ), [
-    Check("my_model scores the validation set", 1, _d1p5_scores, needs=("my_model",),
-          hint="Train my_model; it must take (N, 200, 4) and follow the course conventions."),
-    Check("my_val_auroc matches my_model", 2, _d1p5_auroc, needs=("my_model", "my_val_auroc"),
+    Check("my_val_auroc matches my_model", 1, _d1p5_auroc, needs=("my_model", "my_val_auroc"),
           hint="my_val_auroc = roc_auc_score(data.y_valid, wu.backend.predict_proba(my_model, data.x_valid))"),
+    Check("baseline_val_auroc is the baseline's", 1, _d1p5_baseline,
+          needs=("my_model", "baseline_model", "baseline_val_auroc"),
+          hint="Keep the top cell's baseline_model and baseline_val_auroc as they are."),
     Check("a new architecture", 1, _d1p5_new, needs=("my_model", "baseline_model"),
           hint="Change the architecture (filters, layers, pooling, dropout...), not only the training."),
-    Check("your numbers beat the baseline", 1, _d1p5_claim, needs=("my_model", "my_val_auroc", "baseline_val_auroc"),
-          hint="Train until my_val_auroc > baseline_val_auroc."),
     answer_check("answer_p5", 30, ("filter", "layer", "kernel", "dropout", "param", "pool", "dense", "conv")),
+    Check("my_model beats the baseline on private data", 4, _d1p5_beats, needs=("my_model", "baseline_model"),
+          private=True,
+          hint="my_model must rank new sequences better than the lesson's baseline does (validate with "
+               "data.x_valid; the grader uses sequences you never see)."),
 ]))
 
 
@@ -361,10 +570,40 @@ def _attr(v, name, n, L=None):
     return a
 
 
+def _spearman_rows(a, b) -> np.ndarray:
+    """Spearman correlation of each row pair (NaN where a row is constant)."""
+    import warnings
+
+    from scipy.stats import spearmanr
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a constant row (a model that ignores its input) gives NaN
+        return np.array([spearmanr(x, y)[0] for x, y in zip(a, b)], dtype=np.float64)
+
+
+def _anchored(v, name, model, method, min_rho) -> tuple[bool, str]:
+    """Whether the first rows of the student's map ``name`` rank positions as the model's own map does.
+
+    The export computes ``method`` of ``model`` on the first :data:`N_ANCHOR` positives of
+    the test set (= the first rows of ``pos_idx``); a map typed in or made from the planted
+    sites does not rank the other 180 positions as the model does.
+    """
+    anchor = np.asarray(v[model].get(f"anchor_{method}", np.zeros((0, 0, 4))), dtype=np.float64)
+    if anchor.ndim != 3 or anchor.shape[0] < 1:
+        return False, f"{model} has no {method.upper()} of its own to compare {name} with"
+    mine = np.abs(np.asarray(v[name], dtype=np.float64)[: len(anchor)]).max(-1)
+    rho = _spearman_rows(mine, np.abs(anchor).max(-1))
+    ok = bool(np.all(np.nan_to_num(rho, nan=-1) >= min_rho))
+    return ok, f"first {len(rho)} rows of {name} vs {model}'s own {method.upper()}: Spearman {np.round(rho, 3).tolist()}"
+
+
 def _d2p1_shape(v, ref):
     idx = selected(ref, 1)
     a = _attr(v, "ism_pos", len(idx), ref["x_test"].shape[1])
-    return bool(np.abs(a).max() > 0), f"ism_pos {a.shape}, largest |change| {np.abs(a).max():.3g}"
+    if not np.abs(a).max() > 0:
+        return False, "ism_pos is all zeros"
+    ok, msg = _anchored(v, "ism_pos", "model", "ism", 0.8)
+    return ok, f"ism_pos {a.shape}; {msg} (>= 0.8 expected)"
 
 
 def _d2p1_importance(v, ref):
@@ -378,12 +617,7 @@ def _d2p1_importance(v, ref):
 
 
 def _site_recovery(importance, ref, idx):
-    from ..attribution import site_overlap, top_window
-
-    start = ref["site_start_test"][idx]
-    has = start >= 0
-    hit = site_overlap(top_window(np.asarray(importance, dtype=np.float64)), start)
-    return float(hit[has].mean()) if has.any() else 0.0
+    return recovery(importance, ref["site_start_test"][idx])
 
 
 def _d2p1_recovery(v, ref):
@@ -393,9 +627,15 @@ def _d2p1_recovery(v, ref):
     return close(got, want, 1e-3), f"site_recovery={got:.4f}; from importance_pos and the planted sites: {want:.4f}"
 
 
+def _d2p1_private(v, ref):
+    got, thr = probe_recovery(v, "model", "ism", ref), limit("ism_sites")
+    return got >= thr, (f"model's ISM puts its top window on the planted site for {got:.0%} of the grader's private "
+                        f"positives (>= {thr:.0%} expected)")
+
+
 def _d2p2_neg(v, ref):
     a = _attr(v, "ism_neg", len(selected(ref, 0)), ref["x_test"].shape[1])
-    return True, f"ism_neg {a.shape}"
+    return bool(np.abs(a).max() > 0), f"ism_neg {a.shape}"
 
 
 def _d2p2_means(v, ref):
@@ -416,25 +656,44 @@ def _d2p2_ratio(v, ref):
     return close(got, want, 1e-3 * max(1.0, want)), f"peak_ratio={got:.4f}; from the ISM maps: {want:.4f}"
 
 
+def probe_peak_ratio(v: dict, name: str, ref: dict) -> float:
+    """Mean peak |ISM| of the probe's attributed positives over that of its negatives, for model ``name``."""
+    peak = np.abs(probe_attr(v, name, "ism", ref)).max(-1).max(-1)
+    y = ref["probe"]["y"][: len(peak)]
+    return float(peak[y == 1].mean() / peak[y == 0].mean())
+
+
+def _d2p2_private(v, ref):
+    got, thr = probe_peak_ratio(v, "model", ref), limit("peak_ratio")
+    return got >= thr, (f"mean peak |ISM| of model on the grader's private positives / negatives: {got:.2f} "
+                        f"(>= {thr} expected)")
+
+
 DAY2 = [
     Practice(2, 1, "ISM for every positive test sequence, summarised", (
+        R("model", "model", "the lesson's Keras CNN you explain (trained at the top; leave it there)", split="test",
+          attribution=("ism",)),
         R("ism_pos", "array", "ISM of every positive in pos_idx: (len(pos_idx), 200, 4) changes of the logit"),
         R("importance_pos", "array", "per-position importance (len(pos_idx), 200): np.abs(ism_pos).max(-1)"),
         R("site_recovery", "scalar", "fraction of positives with a planted site whose top 19-nt window overlaps it"),
         R("fig_ism_summary", "figure", "a summary figure (e.g. importance around the site, a logo of one example)"),
         R("answer_d2p1", "text", "what the ISM maps show, with your numbers (>= 30 words)"),
     ), [
-        Check("ism_pos covers every selected positive", 2, _d2p1_shape, needs=("ism_pos",),
+        Check("ism_pos is model's ISM of every selected positive", 1, _d2p1_shape, needs=("ism_pos", "model"),
               hint="ism_pos = wu.attribution.ism(model, data.x_test[pos_idx]) (or your own ISM loop)."),
-        Check("importance_pos from ism_pos", 2, _d2p1_importance, needs=("ism_pos", "importance_pos"),
+        Check("importance_pos from ism_pos", 1, _d2p1_importance, needs=("ism_pos", "importance_pos"),
               hint="importance_pos = np.abs(ism_pos).max(-1)  (= wu.attribution.position_importance)"),
-        Check("site_recovery matches importance_pos", 2, _d2p1_recovery, needs=("importance_pos", "site_recovery"),
+        Check("site_recovery matches importance_pos", 1, _d2p1_recovery, needs=("importance_pos", "site_recovery"),
               hint="Use wu.attribution.top_window and site_overlap with data.sites['test']['start'][pos_idx]; "
                    "average over positives that have a site (start >= 0)."),
         figure_check("fig_ism_summary", min_axes=1),
         answer_check("answer_d2p1", 30, ("motif", "ctcf", "site", "position", "mutation")),
+        Check("ISM finds the planted sites on private data", 3, _d2p1_private, needs=("ism_pos", "model"),
+              private=True, hint="Explain the trained model of the top cell."),
     ]),
     Practice(2, 2, "Positives vs negatives: how do their ISM maps differ?", (
+        R("model", "model", "the lesson's Keras CNN you explain (trained at the top)", split="test",
+          attribution=("ism",)),
         R("ism_pos", "array", "ISM of the positives of practice 1"),
         R("ism_neg", "array", "ISM of every negative in neg_idx: (len(neg_idx), 200, 4)"),
         R("mean_importance_pos", "array", "(200,) np.abs(ism_pos).max(-1).mean(0)"),
@@ -443,15 +702,17 @@ DAY2 = [
         R("fig_pos_neg", "figure", "the two mean importance profiles, and/or the two peak distributions"),
         R("answer_d2p2", "text", "how the maps differ and why (>= 30 words)"),
     ), [
-        Check("ism_neg covers every selected negative", 2, _d2p2_neg, needs=("ism_neg",),
+        Check("ism_neg covers every selected negative", 1, _d2p2_neg, needs=("ism_neg",),
               hint="ism_neg = wu.attribution.ism(model, data.x_test[neg_idx])"),
-        Check("mean importance profiles", 2, _d2p2_means,
+        Check("mean importance profiles", 1, _d2p2_means,
               needs=("ism_pos", "ism_neg", "mean_importance_pos", "mean_importance_neg"),
               hint="mean_importance_pos = np.abs(ism_pos).max(-1).mean(0)"),
-        Check("peak_ratio matches the maps", 2, _d2p2_ratio, needs=("ism_pos", "ism_neg", "peak_ratio"),
+        Check("peak_ratio matches the maps", 1, _d2p2_ratio, needs=("ism_pos", "ism_neg", "peak_ratio"),
               hint="peak = np.abs(ism).max(-1).max(-1); peak_ratio = peak_pos.mean() / peak_neg.mean()"),
         figure_check("fig_pos_neg", min_axes=1),
         answer_check("answer_d2p2", 30, ("motif", "ctcf", "site", "flank", "negative")),
+        Check("positives peak higher on private data", 3, _d2p2_private, needs=("ism_neg", "model"), private=True,
+              hint="Explain the trained model of the top cell."),
     ]),
 ]
 
@@ -508,6 +769,14 @@ def _d2p3_best(v, ref):
     return got == want, f"best_arc_p3={got}; highest reward in search_p3: {want}"
 
 
+def _d2p3_private(v, ref):
+    _, rewards = _arcs(v["search_p3"], "search_p3")
+    best, tol = float(rewards.max()), limit("reward_tol")
+    got = probe_auroc(v, "best_model_p3", ref)
+    return abs(got - best) <= tol, (f"best reward of search_p3 {best:.4f}; best_model_p3 on the grader's private "
+                                    f"sequences {got:.4f} (within {tol} expected)")
+
+
 def _d2p4_tables(v, ref):
     a, _ = _arcs(v["search_auroc_p4"], "search_auroc_p4")
     b, _ = _arcs(v["search_other_p4"], "search_other_p4")
@@ -535,16 +804,22 @@ DAY2 += [
         R("space_p3_ops", "json", "your space as words: [[str(op) for op in layer] for layer in space_p3]"),
         R("search_p3", "table", "the search history table (nas.search(...).table)"),
         R("best_arc_p3", "json", "the arc with the highest reward (a list of ints)"),
+        R("best_model_p3", "model", "the child of best_arc_p3, trained as the search trained it", split="valid"),
         R("answer_d2p3", "text", "what the search found in your space, compared with the course space (>= 30 words)"),
     ), [
-        Check("a space other than the course space", 2, _d2p3_space, needs=("space_p3_ops",),
+        Check("a space other than the course space", 1, _d2p3_space, needs=("space_p3_ops",),
               hint="Build nas.ModelSpace.from_dict([...]) with other or fewer operations than course_model_space()."),
-        Check("a search of 3 or more arcs of that space", 2, _d2p3_trials, needs=("space_p3_ops", "search_p3"),
+        Check("a search of 3 or more arcs of that space", 1, _d2p3_trials, needs=("space_p3_ops", "search_p3"),
               hint="hist = nas.search(nas.RandomController(space_p3, seed=0), evaluate, n_trials=...); "
                    "search_p3 = hist.table"),
-        Check("best_arc_p3 is the best trial", 2, _d2p3_best, needs=("search_p3", "best_arc_p3"),
+        Check("best_arc_p3 is the best trial", 1, _d2p3_best, needs=("search_p3", "best_arc_p3"),
               hint="best_arc_p3 = hist.best_arc"),
         answer_check("answer_d2p3", 30, ("space", "arc", "layer", "conv", "pool", "search")),
+        Check("the best reward holds on private data", 3, _d2p3_private, needs=("search_p3", "best_model_p3"),
+              private=True,
+              hint="Rebuild and retrain the best child as the evaluator did: wu.set_seed(0); "
+                   "best_model_p3 = builder_p3(best_arc_p3); nas.train_child(best_model_p3, search_data, "
+                   "epochs=EPOCHS, patience=1, batch_size=128, seed=0)."),
     ]),
     Practice(2, 4, "Another reward: does it change the winner?", (
         R("reward_name_p4", "text", "'accuracy' or 'neg_loss' (the other reward you used)"),
@@ -571,13 +846,10 @@ DAY2 += [
 
 def _d2p5_ig(v, ref):
     a = _attr(v, "ig_attr", n_p5(ref), ref["x_test"].shape[1])
-    return bool(np.abs(a).max() > 0), f"ig_attr {a.shape}"
-
-
-def _spearman_rows(a, b) -> np.ndarray:
-    from scipy.stats import spearmanr
-
-    return np.array([spearmanr(x, y)[0] for x, y in zip(a, b)], dtype=np.float64)
+    if not np.abs(a).max() > 0:
+        return False, "ig_attr is all zeros"
+    ok, msg = _anchored(v, "ig_attr", "model", "ig", 0.5)
+    return ok, f"ig_attr {a.shape}; {msg} (>= 0.5 expected: IG, or SHAP scores of the same model)"
 
 
 def _d2p5_corr(v, ref):
@@ -590,19 +862,29 @@ def _d2p5_corr(v, ref):
     return err <= 1e-3, f"median rank_corr_p5 {np.median(got):.3f}; from the maps {np.median(want):.3f} (max diff {err:.2g})"
 
 
+def _d2p5_private(v, ref):
+    got, thr = probe_recovery(v, "model", "ig", ref), limit("ig_sites")
+    return got >= thr, (f"model's IG puts its top window on the planted site for {got:.0%} of the grader's private "
+                        f"positives (>= {thr:.0%} expected)")
+
+
 DAY2.append(Practice(2, 5, "Integrated gradients (or SHAP) compared with ISM", (
+    R("model", "model", "the lesson's Keras CNN you explain (trained at the top; leave it there)", split="test",
+      attribution=("ism", "ig")),
     R("ig_attr", "array", "integrated gradients of the first N_P5 positives: (N_P5, 200, 4)"),
     R("ism_pos", "array", "ISM of the positives (practice 1); its first N_P5 rows are compared"),
     R("rank_corr_p5", "array", "(N_P5,) Spearman correlation, per sequence, of |IG|.max(-1) and |ISM|.max(-1)"),
     R("fig_p5", "figure", "IG and ISM of one sequence (e.g. two logos) and/or the histogram of rank_corr_p5"),
     R("answer_d2p5", "text", "where IG and ISM agree and differ, and why (>= 30 words)"),
 ), [
-    Check("ig_attr covers the first N_P5 positives", 2, _d2p5_ig, needs=("ig_attr",),
+    Check("ig_attr is model's IG of the first N_P5 positives", 1, _d2p5_ig, needs=("ig_attr", "model"),
           hint="ig_attr = wu.attribution.integrated_gradients(model, data.x_test[pos_idx[:N_P5]])"),
-    Check("rank_corr_p5 from the two maps", 3, _d2p5_corr, needs=("ig_attr", "ism_pos", "rank_corr_p5"),
+    Check("rank_corr_p5 from the two maps", 2, _d2p5_corr, needs=("ig_attr", "ism_pos", "rank_corr_p5"),
           hint="scipy.stats.spearmanr(np.abs(ig).max(-1)[i], np.abs(ism).max(-1)[i])[0] for each sequence i"),
     figure_check("fig_p5", min_axes=1),
     answer_check("answer_d2p5", 30, ("gradient", "saturat", "baseline", "ism", "agree", "correl")),
+    Check("IG finds the planted sites on private data", 2, _d2p5_private, needs=("ig_attr", "model"), private=True,
+          hint="Explain the trained model of the top cell."),
 ]))
 
 
@@ -617,3 +899,15 @@ def get_practice(day: int, number: int) -> Practice:
         if p.number == number:
             return p
     raise ValueError(f"practice must be one of {[p.number for p in PRACTICES[day]]} for day {day}, got {number!r}")
+
+
+#: How the homework notebooks name each kind of value in their "Leave behind" lists.
+KIND_WORDS = {"scalar": "a number", "array": "an array", "text": "a string",
+              "table": "a pandas DataFrame (or list of dicts)", "dict": "a dict", "json": "a list or number",
+              "figure": "a matplotlib Figure", "function": "a function", "callbacks": "a list of Keras callbacks",
+              "model": "a trained model"}
+
+
+def leave_behind(practice: Practice) -> str:
+    """The "Leave behind" list of a practice, as the homework notebooks print it (Markdown)."""
+    return "\n".join(f"- `{r.name}` ({KIND_WORDS[r.kind]}): {r.what}" for r in practice.requirements)
