@@ -10,9 +10,11 @@ Instructor side (a console script of the package)::
     workshop-grade SUBMISSIONS_DIR --day 1 --out grades.csv --hidden hidden_checks.py
 
 Modules: ``core`` (Requirement, Check, Practice, run_checks), ``practices`` (the two
-days' practices and public checks, reference data), ``export`` (what leaves a kernel, as
-plain data), ``selfcheck`` (:func:`check`), ``hidden`` (loading instructor-side hidden
-checks), ``sandbox`` (kernel isolation and limits), ``grader`` (the command).
+days' practices and public checks, reference data), ``probe`` (the grader's private probe
+set: sequences a submission scores without their labels), ``export`` (what leaves a kernel,
+as plain data, including the models' predictions on the probe), ``selfcheck``
+(:func:`check`), ``hidden`` (loading instructor-side hidden checks), ``sandbox`` (kernel
+isolation and limits), ``grader`` (the command).
 """
 from .core import Check, CheckResult, Missing, Practice, Requirement, run_checks
 from .practices import PRACTICES, get_practice, reference

@@ -6,6 +6,12 @@ the kernel is data only: ``values.json`` (numbers, text, tables, figure descript
 ``.npy`` arrays saved without pickle, plus a PNG per figure.  :func:`load_practice` reads it
 back in the grader's clean checking process with size limits and ``allow_pickle=False``,
 so nothing a submission writes can run code there.
+
+A ``model`` requirement is exported as its probabilities on the student's split and, where
+the grader provides its private probe (:mod:`workshop_utils.grading.probe`), on the probe's
+sequences (and its ISM / integrated gradients there, where the practice asks): the checks
+score those with labels the kernel never had.  Nothing here is trusted: a patched export
+can write anything, but without the probe's labels it cannot write scores that pass.
 """
 from __future__ import annotations
 

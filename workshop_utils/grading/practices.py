@@ -73,34 +73,45 @@ def _probabilities(v, name, n) -> np.ndarray:
 
 # ------------------------------------------------------------------- private data (the probe)
 #: Thresholds of the private checks: ``name: (full mode, quick mode)``.  Measured on the
-#: reference solutions against independent probe sets (homework/README.md gives the numbers).
+#: reference solutions against independent probe sets (4 x 10,000 sequences in full mode,
+#: 10 x 2,000 in quick mode; homework/README.md, "What can and cannot be forged", has the
+#: numbers).  In the comments: reference value (spread over probes); F = full, Q = quick.
 LIMITS: dict[str, tuple[float, float]] = {
-    # |student's test-set AUROC - the model's probe AUROC|: sampling noise of two independent sets
+    # |student's test-set AUROC - the model's probe AUROC|. F: 0.853 vs 0.857 (sd 0.004), Q: 0.635 vs 0.632
+    # (sd 0.013); the noise of the test set (5,000 / 1,000 sequences) dominates
     "auroc_tol": (0.03, 0.07),
-    # |student's number - the same number on the probe| for the mistake Jaccard index
+    # |mistake_jaccard - the two models' Jaccard on the probe|. F: 0.873 vs 0.843 (sd 0.006), Q: 0.354 vs 0.345
     "jaccard_tol": (0.06, 0.1),
-    # |best validation loss - the restored model's probe loss|
+    # |best val_loss - model_p3's probe loss| (and restored_val_loss). F: 0.437 vs 0.443 (sd 0.004), Q: 0.638 vs 0.635
     "loss_tol": (0.03, 0.05),
-    # |max val_auroc of a table - that model's probe AUROC| (practice 4: 5,000 validation sequences)
+    # |best val_auroc of p4_results - best_model_p4's probe AUROC|. F: 0.858 vs 0.856 (sd 0.003), Q: 0.586 vs 0.564:
+    # the best of 7 short noisy runs on 1,000 validation sequences is biased upwards
     "table_tol": (0.03, 0.1),
-    # a course model trained as in the lesson (Day 1) reaches this probe AUROC
+    # a course model trained as in the lesson. F: 0.854-0.858; Q: 0.63 (1 epoch) to 0.77; untrained: 0.5
     "learned": (0.80, 0.58),
-    # practice 4's short runs on a subset
+    # practice 4's best short run. F: 0.856, Q: 0.564
     "learned_p4": (0.75, 0.53),
-    # my_model must beat max(baseline's probe AUROC, this floor) by "beat_margin"
+    # my_model must reach max(baseline's probe AUROC, floor) + margin on all the probe's sequences.
+    # F (100,000 sequences): my_model 0.860, baseline 0.857, sd of the difference 0.0006, of one AUROC 0.0013;
+    # the floor is the lesson's recipe (0.857) less 0.002. Q: 0.771 vs 0.632
     "baseline_floor": (0.855, 0.60),
     "beat_margin": (0.001, 0.002),
-    # Day 2: the share of probe positives (with a planted site) whose top ISM window is on the site
+    # Day 2: share of probe positives with a planted site whose top ISM window is on it.
+    # F: 0.965 (sd 0.022 over 300-sequence sets), Q: 0.79 (sd 0.07 over 120); chance: about 0.2
     "ism_sites": (0.8, 0.55),
+    # |site_recovery - the same on the probe|. F: 0.972 vs 0.965, Q: 0.824 vs 0.79
     "recovery_tol": (0.12, 0.25),
-    # mean peak |ISM| of probe positives / of probe negatives
+    # mean peak |ISM| of probe positives / of negatives. F: 1.58 (sd 0.07), Q: 1.19 (sd 0.05); untrained: 1.0
     "peak_ratio": (1.25, 1.03),
+    # |peak_ratio - the probe's| / the probe's. F: 1.66 vs 1.58, Q: 1.27 vs 1.19
     "peak_ratio_rel_tol": (0.25, 0.3),
-    # |best reward - the best child's probe AUROC| (rewards on 1,000 / 300 validation sequences)
-    "reward_tol": (0.07, 0.12),
+    # |best reward - the best child's probe AUROC|. F: 0.688 (1,000 validation sequences, best of 10) vs 0.663,
+    # Q: 0.487 vs 0.510 (300 sequences, 1 epoch: quick children do not learn)
+    "reward_tol": (0.08, 0.12),
     "child_learned": (0.6, 0.45),
-    # IG: planted sites found, agreement with ISM, students' median rank correlation
-    "ig_sites": (0.7, 0.55),
+    # IG: planted sites found (F: 0.971, sd 0.02; Q: 0.84, sd 0.06), median Spearman with ISM on probe
+    # positives (F: 0.497, sd 0.01; Q: 0.58), students' median rank correlation vs the probe's (F: 0.495 vs 0.497)
+    "ig_sites": (0.8, 0.55),
     "ig_ism_agree": (0.3, 0.3),
     "rank_corr_tol": (0.15, 0.25),
 }
