@@ -16,6 +16,8 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
+from . import _checks
+
 ALPHABET = "ACGT"
 _LOOKUP = np.full(256, -1, dtype=np.int8)
 for _i, _b in enumerate(ALPHABET):
@@ -79,42 +81,26 @@ def one_hot_encode(seqs: str | Sequence[str], n_value: float = 0.25) -> np.ndarr
     return out
 
 
-def validate_one_hot(X: np.ndarray, name: str = "X", allow_n: bool = True) -> np.ndarray:
+def validate_one_hot(X: np.ndarray, name: str = "X", allow_n: bool = True,
+                     fn: str = "validate_one_hot") -> np.ndarray:
     """Check that ``X`` is a one-hot DNA batch and return it as float32.
 
     Parameters
     ----------
     X : array of shape ``(N, L, 4)``
     name : str
-        Name used in error messages.
+        Name of the argument used in error messages.
     allow_n : bool
         Accept rows that are all 0.25 or all 0 (an ``N``).
+    fn : str
+        Name of the public function that checks ``X`` (starts the error message).
 
     Raises
     ------
     TypeError, ValueError
-        With a message naming ``name``, what was expected and what was found.
+        ``"{fn}: {name} must be ..., got ..."`` naming what was expected and what was found.
     """
-    if not hasattr(X, "shape"):
-        raise TypeError(f"{name} must be a numpy array of shape (N, L, 4), got {type(X).__name__}")
-    X = np.asarray(X)
-    if X.ndim != 3 or X.shape[-1] != 4:
-        raise ValueError(f"{name} must have shape (N, L, 4), got shape {X.shape}"
-                         + (" (did you pass (N, 4, L)? transpose it with X.transpose(0, 2, 1))"
-                            if X.ndim == 3 and X.shape[1] == 4 else ""))
-    if not np.issubdtype(X.dtype, np.number):
-        raise TypeError(f"{name} must be numeric, got dtype {X.dtype}")
-    X = X.astype(np.float32, copy=False)
-    if not np.isfinite(X).all():
-        raise ValueError(f"{name} contains NaN or inf values")
-    sums = X.sum(-1)
-    ok = np.isclose(sums, 1.0) & ((X == 0) | (X == 1)).all(-1)
-    if allow_n:
-        ok |= np.isclose(X, 0.25).all(-1) | (X == 0).all(-1)
-    if not ok.all():
-        i, j = np.argwhere(~ok)[0]
-        raise ValueError(f"{name} is not one-hot: row {i}, position {j} is {X[i, j].tolist()}")
-    return X
+    return _checks.one_hot(X, name, fn, allow_n=allow_n)
 
 
 def one_hot_decode(X: np.ndarray) -> list[str]:
