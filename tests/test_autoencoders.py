@@ -111,7 +111,7 @@ def test_kl_warmup_schedule_values():
 
 def test_deep_autoencoder_learns_and_gene():
     """Tiny version of the lesson's claim: deep beats linear on g1, g2, g1*g2."""
-    from workshop_utils.datasets import toy_genes
+    from workshop_utils.toy_data import toy_genes
 
     X, _ = toy_genes(400, 2, seed=0)
     shallow = ae.shallow_autoencoder(3, 2, learning_rate=0.02)

@@ -188,3 +188,13 @@ def test_fail_builds_the_same_message():
     assert C.describe(np.int64(3)) == "3 (int64)"
     assert C.describe(np.zeros((2, 3), dtype=np.float32)) == "an array of shape (2, 3) and dtype float32"
     assert C.describe("x" * 200).endswith("...")
+
+
+def test_rng():
+    g = np.random.default_rng(3)
+    assert C.rng(g, "rng", "f") is g
+    assert C.rng(np.int64(3), "seed", "f").random() == np.random.default_rng(3).random()
+    with pytest.raises(ValueError, match=r"f: seed must be a non-negative integer or a numpy.random.Generator, got -1"):
+        C.rng(-1, "seed", "f")
+    with pytest.raises(TypeError, match="seed"):
+        C.rng(0.5, "seed", "f")

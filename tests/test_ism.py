@@ -122,9 +122,9 @@ def test_plot_ism_heatmap_and_window_vs_motif():
     assert "- strand" in title and float(title.split("r = ")[1]) > 0.8
     lo, hi = axes[0].get_xlim()
     assert 18 <= lo and hi <= 62  # the window is around the planted block
-    with pytest.raises(ValueError, match=r"scores must have shape \(L, 4\)"):
+    with pytest.raises(ValueError, match=r"plot_ism_heatmap: scores must be an array of shape \(L, 4\)"):
         plot_ism_heatmap(scores.T)
-    with pytest.raises(ValueError, match="x must have the shape of scores"):
+    with pytest.raises(ValueError, match="x must be the one-hot sequence scored, with the shape of scores"):
         plot_ism_heatmap(scores, x=x[:10])
     with pytest.raises(ValueError, match="center must be an integer"):
         plot_window_vs_motif(scores, center=60)

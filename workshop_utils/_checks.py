@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "ArgumentTypeError", "binary_labels", "describe", "fail", "file_path", "finite_array", "flag",
-    "non_negative_int", "number", "one_hot", "one_of", "positive_int", "rate",
+    "ArgumentTypeError", "binary_labels", "describe", "fail", "file_path", "finite_array", "flag", "h5_file",
+    "is_int", "non_negative_int", "number", "one_hot", "one_of", "positive_int", "rate", "rng",
 ]
 
 
@@ -68,14 +68,15 @@ def fail(fn: str, name: str, expected: str, got: Any, kind: type[Exception] = Va
 
 
 # --------------------------------------------------------------------------- scalars
-def _is_int(value: Any) -> bool:
+def is_int(value: Any) -> bool:
+    """True for a Python or numpy integer (not a bool)."""
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 def positive_int(value: Any, name: str, fn: str, minimum: int = 1) -> int:
     """An integer ``>= minimum`` (Python or numpy integer; not bool, not float) as ``int``."""
     expected = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-    if not _is_int(value):
+    if not is_int(value):
         hint = ""
         if isinstance(value, (float, np.floating)) and float(value).is_integer():
             hint = f"write {int(value)} without the decimal point"
@@ -87,11 +88,27 @@ def positive_int(value: Any, name: str, fn: str, minimum: int = 1) -> int:
 
 def non_negative_int(value: Any, name: str, fn: str) -> int:
     """An integer ``>= 0`` (Python or numpy integer; not bool, not float) as ``int``."""
-    if not _is_int(value):
+    if not is_int(value):
         raise fail(fn, name, "a non-negative integer", describe(value), kind=ArgumentTypeError)
     if value < 0:
         raise fail(fn, name, "a non-negative integer", describe(value))
     return int(value)
+
+
+def rng(seed: Any, name: str, fn: str) -> np.random.Generator:
+    """A numpy ``Generator`` from a non-negative integer seed, or the ``Generator`` given (used as is).
+
+    The package never reseeds numpy's global state to draw numbers: functions that draw
+    take ``seed``/``rng`` and draw from the generator this returns.
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if not is_int(seed):
+        raise fail(fn, name, "a non-negative integer or a numpy.random.Generator", describe(seed),
+                   kind=ArgumentTypeError)
+    if seed < 0:
+        raise fail(fn, name, "a non-negative integer or a numpy.random.Generator", describe(seed))
+    return np.random.default_rng(int(seed))
 
 
 def _interval(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
@@ -303,3 +320,15 @@ def file_path(path: Any, name: str, fn: str) -> Path:
         where = " (the folder does not exist either)" if not p.parent.is_dir() else ""
         raise FileNotFoundError(f"{fn}: {name} must be an existing file, got {str(p)!r}: no such file{where}")
     return p
+
+
+def h5_file(path: Any, name: str, fn: str, kind: str = "HDF5"):
+    """Open an existing HDF5 file read-only (an ``h5py.File``); clear errors for anything else."""
+    import h5py
+
+    p = file_path(path, name, fn)
+    try:
+        return h5py.File(p, "r")
+    except OSError as err:
+        raise ValueError(f"{fn}: {name} must be a readable {kind} file, got {str(p)!r}, which is not one "
+                         f"(truncated, or another format: {err})") from None
