@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from . import _checks
-from .backend import check_target, input_gradient, logits, require_model
+from .backend import _input_gradient, _logits, check_target, require_model
 from .mutagenesis import mutant_scorer
 
 
@@ -42,7 +42,7 @@ def saliency(model: Any, X: np.ndarray, batch_size: int = 256, target: int | Non
         float32 ``(N, L, 4)``: the raw gradient, all four bases at each position.
     """
     X, target, batch_size = _prepare(model, X, target, batch_size, "saliency")
-    return input_gradient(model, X, target=target, batch_size=batch_size)
+    return _input_gradient(model, X, target, batch_size, "saliency")
 
 
 def gradient_x_input(model: Any, X: np.ndarray, batch_size: int = 256, target: int | None = None) -> np.ndarray:
@@ -56,7 +56,7 @@ def gradient_x_input(model: Any, X: np.ndarray, batch_size: int = 256, target: i
         float32 ``(N, L, 4)``; summing over the last axis gives one score per position.
     """
     X, target, batch_size = _prepare(model, X, target, batch_size, "gradient_x_input")
-    return input_gradient(model, X, target=target, batch_size=batch_size) * X
+    return _input_gradient(model, X, target, batch_size, "gradient_x_input") * X
 
 
 def position_importance(attr: np.ndarray) -> np.ndarray:
@@ -194,7 +194,7 @@ def ism(model: Any, X: np.ndarray, start: int | None = None, end: int | None = N
         progress = _checks.flag(progress, "progress", "ism")
     n, L, _ = X.shape
     s, e = _window(start, end, L)
-    ref = logits(model, X, batch_size=min(batch_size, 1024))
+    ref = _logits(model, X, min(batch_size, 1024), "ism")
     if ref.ndim != 1:
         raise _checks.fail("ism", "model", "a single-output model (logits of shape (N,))",
                            f"logits of shape {ref.shape}")
@@ -226,8 +226,8 @@ def _ig_gauss_legendre(model: Any, X: np.ndarray, baseline: np.ndarray, n_steps:
     diff = X - baseline
     total = np.zeros_like(X, dtype=np.float64)
     for a, w in zip(alphas, weights):
-        total += w * input_gradient(model, (baseline + a * diff).astype(np.float32), target=target,
-                                    batch_size=batch_size)
+        total += w * _input_gradient(model, (baseline + a * diff).astype(np.float32), target, batch_size,
+                                     "integrated_gradients")
     return (total * diff).astype(np.float32)
 
 

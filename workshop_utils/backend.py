@@ -165,8 +165,8 @@ def keras_logit_model(model: Any) -> Any:
         logit_model = model
     else:
         raise ValueError(
-            f"cannot reach the logits of this Keras model: its last layer {last.name!r} applies "
-            f"{act_name!r}. End the model with Dense(1) followed by Activation('sigmoid').")
+            f"logits: model must expose its logits, got a Keras model whose last layer {last.name!r} applies "
+            f"{act_name!r} inside it. End the model with Dense(1) followed by Activation('sigmoid').")
     model._workshop_logit_model = logit_model
     return logit_model
 
@@ -177,9 +177,9 @@ def _torch_dtype_check(model: Any, fn: str) -> None:
     for p in model.parameters():
         if p.is_floating_point():
             if p.dtype != torch.float32:
-                raise _checks.fail(fn, "model", "a model with float32 weights", f"{p.dtype} weights",
-                                   kind=TypeError, hint="the package feeds float32 one-hot DNA; call model.float() "
-                                   "(a .double() or .half() model cannot take it)")
+                raise _checks.fail(fn, "model", "a torch model with float32 weights", f"{p.dtype} weights",
+                                   kind=TypeError, hint="the package feeds float32 arrays; call model.float() "
+                                   "first (a .double() or .half() model cannot take them)")
             return
 
 
@@ -197,7 +197,7 @@ def torch_forward(model: Any, x: Any, fn: str = "logits") -> Any:
         shape = tuple(x.shape)
         hint = ("the package passes one-hot DNA as (N, L, 4); a model written for channels-first input "
                 "(N, 4, L) must transpose inside forward(): x = x.transpose(1, 2)") if shape[-1:] == (4,) else ""
-        raise _checks.fail(fn, "model", f"a model that takes X of shape (N, {', '.join(map(str, shape[1:]))})",
+        raise _checks.fail(fn, "model", f"a torch model that takes X of shape (N, {', '.join(map(str, shape[1:]))})",
                            f"an error from torch: {err}", kind=ValueError, hint=hint) from err
 
 
@@ -216,9 +216,14 @@ def logits(model: Any, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     np.ndarray
         float32 ``(N,)`` for single-output models, else ``(N, T)``.
     """
-    kind = require_model(model, "logits")
-    X = _check_x(X, "logits")
-    batch_size = _checks.positive_int(batch_size, "batch_size", "logits")
+    return _logits(model, X, batch_size, "logits")
+
+
+def _logits(model: Any, X: Any, batch_size: int, fn: str) -> np.ndarray:
+    """:func:`logits` with errors that name ``fn``, the public function the student called."""
+    kind = require_model(model, fn)
+    X = _check_x(X, fn)
+    batch_size = _checks.positive_int(batch_size, "batch_size", fn)
     if kind == "keras":
         lm = keras_logit_model(model)
         if len(X) == 0:
@@ -229,10 +234,10 @@ def logits(model: Any, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     else:
         import torch
 
-        _torch_dtype_check(model, "logits")
+        _torch_dtype_check(model, fn)
         with eval_mode(model) as device, torch.no_grad():
-            chunks = [torch_forward(model, torch.from_numpy(X[i:i + batch_size]).to(device)).float().cpu().numpy()
-                      for i in range(0, len(X), batch_size)]
+            chunks = [torch_forward(model, torch.from_numpy(X[i:i + batch_size]).to(device), fn)
+                      .float().cpu().numpy() for i in range(0, len(X), batch_size)]
         out = np.concatenate(chunks) if chunks else np.zeros((0, 1), np.float32)
     out = out.reshape(len(X), -1).astype(np.float32)
     return out[:, 0] if out.shape[1] == 1 else out
@@ -247,12 +252,12 @@ def sigmoid(z: Any) -> np.ndarray:
 
 def predict_proba(model: Any, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     """Sigmoid of :func:`logits`: float32 probabilities ``(N,)`` (or ``(N, T)``)."""
-    return sigmoid(logits(model, X, batch_size)).astype(np.float32)
+    return sigmoid(_logits(model, X, batch_size, "predict_proba")).astype(np.float32)
 
 
-def n_outputs(model: Any, X: np.ndarray) -> int:
+def n_outputs(model: Any, X: np.ndarray, fn: str = "n_outputs") -> int:
     """Number of outputs ``T`` of a model (1 for logits ``(N,)`` or ``(N, 1)``), from one row of ``X``."""
-    z = logits(model, np.asarray(X)[:1])
+    z = _logits(model, np.asarray(X)[:1], 1, fn)
     return 1 if z.ndim == 1 else int(z.shape[1])
 
 
@@ -262,7 +267,7 @@ def check_target(model: Any, X: np.ndarray, target: Any, fn: str) -> int:
     A single-output model takes ``target=None`` (or 0); a model with several outputs
     needs an explicit ``target`` (explaining output 0 silently would explain the wrong thing).
     """
-    T = n_outputs(model, X) if len(X) else 1
+    T = n_outputs(model, X, fn) if len(X) else 1
     if target is None:
         if T > 1:
             raise _checks.fail(fn, "target", f"given for a model with {T} outputs (an integer in 0..{T - 1})",
@@ -291,10 +296,15 @@ def input_gradient(model: Any, X: np.ndarray, target: int = 0, batch_size: int =
     np.ndarray
         float32 of the same shape as ``X``.
     """
-    kind = require_model(model, "input_gradient")
-    X = _check_x(X, "input_gradient")
-    batch_size = _checks.positive_int(batch_size, "batch_size", "input_gradient")
-    target = _checks.non_negative_int(target, "target", "input_gradient")
+    return _input_gradient(model, X, target, batch_size, "input_gradient")
+
+
+def _input_gradient(model: Any, X: Any, target: int, batch_size: int, fn: str) -> np.ndarray:
+    """:func:`input_gradient` with errors that name ``fn``."""
+    kind = require_model(model, fn)
+    X = _check_x(X, fn)
+    batch_size = _checks.positive_int(batch_size, "batch_size", fn)
+    target = _checks.non_negative_int(target, "target", fn)
     grads = []
     if kind == "keras":
         import keras
@@ -311,9 +321,9 @@ def input_gradient(model: Any, X: np.ndarray, target: int = 0, batch_size: int =
                 out = tf.reduce_sum(tf.reshape(lm(x, training=False), (x.shape[0], -1))[:, target])
             grads.append(tape.gradient(out, x).numpy())
         return np.concatenate(grads).astype(np.float32) if grads else np.zeros_like(X)
-    _torch_dtype_check(model, "input_gradient")
+    _torch_dtype_check(model, fn)
     with eval_mode(model) as device:
-        return _torch_grad(lambda x: torch_forward(model, x, "input_gradient"), X, target, batch_size, device)
+        return _torch_grad(lambda x: torch_forward(model, x, fn), X, target, batch_size, device)
 
 
 def _torch_grad(fn, X: np.ndarray, target: int, batch_size: int, device: Any = None) -> np.ndarray:

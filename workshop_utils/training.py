@@ -18,8 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import _checks
-from .backend import logits as _logits
-from .backend import require, sigmoid, torch_forward, torch_seeded
+from .backend import _logits, require, sigmoid, torch_forward, torch_seeded
 from .metrics import binary_metrics
 
 
@@ -134,15 +133,31 @@ def evaluate(model: Any, X: np.ndarray, y: np.ndarray, threshold: float = 0.5,
     """
     X, y = _check_xy(X, y, "evaluate")
     threshold = _checks.rate(threshold, "threshold", "evaluate")
-    z = _logits(model, X, batch_size=batch_size)
+    z = _logits(model, X, batch_size, "evaluate")
     if z.ndim != 1:
         raise _checks.fail("evaluate", "model", "a model with one output (logits (N,) or (N, 1))",
                            f"logits of shape {z.shape}")
+    return _metrics(y, z, threshold)
+
+
+def _metrics(y: np.ndarray, z: np.ndarray, threshold: float = 0.5) -> dict:
     proba = sigmoid(z)
     out = {"loss": _bce_from_logits(y, z)}
     out.update(binary_metrics(y, proba, threshold=threshold))
     out["proba"] = proba.astype(np.float32)
     return out
+
+
+def _validation(model: Any, X: np.ndarray, y: np.ndarray, batch_size: int, epoch: int) -> dict:
+    """Validation loss and AUROC of one epoch; NaN for both (and a warning) when the model diverged."""
+    z = _logits(model, X, batch_size, "fit")
+    if np.isfinite(z).all():
+        return _metrics(y, z)
+    import warnings
+
+    warnings.warn(f"fit: the validation logits are NaN/inf after epoch {epoch} (0-based): training diverged; "
+                  "this epoch counts as no improvement (lower lr?)", RuntimeWarning, stacklevel=3)
+    return {"loss": float("nan"), "auroc": float("nan")}
 
 
 def _make_optimizer(model, optimizer, lr: float):
@@ -217,6 +232,8 @@ def fit(model: Any, train: tuple[np.ndarray, np.ndarray], valid: tuple[np.ndarra
         convention as :func:`workshop_utils.nas.dense.fit_dense` and
         ``np.argmin(history.history["val_loss"])`` for Keras);
         ``stopped_early``: whether early stopping ended training.
+        An epoch whose validation logits are NaN/inf (training diverged) records NaN
+        loss and AUROC, warns, and never counts as an improvement.
     """
     import torch
     from tqdm.auto import tqdm
@@ -237,9 +254,9 @@ def fit(model: Any, train: tuple[np.ndarray, np.ndarray], valid: tuple[np.ndarra
     progress = _checks.flag(progress, "progress", fn)
     seed = _checks.non_negative_int(seed, "seed", fn)
     min_delta = _checks.number(min_delta, "min_delta", fn, low=0.0)
-    z = _logits(model, Xtr[:2])  # the model takes X and has one output: checked before any training
+    z = _logits(model, Xtr[:2], 2, fn)  # the model takes X and has one output: checked before any training
     if z.ndim != 1:
-        raise _checks.fail(fn, "model", "a model with one output (logits (N,) or (N, 1))",
+        raise _checks.fail(fn, "model", "a torch model with one output (logits (N,) or (N, 1))",
                            f"logits of shape {(len(Xtr),) + z.shape[1:]}")
     opt = _make_optimizer(model, optimizer, lr)
     loss_fn = torch.nn.BCEWithLogitsLoss()
@@ -259,7 +276,7 @@ def fit(model: Any, train: tuple[np.ndarray, np.ndarray], valid: tuple[np.ndarra
                 opt.step()
                 total += float(loss.detach()) * len(yb)
                 seen += len(yb)
-            ev = evaluate(model, Xva, yva, batch_size=max(batch_size, 1024))
+            ev = _validation(model, Xva, yva, max(batch_size, 1024), epoch)
             hist["loss"].append(total / seen)
             hist["val_loss"].append(ev["loss"])
             hist["val_auroc"].append(ev["auroc"])

@@ -415,10 +415,10 @@ def predict_logits(model: Any, X: np.ndarray, batch_size: int = 1024) -> np.ndar
     :func:`workshop_utils.backend.logits` (evaluation mode, no gradients, the model's
     mode given back), kept two-dimensional.
     """
-    from ..backend import logits
+    from ..backend import _logits
 
     X = _checks.finite_array(X, "X", "predict_logits", ndim=2)
-    z = logits(model, X, batch_size=batch_size)
+    z = _logits(model, X, batch_size, "predict_logits")
     return z.reshape(len(X), -1)
 
 

@@ -373,8 +373,8 @@ def _split_data(data: Any, fn: str) -> tuple[np.ndarray, np.ndarray, np.ndarray,
         raise _checks.fail(fn, "data", f"validation sequences of the training shape {xtr.shape[1:]}",
                            f"shape {xva.shape[1:]}")
     if len(np.unique(yva)) < 2:
-        raise _checks.fail(fn, "data", "validation labels with both classes (to compute an AUROC)",
-                           f"only class {int(yva[0])}")
+        raise _checks.fail(fn, "data", "a split whose validation labels hold both classes (for an AUROC)",
+                           f"validation labels of class {int(yva[0])} only")
     return xtr, ytr, xva, yva
 
 
