@@ -395,6 +395,21 @@ def _check_xy(X: Any, y: Any, xname: str, yname: str, fn: str,
     return X, _check_codes(y, yname, fn, len(X), n_classes)
 
 
+def _check_features(X_train: np.ndarray, X_valid: np.ndarray, fn: str) -> np.ndarray:
+    """``X_valid``, refused unless it has the features of ``X_train``."""
+    if X_valid.shape[1] != X_train.shape[1]:
+        raise _checks.fail(fn, "X_valid", f"{X_train.shape[1]} features like X_train", f"{X_valid.shape[1]}")
+    return X_valid
+
+
+def _optimizer_settings(fn: str, batch_size: Any, lr: Any, weight_decay: Any, seed: Any,
+                        progress: Any) -> tuple[int, float, float, int, bool]:
+    """The AdamW training arguments shared by :func:`fit_dense` and ENAS, checked."""
+    return (_checks.positive_int(batch_size, "batch_size", fn), _checks.number(lr, "lr", fn, low=0.0, low_open=True),
+            _checks.number(weight_decay, "weight_decay", fn, low=0.0), _checks.non_negative_int(seed, "seed", fn),
+            _checks.flag(progress, "progress", fn))
+
+
 def class_weights(y: np.ndarray, n_classes: int) -> np.ndarray:
     """'Balanced' class weights ``n / (n_classes * count)`` (as scikit-learn's), ``(n_classes,)``.
 
@@ -488,22 +503,17 @@ def fit_dense(model: Any, X_train: np.ndarray, y_train: np.ndarray, X_valid: np.
     fn = "fit_dense"
     require(model, "torch", fn)
     X_train = _checks.finite_array(X_train, "X_train", fn, ndim=2)
-    X_valid = _checks.finite_array(X_valid, "X_valid", fn, ndim=2)
-    if X_valid.shape[1] != X_train.shape[1]:
-        raise _checks.fail(fn, "X_valid", f"{X_train.shape[1]} features like X_train", f"{X_valid.shape[1]}")
+    X_valid = _check_features(X_train, _checks.finite_array(X_valid, "X_valid", fn, ndim=2), fn)
     n_out = predict_logits(model, X_train[:2]).shape[1]  # runs the model in eval mode: no state changes
     n_classes = int(getattr(model, "n_classes", n_out))
     y_train = _check_codes(y_train, "y_train", fn, len(X_train), n_classes)
     y_valid = _check_codes(y_valid, "y_valid", fn, len(X_valid), n_classes)
     epochs = _checks.positive_int(epochs, "epochs", fn)
-    batch_size = _checks.positive_int(batch_size, "batch_size", fn)
     patience = _checks.positive_int(patience, "patience", fn)
-    lr = _checks.number(lr, "lr", fn, low=0.0, low_open=True)
-    weight_decay = _checks.number(weight_decay, "weight_decay", fn, low=0.0)
+    batch_size, lr, weight_decay, seed, progress = _optimizer_settings(fn, batch_size, lr, weight_decay, seed,
+                                                                       progress)
     balanced = _checks.flag(balanced, "balanced", fn)
     monitor = _checks.one_of(monitor, "monitor", fn, ("val_loss", "val_f1"))
-    seed = _checks.non_negative_int(seed, "seed", fn)
-    progress = _checks.flag(progress, "progress", fn)
     min_delta = _checks.number(min_delta, "min_delta", fn, low=0.0)
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from .. import _checks
-from .dense import _check_space, _check_xy, arc_spec, class_weights, macro_f1, module_key
+from .dense import _check_features, _check_space, _check_xy, _optimizer_settings, arc_spec, class_weights, macro_f1, module_key
 from .space import ModelSpace
 
 METRICS = ("macro_f1", "accuracy")
@@ -285,17 +285,13 @@ def enas_search(space: ModelSpace, X_train: np.ndarray, y_train: np.ndarray, X_v
     _check_space(space)
     X_train, y_train = _check_xy(X_train, y_train, "X_train", "y_train", fn)
     X_valid, y_valid = _check_xy(X_valid, y_valid, "X_valid", "y_valid", fn)
-    if X_valid.shape[1] != X_train.shape[1]:
-        raise _checks.fail(fn, "X_valid", f"{X_train.shape[1]} features like X_train", f"{X_valid.shape[1]}")
+    _check_features(X_train, X_valid, fn)
     metric = _checks.one_of(metric, "metric", fn, METRICS)
     n_trials = _checks.positive_int(n_trials, "n_trials", fn)
     warmup_steps = _checks.non_negative_int(warmup_steps, "warmup_steps", fn)
     steps_per_trial = _checks.non_negative_int(steps_per_trial, "steps_per_trial", fn)
-    batch_size = _checks.positive_int(batch_size, "batch_size", fn)
-    lr = _checks.number(lr, "lr", fn, low=0.0, low_open=True)
-    weight_decay = _checks.number(weight_decay, "weight_decay", fn, low=0.0)
-    seed = _checks.non_negative_int(seed, "seed", fn)
-    progress = _checks.flag(progress, "progress", fn)
+    batch_size, lr, weight_decay, seed, progress = _optimizer_settings(fn, batch_size, lr, weight_decay, seed,
+                                                                       progress)
     if controller is None:
         controller = GeneralController(space, seed=seed)
     elif not (hasattr(controller, "get_action") and hasattr(controller, "update")):

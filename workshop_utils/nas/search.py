@@ -378,6 +378,14 @@ def _split_data(data: Any, fn: str) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     return xtr, ytr, xva, yva
 
 
+def _child_settings(fn: str, epochs: Any, patience: Any, batch_size: Any, seed: Any,
+                    progress: Any) -> tuple[int, int, int, int, bool]:
+    """The child-training arguments shared by :func:`train_child` and :func:`cnn_evaluator`, checked."""
+    return (_checks.positive_int(epochs, "epochs", fn), _checks.positive_int(patience, "patience", fn),
+            _checks.positive_int(batch_size, "batch_size", fn), _checks.non_negative_int(seed, "seed", fn),
+            _checks.flag(progress, "progress", fn))
+
+
 def train_child(model: Any, data: Any, epochs: int = 3, patience: int = 1, batch_size: int = 128,
                 seed: int = 0, progress: bool = False, lr: float | None = None) -> int:
     """Train a built child with early stopping on validation loss; returns the epochs run.
@@ -406,11 +414,7 @@ def train_child(model: Any, data: Any, epochs: int = 3, patience: int = 1, batch
     fn = "train_child"
     require_model(model, fn)
     xtr, ytr, xva, yva = _split_data(data, fn)
-    epochs = _checks.positive_int(epochs, "epochs", fn)
-    patience = _checks.positive_int(patience, "patience", fn)
-    batch_size = _checks.positive_int(batch_size, "batch_size", fn)
-    seed = _checks.non_negative_int(seed, "seed", fn)
-    progress = _checks.flag(progress, "progress", fn)
+    epochs, patience, batch_size, seed, progress = _child_settings(fn, epochs, patience, batch_size, seed, progress)
     if lr is not None:
         lr = _checks.number(lr, "lr", fn, low=0.0, low_open=True)
     return fit_binary(model, (xtr, ytr), (xva, yva), epochs=epochs, batch_size=batch_size, patience=patience,
@@ -455,11 +459,7 @@ def cnn_evaluator(builder: Any, data: Any, epochs: int = 3, patience: int = 1, b
     if not isinstance(builder, SequentialModelBuilder):
         raise _checks.fail(fn, "builder", "a SequentialModelBuilder", type(builder).__name__, kind=TypeError)
     xtr, ytr, xva, yva = _split_data(data, fn)
-    epochs = _checks.positive_int(epochs, "epochs", fn)
-    patience = _checks.positive_int(patience, "patience", fn)
-    batch_size = _checks.positive_int(batch_size, "batch_size", fn)
-    seed = _checks.non_negative_int(seed, "seed", fn)
-    progress = _checks.flag(progress, "progress", fn)
+    epochs, patience, batch_size, seed, progress = _child_settings(fn, epochs, patience, batch_size, seed, progress)
     if reward is not None and not callable(reward):
         raise _checks.fail(fn, "reward", "a callable reward(y_true, y_score) -> float", type(reward).__name__,
                            kind=TypeError)
