@@ -85,6 +85,8 @@ CASES = [
     ("logits/NaN in X", lambda: backend.logits(cnn(), with_nan(X)), ValueError, "X"),
     ("logits/batch_size 0", lambda: backend.logits(cnn(), X, batch_size=0), ValueError, "batch_size"),
     ("logits/channels-first model", lambda: backend.logits(channels_first(), X), ValueError, "model", "transpose"),
+    ("logits/Keras model for (N, 4, L)", lambda: backend.logits(_keras_channels_first(), X), ValueError, "model",
+     r"keras\.Input\(\(L, 4\)\)"),
     ("logits/double model", lambda: backend.logits(cnn().double(), X), TypeError, "model", "float32"),
     ("predict_proba/inf in X", lambda: backend.predict_proba(cnn(), X * np.inf), ValueError, "X"),
     ("input_gradient/target -1", lambda: backend.input_gradient(cnn(), X, target=-1), ValueError, "target"),
@@ -215,6 +217,13 @@ CASES = [
     ("enas_search/NaN label", lambda: enas.enas_search(dense.dense_model_space(), TABLE, CODES,
                                                        TABLE, with_nan(CODES, 0)), ValueError, "y_valid"),
 ]
+
+
+def _keras_channels_first():
+    import keras
+
+    return keras.Sequential([keras.Input((4, 30)), keras.layers.Flatten(), keras.layers.Dense(1),
+                             keras.layers.Activation("sigmoid")])
 
 
 def _uncompiled():

@@ -201,6 +201,18 @@ def torch_forward(model: Any, x: Any, fn: str = "logits") -> Any:
                            f"an error from torch: {err}", kind=ValueError, hint=hint) from err
 
 
+def keras_forward(fn_model: Any, x: Any, fn: str = "logits") -> Any:
+    """``fn_model(x, training=False)`` for a Keras model, turning a shape mismatch into a clear error."""
+    try:
+        return fn_model(x, training=False)
+    except ValueError as err:
+        shape = tuple(x.shape)
+        hint = ("the package passes one-hot DNA as (N, L, 4); build the model with keras.Input((L, 4))"
+                if shape[-1:] == (4,) else "")
+        raise _checks.fail(fn, "model", f"a Keras model that takes X of shape (N, {', '.join(map(str, shape[1:]))})",
+                           f"an error from Keras: {err}", kind=ValueError, hint=hint) from err
+
+
 def logits(model: Any, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     """Pre-sigmoid outputs of a Keras or PyTorch model.
 
@@ -229,7 +241,7 @@ def _logits(model: Any, X: Any, batch_size: int, fn: str) -> np.ndarray:
         if len(X) == 0:
             out = np.zeros((0, 1), np.float32)
         else:
-            out = np.concatenate([np.asarray(lm(X[i:i + batch_size], training=False))
+            out = np.concatenate([np.asarray(keras_forward(lm, X[i:i + batch_size], fn))
                                   for i in range(0, len(X), batch_size)])
     else:
         import torch
@@ -311,14 +323,14 @@ def _input_gradient(model: Any, X: Any, target: int, batch_size: int, fn: str) -
 
         lm = keras_logit_model(model)
         if keras.backend.backend() == "torch":
-            return _torch_grad(lambda x: lm(x, training=False), X, target, batch_size)
+            return _torch_grad(lambda x: keras_forward(lm, x, fn), X, target, batch_size)
         import tensorflow as tf
 
         for i in range(0, len(X), batch_size):
             x = tf.convert_to_tensor(X[i:i + batch_size])
             with tf.GradientTape() as tape:
                 tape.watch(x)
-                out = tf.reduce_sum(tf.reshape(lm(x, training=False), (x.shape[0], -1))[:, target])
+                out = tf.reduce_sum(tf.reshape(keras_forward(lm, x, fn), (x.shape[0], -1))[:, target])
             grads.append(tape.gradient(out, x).numpy())
         return np.concatenate(grads).astype(np.float32) if grads else np.zeros_like(X)
     _torch_dtype_check(model, fn)
