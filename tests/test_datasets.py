@@ -1,7 +1,3 @@
-import os
-import subprocess
-import sys
-
 import h5py
 import numpy as np
 import pytest
@@ -233,11 +229,3 @@ def test_cache_path_is_the_one_load_ctcf_uses(monkeypatch):
     load_ctcf()
     assert course_data_files() == [simulated_cache_path()]
     assert simulated_cache_path().name == f"ctcf_sim_default_s0_{SMALL['train']}_{SMALL['valid']}_{SMALL['test']}.h5"
-
-
-def test_import_is_light():
-    code = ("import sys, time; t=time.perf_counter(); import workshop_utils; dt=time.perf_counter()-t; "
-            "bad=[m for m in ('torch','tensorflow','keras') if m in sys.modules]; "
-            "assert not bad, bad; print(dt)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr

@@ -48,7 +48,7 @@ def describe(value: Any, limit: int = 60) -> str:
         if isinstance(value, np.generic) and not isinstance(value, np.bool_):
             text += f" ({type(value).__name__})"
         return text if len(text) <= limit else text[:limit - 3] + "..."
-    text = repr(value)
+    text = " ".join(repr(value).split())
     if len(text) > limit:
         text = text[:limit - 3] + "..."
     return f"{type(value).__name__} {text}" if not text.startswith(type(value).__name__) else text

@@ -11,8 +11,9 @@ trick, the KL term with its ``beta``, tied weights) and the KL warm-up callback 
 top-level classes of :mod:`workshop_utils._keras_autoencoders`, which the builders import
 when they run: ``import workshop_utils.autoencoders`` stays light.
 
-A ``seed`` seeds the model's own initial weights and noise layers (each layer from its
-own seed); building a model never reseeds Keras' global random state.
+A ``seed`` sets Keras' global seed before the model is built (the documented Keras
+exception to local seeding, see ``ARCHITECTURE.md``): Keras' ``fit`` shuffles from that
+seed too, so the weights and the training that follows are reproducible.
 
 Models
 ------
@@ -64,28 +65,32 @@ def _widths(hidden: Sequence[int] | int, name: str, fn: str) -> tuple[int, ...]:
 
 
 class _Init:
-    """Kernel initializers for one model: Glorot-uniform, each layer from its own seed.
+    """The Keras layers of one model, seeded the way the course's Keras code is seeded.
 
-    A seeded model draws its initial weights from ``seed`` alone (no global reseeding, so
-    building a model never changes what other code draws next); ``seed=None`` uses
-    Keras' global random state.
+    With a ``seed`` this sets Keras' global seed (``keras.utils.set_random_seed``): the
+    documented Keras exception to local seeding (``ARCHITECTURE.md``), because the
+    model is trained with Keras' ``fit``, whose shuffling draws from that global seed too,
+    so ``seed`` makes the initial weights *and* the training that follows reproducible
+    (each tuner trial starts from the same state: a fair comparison).  ``seed=None``
+    leaves the global state alone.
     """
 
     def __init__(self, seed: int | None, fn: str):
         import keras
 
         self.keras = keras
-        self.seed = None if seed is None else _checks.non_negative_int(seed, "seed", fn)
-        self.count = 0
-
-    def __call__(self):
-        if self.seed is None:
-            return "glorot_uniform"
-        self.count += 1
-        return self.keras.initializers.GlorotUniform(seed=self.seed * 1000 + self.count)
+        if seed is not None:
+            keras.utils.set_random_seed(_checks.non_negative_int(seed, "seed", fn))
 
     def dense(self, units: int, name: str, activation=None):
-        return self.keras.layers.Dense(units, activation=activation, kernel_initializer=self(), name=name)
+        return self.keras.layers.Dense(units, activation=activation, name=name)
+
+
+def _start(fn: str, n_features, latent_dim, learning_rate, seed) -> tuple[int, int, Any, _Init]:
+    """The arguments every builder shares, checked: sizes, learning rate, the seeded initializers."""
+    n_features = _checks.positive_int(n_features, "n_features", fn)
+    latent_dim = _checks.positive_int(latent_dim, "latent_dim", fn)
+    return n_features, latent_dim, _learning_rate(learning_rate, fn), _Init(seed, fn)
 
 
 def _learning_rate(learning_rate, fn: str):
@@ -136,18 +141,16 @@ def shallow_autoencoder(n_features: int, latent_dim: int = 2, learning_rate: flo
         Adam's learning rate (every builder accepts a schedule too).
     loss : {'mse', 'binary_crossentropy'}
     seed : int or None
-        Seeds the initial weights (locally); None draws them from Keras' global state.
+        Sets Keras' global seed first (initial weights, then ``fit``'s shuffling); None
+        leaves the global random state alone.
 
     Returns
     -------
     keras.Model, compiled, ``(N, n_features) -> (N, n_features)``.
     """
     fn = "shallow_autoencoder"
-    n_features = _checks.positive_int(n_features, "n_features", fn)
-    latent_dim = _checks.positive_int(latent_dim, "latent_dim", fn)
-    learning_rate = _learning_rate(learning_rate, fn)
+    n_features, latent_dim, learning_rate, init = _start(fn, n_features, latent_dim, learning_rate, seed)
     loss = _checks.one_of(loss, "loss", fn, LOSSES)
-    init = _Init(seed, fn)
     keras = init.keras
     x = keras.Input((n_features,), name="expression")
     code = init.dense(latent_dim, "code")(x)
@@ -182,13 +185,10 @@ def deep_autoencoder(n_features: int, latent_dim: int = 2, depth: int = 2, width
     keras.Model, compiled, ``(N, n_features) -> (N, n_features)``.
     """
     fn = "deep_autoencoder"
-    n_features = _checks.positive_int(n_features, "n_features", fn)
-    latent_dim = _checks.positive_int(latent_dim, "latent_dim", fn)
+    n_features, latent_dim, learning_rate, init = _start(fn, n_features, latent_dim, learning_rate, seed)
     depth = _checks.non_negative_int(depth, "depth", fn)
     width = _checks.positive_int(width, "width", fn)
-    learning_rate = _learning_rate(learning_rate, fn)
     loss = _checks.one_of(loss, "loss", fn, LOSSES)
-    init = _Init(seed, fn)
     keras = init.keras
     for name, value in (("activation", activation), ("output_activation", output_activation)):
         try:
@@ -237,12 +237,9 @@ def denoising_autoencoder(n_features: int, latent_dim: int = 10, noise: float = 
     keras.Model, compiled, ``(N, n_features) -> (N, n_features)``.
     """
     fn = "denoising_autoencoder"
-    n_features = _checks.positive_int(n_features, "n_features", fn)
-    latent_dim = _checks.positive_int(latent_dim, "latent_dim", fn)
+    n_features, latent_dim, learning_rate, init = _start(fn, n_features, latent_dim, learning_rate, seed)
     noise = _checks.rate(noise, "noise", fn, high_open=True)
     tied = _checks.flag(tied, "tied", fn)
-    learning_rate = _learning_rate(learning_rate, fn)
-    init = _Init(seed, fn)
     keras, layers = init.keras, _layers()
     x = keras.Input((n_features,), name="expression")
     corrupted = layers.MaskingNoise(noise, seed=seed, name="masking_noise")(x)
@@ -303,12 +300,9 @@ def vae(n_features: int, latent_dim: int = 10, hidden: Sequence[int] | int = (10
     keras.Model, compiled, ``(N, n_features) -> (N, n_features)``.
     """
     fn = "vae"
-    n_features = _checks.positive_int(n_features, "n_features", fn)
-    latent_dim = _checks.positive_int(latent_dim, "latent_dim", fn)
+    n_features, latent_dim, learning_rate, init = _start(fn, n_features, latent_dim, learning_rate, seed)
     hidden = _widths(hidden, "hidden", fn)
     beta = _checks.number(beta, "beta", fn, low=0.0)
-    learning_rate = _learning_rate(learning_rate, fn)
-    init = _Init(seed, fn)
     keras = init.keras
     x = keras.Input((n_features,), name="expression")
     h = x
@@ -359,13 +353,10 @@ def residual_vae(n_features: int, latent_dim: int = 10, width: int = 128, blocks
     keras.Model, compiled, ``(N, n_features) -> (N, n_features)``.
     """
     fn = "residual_vae"
-    n_features = _checks.positive_int(n_features, "n_features", fn)
-    latent_dim = _checks.positive_int(latent_dim, "latent_dim", fn)
+    n_features, latent_dim, learning_rate, init = _start(fn, n_features, latent_dim, learning_rate, seed)
     width = _checks.positive_int(width, "width", fn)
     blocks = _checks.non_negative_int(blocks, "blocks", fn)
     beta = _checks.number(beta, "beta", fn, low=0.0)
-    learning_rate = _learning_rate(learning_rate, fn)
-    init = _Init(seed, fn)
     keras = init.keras
 
     def stem(inp, side):

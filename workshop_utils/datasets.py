@@ -426,7 +426,10 @@ def simulated_cache_path(preset: str = "default", seed: int = 0, sizes: dict[str
     The single definition of the cache's name (the grader copies the course data with it).
     The file may not exist yet.
     """
-    fn = "simulated_cache_path"
+    return _cache_path(preset, seed, sizes, "simulated_cache_path")
+
+
+def _cache_path(preset, seed, sizes, fn: str) -> Path:
     preset = _checks.one_of(preset, "preset", fn, sorted(PRESETS))
     seed = _checks.non_negative_int(seed, "seed", fn)
     sizes = _sizes(sizes, fn)
@@ -480,7 +483,7 @@ def load_ctcf(preset: str = "default", seed: int = 0, sizes: dict[str, int] | No
         _checks.file_path(path, "path", fn)
         return read_ctcf_h5(path)
     cache = _checks.flag(cache, "cache", fn)
-    cached = simulated_cache_path(preset, seed, sizes)  # checks preset, seed and sizes
+    cached = _cache_path(preset, seed, sizes, fn)  # checks preset, seed and sizes
     real = config.data_dir() / "CTCF_200.h5"
     if real.is_file():
         return read_ctcf_h5(real)

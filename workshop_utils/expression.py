@@ -38,7 +38,7 @@ def _labels(labels: Any, n: int, fn: str, name: str = "labels") -> np.ndarray:
         raise _checks.fail(fn, name, f"a 1-D array of {n} labels (one per row)", f"shape {arr.shape}")
     missing = np.array([v is None or (isinstance(v, (float, np.floating)) and np.isnan(v)) for v in arr.tolist()])
     if missing.any():
-        raise _checks.fail(fn, name, "a label for every row", f"{int(missing.sum())} missing (None/NaN), the "
+        raise _checks.fail(fn, name, "one label for every row (no None or NaN)", f"{int(missing.sum())} missing, the "
                            f"first at row {int(np.argmax(missing))}")
     return arr
 
@@ -163,7 +163,7 @@ def knn_accuracy(Z: np.ndarray, labels: np.ndarray, k: int = 5, folds: int = 5, 
     balanced = _checks.flag(balanced, "balanced", fn)
     kinds, counts = np.unique(labels, return_counts=True)
     if len(kinds) < 2:
-        raise _checks.fail(fn, "labels", "at least two cell types", f"only {kinds[0]!r}",
+        raise _checks.fail(fn, "labels", "at least two cell types", f"only {kinds[0].tolist()!r}",
                            hint="with one type every neighbour is right: the accuracy would be 1.0 and mean nothing")
     folds = _checks.positive_int(folds, "folds", fn, minimum=2)
     if folds > counts.min():
