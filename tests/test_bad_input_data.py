@@ -76,6 +76,7 @@ CASES = [
     ("set_seed", TypeError, "seed", lambda t: config.set_seed(1.5)),
     ("setup", TypeError, "quiet", lambda t: config.setup(quiet="no")),
     ("setup", ValueError, "frameworks", lambda t: config.setup(frameworks=("jax",))),
+    ("data_dir", ValueError, "WORKSHOP_DATA", "a file"),  # special-cased below (environment variable)
     # --- sequences
     ("one_hot_encode", TypeError, "seqs", lambda t: sequences.one_hot_encode(42)),
     ("one_hot_encode", TypeError, "seqs", lambda t: sequences.one_hot_encode(["ACGT", 5])),
@@ -205,6 +206,12 @@ def test_bad_input_is_refused_with_a_clear_message(fn, kind, name, call, tmp_pat
 
         def call(t):
             return config.pick(full=1, quick=2)
+    elif fn == "data_dir":
+        (tmp_path / "data.txt").write_text("not a folder")
+        monkeypatch.setenv("WORKSHOP_DATA", str(tmp_path / "data.txt"))
+
+        def call(t):
+            return datasets.load_ctcf(sizes=SMALL)
 
     with pytest.raises(kind) as err:
         call(tmp_path)

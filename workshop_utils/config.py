@@ -109,6 +109,9 @@ def data_dir() -> Path:
         path = REPO_DIR / "data"
     else:
         path = Path.home() / ".workshop_utils" / "data"
+    if path.exists() and not path.is_dir():
+        raise _checks.fail("data_dir", "the environment variable WORKSHOP_DATA" if env else "the data folder",
+                           "a folder", f"{str(path)!r}, which is a file")
     path.mkdir(parents=True, exist_ok=True)
     return path
 
