@@ -26,7 +26,7 @@ from scipy.stats import spearmanr
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from workshop_utils.datasets import load_pbmc
+from workshop_utils.expression_data import load_pbmc
 from workshop_utils.nas.dense import build_dense, dense_model_space, fit_dense, macro_f1, predict_logits
 from workshop_utils.nas.enas import enas_search, score_shared
 

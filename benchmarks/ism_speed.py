@@ -6,7 +6,7 @@ Same model and sequences for every contender (throughput = mutants scored per se
   starts from (claim: >= 15x), and vs tangermeme's ``saturation_mutagenesis`` on the
   same model (claim: >= 1x).  For a torch model whose first layer is a Conv1d, ours
   patches that layer's output per mutant instead of recomputing it
-  (:func:`workshop_utils.backend.mutant_scorer`); the ``fast=False`` row shows plain
+  (:func:`workshop_utils.mutagenesis.mutant_scorer`); the ``fast=False`` row shows plain
   batching, the whole model on every mutant;
 * Keras: our batched ISM (the same function) vs its own naive loop (claim: >= 10x).
 

@@ -19,9 +19,13 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from workshop_utils._atomic import atomic_write_text  # noqa: E402  (the shipped file is replaced in one step)
 
 OUT = Path(__file__).resolve().parents[1] / "workshop_utils" / "background_hg38.json"
 
@@ -77,7 +81,7 @@ def main() -> None:
         "base_freq": np.round(base, 6).tolist(),
         "transitions": np.round(trans, 6).tolist(),
     }
-    OUT.write_text(json.dumps(payload, indent=0))
+    atomic_write_text(OUT, json.dumps(payload, indent=0))
     print(f"wrote {OUT} (order {args.order}, {payload['n_bases']} bases, GC={base[1] + base[2]:.3f})")
 
 

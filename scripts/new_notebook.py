@@ -5,7 +5,8 @@
 Every notebook starts the same way: a title with an "Open in Colab" badge, then a
 setup cell that, only in Colab, clones the workbook and installs the few packages
 Colab lacks, and then calls ``workshop_utils.setup()``.  tests/test_notebook_conventions.py
-checks this for every notebook.
+compares every notebook's setup cell with
+``workshop_utils.config.setup_cell_source()``, the single definition of it.
 """
 from __future__ import annotations
 
@@ -15,24 +16,14 @@ from pathlib import Path
 import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from workshop_utils.config import REPO_SLUG, REPO_URL  # noqa: E402
-
-COLAB_PACKAGES = "keras-tuner==1.4.8 six logomaker captum shap"
+from workshop_utils.config import REPO_SLUG, setup_cell_source  # noqa: E402
 
 
 def header_cells(path: str, title: str) -> list:
+    """The title cell (with the Colab badge of ``path``) and the setup cell."""
     badge = (f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
              f"(https://colab.research.google.com/github/{REPO_SLUG}/blob/main/{path})")
-    setup = f'''# Setup. In Colab: fetch the workbook and the few packages Colab lacks (once per runtime).
-# Locally, `make workshop` / `make test` already built .venv with everything pinned.
-import sys
-if "google.colab" in sys.modules:
-    !test -d /content/workbook || git clone -q --depth 1 {REPO_URL} /content/workbook
-    !pip install -q {COLAB_PACKAGES}
-    sys.path.insert(0, "/content/workbook")
-
-import workshop_utils as wu
-info = wu.setup(seed=42)  # seeds, plot style, quick/full mode (defined in workshop_utils/config.py)'''
+    setup = setup_cell_source()
     return [nbformat.v4.new_markdown_cell(f"# {title}\n\n{badge}"), nbformat.v4.new_code_cell(setup)]
 
 

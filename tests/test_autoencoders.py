@@ -45,7 +45,9 @@ def test_encode_is_deterministic_for_noisy_models(X):
 def test_masking_noise_zeroes_inputs_only_in_training():
     import keras
 
-    layer = ae._classes()["MaskingNoise"](0.5, seed=1)
+    from workshop_utils._keras_autoencoders import MaskingNoise
+
+    layer = MaskingNoise(0.5, seed=1)
     x = np.ones((200, 10), np.float32)
     out = keras.ops.convert_to_numpy(layer(x, training=True))
     assert set(np.unique(out)) == {0.0, 1.0}  # zeroed, not rescaled like Dropout
@@ -111,7 +113,7 @@ def test_kl_warmup_schedule_values():
 
 def test_deep_autoencoder_learns_and_gene():
     """Tiny version of the lesson's claim: deep beats linear on g1, g2, g1*g2."""
-    from workshop_utils.datasets import toy_genes
+    from workshop_utils.toy_data import toy_genes
 
     X, _ = toy_genes(400, 2, seed=0)
     shallow = ae.shallow_autoencoder(3, 2, learning_rate=0.02)
@@ -119,6 +121,32 @@ def test_deep_autoencoder_learns_and_gene():
     for m in (shallow, deep):
         m.fit(X, X, epochs=25, batch_size=16, verbose=0)
     assert ae.reconstruction_loss(deep, X) < ae.reconstruction_loss(shallow, X)
+
+
+def test_framework_classes_are_importable_by_name():
+    from workshop_utils import _keras_autoencoders as layers
+
+    for name in ("DenseTranspose", "KLDivergence", "KLWarmUp", "MaskingNoise", "Sampling"):
+        cls = getattr(layers, name)
+        assert cls.__qualname__ == name and cls.__module__ == "workshop_utils._keras_autoencoders"
+    assert type(ae.kl_warmup(2)) is layers.KLWarmUp
+
+
+def test_seed_gives_the_same_weights_and_none_leaves_the_global_state(X):
+    import keras
+
+    a = ae.vae(6, 2, hidden=(4,), seed=7)
+    b = ae.vae(6, 2, hidden=(4,), seed=7)
+    for va, vb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(va, vb)
+    assert not np.array_equal(a.get_weights()[0], ae.vae(6, 2, hidden=(4,), seed=8).get_weights()[0])
+    keras.utils.set_random_seed(123)
+    c = ae.vae(6, 2, hidden=(4,), seed=None)  # unseeded: draws from the global state ...
+    d = ae.vae(6, 2, hidden=(4,), seed=None)  # ... and does not reset it
+    keras.utils.set_random_seed(123)
+    c_again = ae.vae(6, 2, hidden=(4,), seed=None)
+    assert not np.array_equal(c.get_weights()[0], d.get_weights()[0])
+    np.testing.assert_array_equal(c.get_weights()[0], c_again.get_weights()[0])
 
 
 def test_input_validation(X):

@@ -84,12 +84,20 @@ def test_top_window_and_site_overlap():
         top_window(imp, width=0)
 
 
-def test_torch_eval_restores_training_mode(torch_cnn):
+def test_eval_mode_restores_training_mode(torch_cnn, keras_cnn):
     torch_cnn.train()
-    with backend.torch_eval(torch_cnn) as device:
+    with backend.eval_mode(torch_cnn) as device:
         assert not torch_cnn.training and device.type == "cpu"
     assert torch_cnn.training
     with pytest.raises(RuntimeError, match="inside"):
-        with backend.torch_eval(torch_cnn):
+        with backend.eval_mode(torch_cnn):
             raise RuntimeError("inside")
     assert torch_cnn.training
+    # a model whose parts are in different modes gets each part's mode back
+    torch_cnn.eval()
+    torch_cnn.conv.train()
+    with backend.eval_mode(torch_cnn):
+        assert not torch_cnn.conv.training
+    assert torch_cnn.conv.training and not torch_cnn.training and not torch_cnn.fc.training
+    with backend.eval_mode(keras_cnn) as device:  # Keras: nothing to switch
+        assert device is None

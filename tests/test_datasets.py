@@ -1,15 +1,11 @@
-import os
-import subprocess
-import sys
-
 import h5py
 import numpy as np
 import pytest
 
 from workshop_utils import config as wu_config
 from workshop_utils import datasets
-from workshop_utils.datasets import (CTCFData, load_ctcf, make_ctcf_data, read_ctcf_h5, read_h5ad,
-                                     simulate_ctcf, toy_genes, write_ctcf_h5)
+from workshop_utils.datasets import (CTCFData, course_data_files, load_ctcf, make_ctcf_data, read_ctcf_h5,
+                                     simulate_ctcf, simulated_cache_path, write_ctcf_h5)
 from workshop_utils.motifs import best_hits, ctcf_pfm, pwm_log_odds
 
 SMALL = {"train": 300, "valid": 100, "test": 100}
@@ -102,11 +98,15 @@ def test_reader_accepts_real_course_file(tmp_path):
 
 @pytest.mark.parametrize("override, message", [
     ({"y_test": None}, r"missing keys \['y_test'\]"),
-    ({"x_valid": np.zeros((20, 50), np.uint8)}, r"x_valid must have shape"),
-    ({"x_train": np.ones((20, 4, 50), np.uint8)}, r"x_train is not one-hot"),
-    ({"x_test": np.full((20, 4, 50), np.nan, np.float32)}, r"NaN or inf"),
-    ({"y_train": np.zeros(19, np.uint8)}, r"x_train has 20 rows but y_train has 19"),
-    ({"y_valid": np.full(20, 2, np.uint8)}, r"0/1 labels"),
+    ({"x_valid": np.zeros((20, 50), np.uint8)}, r"bad.h5: x_valid must be a 3-D numeric array"),
+    ({"x_train": np.ones((20, 4, 50), np.uint8)}, r"bad.h5: x_train must be one-hot"),
+    ({"x_test": np.full((20, 4, 50), np.nan, np.float32)}, r"x_test must be finite \(no NaN or inf\)"),
+    ({"y_train": np.zeros(19, np.uint8)}, r"y_train must be an array of 20 0/1 labels, got 19 labels"),
+    ({"y_valid": np.full(20, 2, np.uint8)}, r"y_valid must be an array of 20 0/1 labels, got values \{2\}"),
+    ({"y_valid": np.where(np.arange(20) % 2, 1, -1).astype(np.int8)}, r"y_valid must .*got values \{-1, 1\}"),
+    ({"x_test": np.zeros((20, 4, 50), np.uint8)}, r"x_test must be one-hot DNA with at least one known base"),
+    ({"start_train": np.zeros(5, np.int16), "strand_train": np.zeros(20, np.int8)},
+     r"start_train must be an array of shape \(20,\)"),
 ])
 def test_reader_rejects_bad_files(tmp_path, override, message):
     with pytest.raises(ValueError, match=message):
@@ -116,10 +116,12 @@ def test_reader_rejects_bad_files(tmp_path, override, message):
 def test_reader_rejects_non_hdf5(tmp_path):
     p = tmp_path / "x.h5"
     p.write_bytes(b"not an hdf5 file")
-    with pytest.raises(ValueError, match="not a readable HDF5"):
+    with pytest.raises(ValueError, match="read_ctcf_h5: path must be a readable HDF5 file"):
         read_ctcf_h5(p)
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(FileNotFoundError, match="no such file"):
         read_ctcf_h5(tmp_path / "missing.h5")
+    with pytest.raises(IsADirectoryError, match="is a directory, not a file"):
+        read_ctcf_h5(tmp_path)
 
 
 def test_load_ctcf_caches_and_rebuilds_corrupt_cache(tmp_path):
@@ -164,53 +166,66 @@ def test_interrupted_write_leaves_no_partial_file(tmp_path, monkeypatch):
 def test_write_rejects_bad_data(tmp_path):
     data = make_ctcf_data(SMALL, seed=1)
     data.y_train = data.y_train[:-1]
-    with pytest.raises(ValueError, match="rows but y_train"):
+    with pytest.raises(ValueError, match="write_ctcf_h5: data: y_train must be an array of 300 0/1 labels"):
         write_ctcf_h5(data, tmp_path / "o.h5")
     assert not (tmp_path / "o.h5").exists()
 
 
-def test_toy_genes_and_products():
-    X, names = toy_genes(100, n_genes=3, seed=0)
-    assert X.shape == (100, 6) and names == ["g1", "g2", "g3", "g1*g2", "g1*g3", "g2*g3"]
-    np.testing.assert_allclose(X[:, 3], X[:, 0] * X[:, 1], rtol=1e-6)
-    assert X.min() >= 0 and X.max() <= 1
-    X2, names2 = toy_genes(10, n_genes=2, products=False)
-    assert X2.shape == (10, 2) and names2 == ["g1", "g2"]
-    with pytest.raises(ValueError, match="n_genes"):
-        toy_genes(10, n_genes=0)
+def test_n_rows_round_trip_through_the_h5_writer(tmp_path):
+    data = make_ctcf_data(SMALL, seed=1)
+    data.x_train[3, 10:15] = 0.25  # five N
+    back = read_ctcf_h5(write_ctcf_h5(data, tmp_path / "n.h5"))
+    np.testing.assert_array_equal(back.x_train, data.x_train)
+    with h5py.File(tmp_path / "n.h5") as f:  # strictly one-hot splits stay compact
+        assert f["x_train"].dtype == np.float32 and f["x_valid"].dtype == np.uint8
 
 
-def test_pbmc_real_data():
-    pbmc = datasets.load_pbmc()
-    assert pbmc.X.shape == (700, 765)
-    assert len(pbmc.cell_types) == 10 and "CD19+ B" in pbmc.cell_types
-    assert pbmc.X.min() >= 0  # log-normalised expression
-    assert "MS4A1" in pbmc.genes or "CD79A" in pbmc.genes or len(pbmc.genes) == 765
-    assert pbmc.label_codes().max() == 9
+def test_interrupted_write_keeps_the_previous_file(tmp_path, monkeypatch):
+    old = make_ctcf_data(SMALL, seed=1)
+    target = write_ctcf_h5(old, tmp_path / "out.h5")
+    before = target.read_bytes()
+
+    def boom(*a, **k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(h5py.File, "create_dataset", boom)
+    with pytest.raises(OSError):
+        write_ctcf_h5(make_ctcf_data(SMALL, seed=2), target)
+    assert target.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["out.h5"]
 
 
-def test_read_h5ad_current_anndata_layout(tmp_path):
-    p = tmp_path / "new.h5ad"
-    with h5py.File(p, "w") as f:
-        f["X"] = np.arange(6, dtype=np.float32).reshape(3, 2)
-        obs = f.create_group("obs")
-        obs.attrs["_index"] = "_index"
-        obs["_index"] = np.array([b"c1", b"c2", b"c3"])
-        cell = obs.create_group("cell_type")
-        cell["codes"] = np.array([0, 1, 0], dtype=np.int8)
-        cell["categories"] = np.array([b"B", b"T"])
-        var = f.create_group("var")
-        var.attrs["_index"] = "_index"
-        var["_index"] = np.array([b"G1", b"G2"])
-    e = read_h5ad(p, label_key="cell_type")
-    assert e.labels.tolist() == ["B", "T", "B"] and e.genes == ["G1", "G2"]
-    with pytest.raises(ValueError, match="obs has no column 'bulk_labels'"):
-        read_h5ad(p)
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "wrong_shape", "group", "zeros", "empty"])
+def test_every_kind_of_corrupt_cache_is_rebuilt(damage):
+    first = load_ctcf(sizes=SMALL, seed=5)
+    cached = simulated_cache_path(seed=5, sizes=SMALL)
+    assert cached.is_file()
+    if damage == "truncate":
+        cached.write_bytes(cached.read_bytes()[:500])
+    elif damage == "garbage":
+        cached.write_bytes(b"\x89HDF\r\n" + b"x" * 100)
+    elif damage == "empty":
+        cached.write_bytes(b"")
+    else:
+        with h5py.File(cached, "a") as f:
+            del f["x_valid"]
+            if damage == "wrong_shape":
+                f["x_valid"] = np.zeros((3, 7), np.uint8)
+            elif damage == "group":
+                f.create_group("x_valid")
+            else:
+                f["x_valid"] = np.zeros((100, 4, 200), np.uint8)
+    with pytest.warns(UserWarning, match="rebuilding"):
+        again = load_ctcf(sizes=SMALL, seed=5)
+    np.testing.assert_array_equal(first.x_valid, again.x_valid)
+    read_ctcf_h5(cached)  # healthy again
 
 
-def test_import_is_light():
-    code = ("import sys, time; t=time.perf_counter(); import workshop_utils; dt=time.perf_counter()-t; "
-            "bad=[m for m in ('torch','tensorflow','keras') if m in sys.modules]; "
-            "assert not bad, bad; print(dt)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
+def test_cache_path_is_the_one_load_ctcf_uses(monkeypatch):
+    assert course_data_files() == []
+    load_ctcf(sizes=SMALL, seed=0)
+    assert not course_data_files()  # the course data are the default sizes, not SMALL
+    monkeypatch.setattr(datasets, "default_sizes", lambda: dict(SMALL))
+    load_ctcf()
+    assert course_data_files() == [simulated_cache_path()]
+    assert simulated_cache_path().name == f"ctcf_sim_default_s0_{SMALL['train']}_{SMALL['valid']}_{SMALL['test']}.h5"

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from workshop_utils import backend
+from workshop_utils import backend, mutagenesis
 from workshop_utils.attribution import _ig_gauss_legendre, integrated_gradients, ism
 
 
@@ -74,11 +74,18 @@ def test_ism_rejects_bad_arguments(torch_cnn, onehot):
         ism(torch_cnn, onehot, hypothetical="yes")
 
 
-def test_integrated_gradients_torch_is_captum_and_matches_our_quadrature(torch_cnn, onehot):
+def test_integrated_gradients_torch_is_captum(torch_cnn, onehot):
+    import torch
+    from captum.attr import IntegratedGradients
+
     ig = integrated_gradients(torch_cnn, onehot, n_steps=16, batch_size=3)
     assert ig.shape == onehot.shape and ig.dtype == np.float32
     ours = _ig_gauss_legendre(torch_cnn, onehot, np.full_like(onehot, 0.25), 16, 256)
-    np.testing.assert_allclose(ig, ours, atol=1e-5)
+    np.testing.assert_allclose(ig, ours, atol=1e-6)
+    captum = IntegratedGradients(lambda x: torch_cnn(x)[:, 0]).attribute(
+        torch.from_numpy(onehot), baselines=torch.full_like(torch.from_numpy(onehot), 0.25), n_steps=16,
+        method="gausslegendre").detach().numpy()
+    np.testing.assert_allclose(ig, captum, atol=1e-5)
     # completeness: attributions add up to logit(x) - logit(baseline)
     gap = backend.logits(torch_cnn, onehot) - backend.logits(torch_cnn, np.full_like(onehot, 0.25))
     np.testing.assert_allclose(ig.sum((1, 2)), gap, atol=1e-4)
@@ -122,9 +129,9 @@ def test_plot_ism_heatmap_and_window_vs_motif():
     assert "- strand" in title and float(title.split("r = ")[1]) > 0.8
     lo, hi = axes[0].get_xlim()
     assert 18 <= lo and hi <= 62  # the window is around the planted block
-    with pytest.raises(ValueError, match=r"scores must have shape \(L, 4\)"):
+    with pytest.raises(ValueError, match=r"plot_ism_heatmap: scores must be an array of shape \(L, 4\)"):
         plot_ism_heatmap(scores.T)
-    with pytest.raises(ValueError, match="x must have the shape of scores"):
+    with pytest.raises(ValueError, match="x must be the one-hot sequence scored, with the shape of scores"):
         plot_ism_heatmap(scores, x=x[:10])
     with pytest.raises(ValueError, match="center must be an integer"):
         plot_window_vs_motif(scores, center=60)
@@ -165,7 +172,7 @@ def _torch_model(conv_kwargs, reuse_input=False, L=30, seed=0):
 ])
 def test_first_conv_update_is_exact(conv_kwargs, onehot):
     model = _torch_model(conv_kwargs)
-    scorer = backend.mutant_scorer(model, onehot)
+    scorer = mutagenesis.mutant_scorer(model, onehot)
     assert scorer.method == "first-convolution update"
     X = onehot.copy()
     X[2, 7] = 0.25  # an N: the update handles columns that are not one-hot
@@ -174,7 +181,7 @@ def test_first_conv_update_is_exact(conv_kwargs, onehot):
     np.testing.assert_allclose(fast, full, atol=1e-5)
     np.testing.assert_allclose(fast[:2], naive_ism(model, X[:2]), atol=1e-5)
     # the parents' outputs are computed in blocks: a block smaller than a chunk still works
-    scorer = backend.mutant_scorer(model, X)
+    scorer = mutagenesis.mutant_scorer(model, X)
     scorer.block = 2
     seq, pos, base = (a[:200] for a in np.nonzero(X != 1))
     np.testing.assert_allclose(scorer(seq, pos, base), backend.logits(model, scorer.mutants(seq, pos, base)),
@@ -192,7 +199,7 @@ def test_nas_built_torch_model_takes_the_shortcut(onehot):
     ])
     model = SequentialModelBuilder(Operation("input", shape=(30, 4)), Operation("dense", units=1, activation="sigmoid"),
                                    space, {"loss": "binary_crossentropy", "optimizer": "adam"}, "torch")([0, 0, 0, 0])
-    assert backend.mutant_scorer(model, onehot).method == "first-convolution update"
+    assert mutagenesis.mutant_scorer(model, onehot).method == "first-convolution update"
     model.train()  # ism evaluates in eval mode and gives the mode back
     np.testing.assert_allclose(ism(model, onehot), ism(model, onehot, fast=False), atol=1e-5)
     assert model.training
@@ -217,7 +224,7 @@ def test_a_model_that_reuses_its_input_falls_back_with_a_warning(onehot):
 
     tricky = Scaled(model).eval()
     # on one sequence the conv input is the input itself, so the shortcut is chosen ...
-    scorer = backend.mutant_scorer(tricky, onehot)
+    scorer = mutagenesis.mutant_scorer(tricky, onehot)
     assert scorer.method == "first-convolution update"
     # ... and then caught on the first batch of mutants, which falls back to full passes
     with pytest.warns(RuntimeWarning, match="full forward passes"):
@@ -232,17 +239,17 @@ def test_a_model_that_reuses_its_input_falls_back_with_a_warning(onehot):
 ])
 def test_convolutions_the_shortcut_does_not_cover_run_the_whole_model(conv_kwargs, onehot):
     model = _torch_model(conv_kwargs)
-    assert backend.mutant_scorer(model, onehot).method == "full forward pass"
+    assert mutagenesis.mutant_scorer(model, onehot).method == "full forward pass"
     np.testing.assert_allclose(ism(model, onehot[:2]), naive_ism(model, onehot[:2]), atol=1e-5)
 
 
 def test_mutant_scorer_rejects_bad_input_and_keras_runs_the_whole_model(torch_cnn, keras_cnn, onehot):
-    assert backend.mutant_scorer(torch_cnn, onehot).method == "first-convolution update"
-    assert backend.mutant_scorer(torch_cnn, onehot, fast=False).method == "full forward pass"
-    assert backend.mutant_scorer(keras_cnn, onehot).method == "full forward pass"
+    assert mutagenesis.mutant_scorer(torch_cnn, onehot).method == "first-convolution update"
+    assert mutagenesis.mutant_scorer(torch_cnn, onehot, fast=False).method == "full forward pass"
+    assert mutagenesis.mutant_scorer(keras_cnn, onehot).method == "full forward pass"
     with pytest.raises(ValueError, match=r"shape \(N, L, 4\)"):
-        backend.mutant_scorer(torch_cnn, onehot[0])
+        mutagenesis.mutant_scorer(torch_cnn, onehot[0])
     with pytest.raises(TypeError, match="keras.Model or a torch.nn.Module"):
-        backend.mutant_scorer(object(), onehot)
+        mutagenesis.mutant_scorer(object(), onehot)
     with pytest.raises(TypeError, match="fast must be True or False"):
         ism(torch_cnn, onehot, fast="yes")

@@ -117,3 +117,118 @@ def test_concat_and_plots():
     with pytest.raises(TypeError, match="runs"):
         nas.plot_search_comparison({})
     plt.close("all")
+
+
+# --- nothing lost: atomic history files, interruption, resume (#13) ---------------------------
+
+
+def _evaluate_until(stop_at, calls):
+    """toy_reward that raises KeyboardInterrupt on its ``stop_at``-th call (a closed laptop)."""
+    def evaluate(arc):
+        calls.append(list(arc))
+        if len(calls) == stop_at:
+            raise KeyboardInterrupt
+        return toy_reward(arc)
+    return evaluate
+
+
+@pytest.mark.parametrize("make", [lambda s: GeneralController(s, seed=3), lambda s: RandomController(s, seed=3)],
+                         ids=["general", "random"])
+def test_interrupted_search_keeps_its_trials_and_resume_draws_the_same_arcs(tmp_path, make, capsys):
+    space = nas.course_model_space()
+    full = search(make(space), toy_reward, n_trials=14, progress=False, history_path=tmp_path / "full.csv")
+
+    path = tmp_path / "hist.csv"
+    calls = []
+    with pytest.raises(KeyboardInterrupt):
+        search(make(space), _evaluate_until(6, calls), n_trials=14, progress=False, history_path=path, cache=False)
+    assert "resume=True" in capsys.readouterr().err
+    saved = SearchHistory.read_csv(path)
+    assert len(saved) == 5 and [r["arc"] for r in saved.records] == calls[:5]
+
+    resumed = search(make(space), toy_reward, n_trials=14, progress=False, history_path=path, resume=True)
+    assert len(resumed) == 14 and [r["trial"] for r in resumed.records] == list(range(14))
+    assert [r["arc"] for r in resumed.records] == [r["arc"] for r in full.records]
+    assert resumed.rewards.tolist() == full.rewards.tolist()
+    for p, q in zip(resumed.probs, full.probs):  # the controller is back in the state it had
+        for a, b in zip(p, q):
+            np.testing.assert_allclose(a, b, atol=1e-6)
+    assert len(SearchHistory.read_csv(path)) == 14
+    # resuming a finished search runs nothing more; a missing file starts afresh
+    again = search(make(space), _evaluate_until(1, []), n_trials=14, progress=False, history_path=path, resume=True)
+    assert len(again) == 14
+    fresh = search(make(space), toy_reward, n_trials=3, progress=False, history_path=tmp_path / "new.csv",
+                   resume=True)
+    assert len(fresh) == 3
+
+
+def test_resume_refuses_another_controller_and_a_damaged_history(tmp_path):
+    space = nas.course_model_space()
+    path = tmp_path / "hist.csv"
+    search(GeneralController(space, seed=0), toy_reward, n_trials=4, progress=False, history_path=path)
+    with pytest.raises(ValueError, match="resume=True: trial 0 of .*hist.csv.*same kind, settings and seed"):
+        search(GeneralController(space, seed=1), toy_reward, n_trials=8, progress=False, history_path=path,
+               resume=True)
+    with pytest.raises(ValueError, match="history_path"):
+        search(GeneralController(space), toy_reward, n_trials=8, progress=False, resume=True)
+    text = path.read_text()
+    for damaged in (text[: len(text) // 2].rsplit("[", 1)[0] + '"[0, 1', "", "a,b\n1,2\n",
+                    text.replace("[", "{", 1)):
+        path.write_text(damaged)
+        with pytest.raises(ValueError, match=r"hist\.csv is not a readable search history"):
+            SearchHistory.read_csv(path)
+        with pytest.raises(ValueError, match=r"hist\.csv"):
+            search(GeneralController(space, seed=0), toy_reward, n_trials=8, progress=False, history_path=path,
+                   resume=True)
+    with pytest.raises(IsADirectoryError, match="history_path"):
+        search(RandomController(space), toy_reward, n_trials=2, progress=False, history_path=tmp_path)
+
+
+def test_history_and_top_arcs_writers_interrupted_mid_write_keep_the_previous_file(tmp_path, monkeypatch):
+    import pandas as pd
+
+    space = nas.course_model_space()
+    path = tmp_path / "hist.csv"
+    hist = search(RandomController(space, seed=0), toy_reward, n_trials=5, progress=False, history_path=path)
+    before = path.read_bytes()
+    top_path = nas.save_top_arcs(hist, k=2, path=tmp_path / "top.json")
+    top_before = top_path.read_bytes()
+    real_to_csv = pd.DataFrame.to_csv
+
+    def half_then_interrupt(self, buf, **kw):
+        real_to_csv(self.head(2), buf, **kw)  # part of the table is on disk ...
+        raise KeyboardInterrupt               # ... when the student hits stop
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", half_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        search(RandomController(space, seed=1), toy_reward, n_trials=3, progress=False, history_path=path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hist.csv", "top.json"]  # no temporary file left
+
+    import workshop_utils._atomic as atomic
+
+    def disk_full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(atomic.os, "fsync", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        nas.save_top_arcs(hist, k=1, path=top_path)
+    with pytest.raises(OSError, match="No space"):
+        hist.to_csv(path)
+    monkeypatch.undo()
+    assert top_path.read_bytes() == top_before and path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hist.csv", "top.json"]
+    assert nas.load_top_arcs(top_path)["arcs"] == json.loads(top_before)["arcs"]
+
+
+def test_damaged_top_arcs_file_names_the_file(tmp_path):
+    path = tmp_path / "top.json"
+    for text in ('{"space": "course", "arcs": [[0, 1', "[]", '{"space": "course"}',
+                 '{"space": "c", "arcs": [[0, "x"]], "val_auroc": [0.5], "ops": [[]]}'):
+        path.write_text(text)
+        with pytest.raises(ValueError, match=r"top\.json is not a readable top-arcs file"):
+            nas.load_top_arcs(path)
+    with pytest.raises(IsADirectoryError, match="path"):
+        nas.load_top_arcs(tmp_path)
+    assert nas.load_top_arcs(tmp_path / "missing.json") is None

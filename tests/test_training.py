@@ -35,7 +35,7 @@ def test_dataset_and_loader():
     assert all((p == q).all() for p, q in zip(a, b))
     with pytest.raises(ValueError, match=r"\(N, L, 4\)"):
         training.OneHotDataset(X[:, :, :3], y)
-    with pytest.raises(ValueError, match="same length"):
+    with pytest.raises(ValueError, match="y must be an array of 10 0/1 labels, got 5"):
         training.make_loader(X, y[:5])
     with pytest.raises(ValueError, match="batch_size"):
         training.make_loader(X, y, batch_size=0)
@@ -52,7 +52,8 @@ def test_fit_learns_and_history_keys():
     assert len(h["loss"]) == len(h["val_loss"]) == len(h["val_auroc"]) == 15
     assert after["auroc"] > 0.9 > before["auroc"] and after["loss"] < before["loss"]
     assert h["loss"][-1] < h["loss"][0]
-    assert 1 <= h["best_epoch"] <= 15 and h["stopped_early"] is False
+    assert 0 <= h["best_epoch"] < 15 and h["stopped_early"] is False
+    assert h["val_loss"][h["best_epoch"]] == min(h["val_loss"])  # 0-based, like fit_dense
     plot_history(h, metrics=("loss",))  # same keys as a Keras History
 
 
@@ -61,9 +62,9 @@ def test_early_stopping_restores_best_weights():
     va = (va[0], 1 - va[1])  # validation labels flipped: val_loss gets worse as training learns
     m = _model()
     h = training.fit(m, tr, va, epochs=30, lr=0.05, patience=2, restore_best=True, progress=False)
-    assert h["stopped_early"] and len(h["loss"]) == h["best_epoch"] + 2
+    assert h["stopped_early"] and len(h["loss"]) == h["best_epoch"] + 3  # best, then `patience` worse epochs
     best = min(h["val_loss"])
-    assert h["val_loss"][h["best_epoch"] - 1] == best
+    assert h["val_loss"][h["best_epoch"]] == best
     assert training.evaluate(m, *va)["loss"] == pytest.approx(best, rel=1e-5)
 
 

@@ -10,32 +10,53 @@ from typing import Any
 
 import numpy as np
 
-from .backend import input_gradient
-from .sequences import validate_one_hot
+from . import _checks
+from .backend import _input_gradient, _logits, check_target, require_model
+from .mutagenesis import mutant_scorer
 
 
-def saliency(model: Any, X: np.ndarray, batch_size: int = 256) -> np.ndarray:
+def _prepare(model: Any, X: Any, target: Any, batch_size: Any, fn: str) -> tuple[np.ndarray, int, int]:
+    """The checks every gradient method shares: model, one-hot ``X``, output ``target``, ``batch_size``."""
+    require_model(model, fn)
+    X = _checks.one_hot(X, "X", fn)
+    batch_size = _checks.positive_int(batch_size, "batch_size", fn)
+    return X, check_target(model, X, target, fn), batch_size
+
+
+def saliency(model: Any, X: np.ndarray, batch_size: int = 256, target: int | None = None) -> np.ndarray:
     """Gradient of the logit with respect to each input base (Simonyan et al. 2014).
+
+    Parameters
+    ----------
+    model : keras.Model or torch.nn.Module
+    X : array ``(N, L, 4)``
+        One-hot sequences.
+    batch_size : int
+    target : int or None
+        The output to explain.  Required for a model with several outputs (logits
+        ``(N, T)``); None (or 0) for a single-output model.
 
     Returns
     -------
     np.ndarray
         float32 ``(N, L, 4)``: the raw gradient, all four bases at each position.
     """
-    X = validate_one_hot(X)
-    return input_gradient(model, X, batch_size=batch_size)
+    X, target, batch_size = _prepare(model, X, target, batch_size, "saliency")
+    return _input_gradient(model, X, target, batch_size, "saliency")
 
 
-def gradient_x_input(model: Any, X: np.ndarray, batch_size: int = 256) -> np.ndarray:
+def gradient_x_input(model: Any, X: np.ndarray, batch_size: int = 256, target: int | None = None) -> np.ndarray:
     """Gradient times input: the gradient at the observed base, zero elsewhere.
+
+    Parameters are those of :func:`saliency` (``target`` is required for multi-output models).
 
     Returns
     -------
     np.ndarray
         float32 ``(N, L, 4)``; summing over the last axis gives one score per position.
     """
-    X = validate_one_hot(X)
-    return input_gradient(model, X, batch_size=batch_size) * X
+    X, target, batch_size = _prepare(model, X, target, batch_size, "gradient_x_input")
+    return _input_gradient(model, X, target, batch_size, "gradient_x_input") * X
 
 
 def position_importance(attr: np.ndarray) -> np.ndarray:
@@ -44,9 +65,10 @@ def position_importance(attr: np.ndarray) -> np.ndarray:
     The score is the largest absolute value over the four bases, which works for
     gradient x input (one non-zero base), raw saliency and ISM maps alike.
     """
-    attr = np.asarray(attr, dtype=np.float32)
-    if attr.ndim != 3 or attr.shape[-1] != 4:
-        raise ValueError(f"attr must have shape (N, L, 4), got {attr.shape}")
+    attr = _checks.finite_array(attr, "attr", "position_importance", ndim=3)
+    if attr.shape[-1] != 4:
+        raise _checks.fail("position_importance", "attr", "an attribution map of shape (N, L, 4)",
+                           f"shape {attr.shape}")
     return np.abs(attr).max(-1)
 
 
@@ -65,11 +87,11 @@ def top_window(importance: np.ndarray, width: int = 19) -> np.ndarray:
     np.ndarray
         int ``(N,)`` window starts in ``[0, L - width]``.
     """
-    importance = np.asarray(importance, dtype=np.float64)
-    if importance.ndim != 2:
-        raise ValueError(f"importance must have shape (N, L), got {importance.shape}")
-    if not isinstance(width, (int, np.integer)) or not 1 <= width <= importance.shape[1]:
-        raise ValueError(f"width must be an integer in [1, {importance.shape[1]}], got {width!r}")
+    importance = _checks.finite_array(importance, "importance", "top_window", ndim=2, dtype=np.float64)
+    width = _checks.positive_int(width, "width", "top_window")
+    if width > importance.shape[1]:
+        raise _checks.fail("top_window", "width", f"an integer in [1, {importance.shape[1]}] (the sequence length)",
+                           width)
     csum = np.concatenate([np.zeros((len(importance), 1)), np.cumsum(importance, axis=1)], axis=1)
     return (csum[:, width:] - csum[:, :-width]).argmax(1)
 
@@ -85,30 +107,27 @@ def site_overlap(window_start: np.ndarray, site_start: np.ndarray, width: int = 
     np.ndarray
         bool ``(N,)``.
     """
-    a = np.asarray(window_start)
-    b = np.asarray(site_start)
-    if a.shape != b.shape or a.ndim != 1:
-        raise ValueError(f"window_start and site_start must be 1-D of equal length, got {a.shape} and {b.shape}")
+    fn = "site_overlap"
+    a = _checks.finite_array(window_start, "window_start", fn, ndim=1, dtype=None, allow_empty=True)
+    b = _checks.finite_array(site_start, "site_start", fn, ndim=1, dtype=None, allow_empty=True)
+    if a.shape != b.shape:
+        raise _checks.fail(fn, "site_start", f"as long as window_start ({len(a)})", f"{len(b)} values")
+    width = _checks.positive_int(width, "width", fn)
+    site_width = _checks.positive_int(site_width, "site_width", fn)
     return (b >= 0) & (a < b + site_width) & (b < a + width)
 
 
 # --- in-silico mutagenesis and integrated gradients ---------------------------------------
 
 
-def _check_positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 def _window(start: int | None, end: int | None, length: int) -> tuple[int, int]:
     """Resolve ``start``/``end`` (Python slice semantics, negatives allowed) to ``0 <= s < e <= L``."""
     for name, v in (("start", start), ("end", end)):
-        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer))):
-            raise TypeError(f"{name} must be an int or None, got {type(v).__name__}")
+        if v is not None and (isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer))):
+            raise _checks.fail("ism", name, "an int or None", v, kind=_checks.ArgumentTypeError)
     s, e, _ = slice(start, end).indices(length)
     if e <= s:
-        raise ValueError(f"start/end must select at least one position of a length-{length} sequence, "
+        raise ValueError(f"ism: start/end must select at least one position of a length-{length} sequence, "
                          f"got start={start!r}, end={end!r}")
     return s, e
 
@@ -122,7 +141,7 @@ def ism(model: Any, X: np.ndarray, start: int | None = None, end: int | None = N
     each base it does not already have, and the change of the logit (mutant minus
     original) is recorded.  The mutants of all sequences are built in chunks of
     ``batch_size`` and scored together (one forward pass per chunk, not one per
-    mutant) by :func:`workshop_utils.backend.mutant_scorer`, so the same code serves
+    mutant) by :func:`workshop_utils.mutagenesis.mutant_scorer`, so the same code serves
     Keras and PyTorch models.  The four scores of each position (the observed base scores
     0 before centring) are then mean-centred, as in tangermeme and DeepLIFT-style
     "hypothetical" scores: a positive value means "this base raises the logit more
@@ -150,7 +169,7 @@ def ism(model: Any, X: np.ndarray, start: int | None = None, end: int | None = N
     fast : bool
         PyTorch models whose first layer is a ``Conv1d`` on the input: instead of running
         that layer on every mutant, patch its output for the parent where the mutation
-        reaches (see :func:`workshop_utils.backend.mutant_scorer`).  The numbers are the
+        reaches (see :func:`workshop_utils.mutagenesis.mutant_scorer`).  The numbers are the
         same to float rounding; False runs every mutant through the whole model.
 
     Returns
@@ -166,26 +185,26 @@ def ism(model: Any, X: np.ndarray, start: int | None = None, end: int | None = N
     """
     from tqdm.auto import tqdm
 
-    from .backend import framework, logits, mutant_scorer
-
-    framework(model)  # a clear TypeError for anything that is not a model
-    X = validate_one_hot(X)
-    batch_size = _check_positive_int(batch_size, "batch_size")
-    for name, flag in (("hypothetical", hypothetical), ("fast", fast)):
-        if not isinstance(flag, (bool, np.bool_)):
-            raise TypeError(f"{name} must be True or False, got {flag!r}")
+    require_model(model, "ism")
+    X = _checks.one_hot(X, "X", "ism")
+    batch_size = _checks.positive_int(batch_size, "batch_size", "ism")
+    hypothetical = _checks.flag(hypothetical, "hypothetical", "ism")
+    fast = _checks.flag(fast, "fast", "ism")
+    if progress is not None:
+        progress = _checks.flag(progress, "progress", "ism")
     n, L, _ = X.shape
     s, e = _window(start, end, L)
-    ref = logits(model, X, batch_size=min(batch_size, 1024)) if n else np.zeros(0, np.float32)
+    ref = _logits(model, X, min(batch_size, 1024), "ism")
     if ref.ndim != 1:
-        raise ValueError(f"ism needs a single-output model (logits of shape (N,)), got {ref.shape}")
+        raise _checks.fail("ism", "model", "a single-output model (logits of shape (N,))",
+                           f"logits of shape {ref.shape}")
     # every (sequence, position, base) that differs from the input is one mutant
     seq_i, pos_i, base_i = np.nonzero(X[:, s:e] != 1)
     pos_i = pos_i + s
     delta = np.zeros((n, L, 4), np.float32)
     score = mutant_scorer(model, X, fast=fast)
     n_chunks = -(-len(seq_i) // batch_size)
-    show = n_chunks > 20 if progress is None else bool(progress)
+    show = n_chunks > 20 if progress is None else progress
     for c in tqdm(range(n_chunks), desc="ISM", unit="chunk", disable=not show, leave=False):
         sl = slice(c * batch_size, (c + 1) * batch_size)
         si, pi, bi = seq_i[sl], pos_i[sl], base_i[sl]
@@ -196,7 +215,7 @@ def ism(model: Any, X: np.ndarray, start: int | None = None, end: int | None = N
 
 
 def _ig_gauss_legendre(model: Any, X: np.ndarray, baseline: np.ndarray, n_steps: int,
-                       batch_size: int) -> np.ndarray:
+                       batch_size: int, target: int = 0) -> np.ndarray:
     """Integrated gradients by Gauss-Legendre quadrature on :func:`backend.input_gradient`.
 
     Uses the same nodes and weights as Captum's default ``method='gausslegendre'``,
@@ -207,20 +226,22 @@ def _ig_gauss_legendre(model: Any, X: np.ndarray, baseline: np.ndarray, n_steps:
     diff = X - baseline
     total = np.zeros_like(X, dtype=np.float64)
     for a, w in zip(alphas, weights):
-        total += w * input_gradient(model, (baseline + a * diff).astype(np.float32), batch_size=batch_size)
+        total += w * _input_gradient(model, (baseline + a * diff).astype(np.float32), target, batch_size,
+                                     "integrated_gradients")
     return (total * diff).astype(np.float32)
 
 
 def integrated_gradients(model: Any, X: np.ndarray, baseline: np.ndarray | float | None = None,
-                         n_steps: int = 32, batch_size: int = 256) -> np.ndarray:
+                         n_steps: int = 32, batch_size: int = 256, target: int | None = None) -> np.ndarray:
     """Integrated gradients of the logit (Sundararajan et al. 2017).
 
     ``IG(x) = (x - x') * integral_0^1 d logit(x' + a (x - x')) / dx  da``, with the
-    integral taken by ``n_steps``-point Gauss-Legendre quadrature.  PyTorch models go
-    through Captum's ``IntegratedGradients``; Keras models (Captum is PyTorch-only) use
-    the same quadrature written on :func:`workshop_utils.backend.input_gradient`,
-    which gives the same numbers for the same model.  The attributions sum, per
-    sequence, to about ``logit(x) - logit(x')`` ("completeness").
+    integral taken by ``n_steps``-point Gauss-Legendre quadrature written once on
+    :func:`workshop_utils.backend.input_gradient`, so Keras and PyTorch models go through
+    the same code.  The nodes and weights are those of Captum's default
+    (``method='gausslegendre'``), so for a PyTorch model the numbers are Captum's to
+    rounding (the tests check it).  The attributions sum, per sequence, to about
+    ``logit(x) - logit(x')`` ("completeness").
 
     Parameters
     ----------
@@ -234,50 +255,28 @@ def integrated_gradients(model: Any, X: np.ndarray, baseline: np.ndarray | float
         Quadrature points along the straight path from ``x'`` to ``x``.
     batch_size : int
         Rows per gradient evaluation.
+    target : int or None
+        The output to explain; required for a model with several outputs.
 
     Returns
     -------
     np.ndarray
         float32 ``(N, L, 4)``.
     """
-    from .backend import framework
-
-    kind = framework(model)
-    X = validate_one_hot(X)
-    n_steps = _check_positive_int(n_steps, "n_steps")
-    batch_size = _check_positive_int(batch_size, "batch_size")
+    fn = "integrated_gradients"
+    X, target, batch_size = _prepare(model, X, target, batch_size, fn)
+    n_steps = _checks.positive_int(n_steps, "n_steps", fn)
     if baseline is None:
         baseline = 0.25
-    if isinstance(baseline, (int, float, np.floating, np.integer)) and not isinstance(baseline, bool):
-        base = np.full_like(X, float(baseline))
+    if isinstance(baseline, (int, float, np.floating, np.integer)) and not isinstance(baseline, (bool, np.bool_)):
+        base = np.full_like(X, _checks.number(baseline, "baseline", fn))
     else:
-        b = np.asarray(baseline, dtype=np.float32)
+        b = _checks.finite_array(baseline, "baseline", fn)
         if b.shape == X.shape[1:]:
             base = np.broadcast_to(b, X.shape).copy()
         elif b.shape == X.shape:
             base = b.copy()
         else:
-            raise ValueError(f"baseline must be None, a float, or an array of shape {X.shape[1:]} or "
-                             f"{X.shape}, got shape {b.shape}")
-    if kind == "keras":
-        return _ig_gauss_legendre(model, X, base, n_steps, batch_size)
-
-    import torch
-    from captum.attr import IntegratedGradients
-
-    def forward(x):
-        out = model(x)
-        return out.reshape(out.shape[0], -1)[:, 0]
-
-    from .backend import torch_eval
-
-    ig = IntegratedGradients(forward)
-    out = []
-    with torch_eval(model) as device:
-        for i in range(0, len(X), batch_size):
-            x = torch.from_numpy(X[i:i + batch_size]).to(device)
-            xb = torch.from_numpy(base[i:i + batch_size]).to(device)
-            attr = ig.attribute(x, baselines=xb, n_steps=n_steps, method="gausslegendre",
-                                internal_batch_size=batch_size)
-            out.append(attr.detach().cpu().numpy())
-    return np.concatenate(out).astype(np.float32) if out else np.zeros_like(X)
+            raise _checks.fail(fn, "baseline", f"None, a float, or an array of shape {X.shape[1:]} or {X.shape}",
+                               f"shape {b.shape}")
+    return _ig_gauss_legendre(model, X, base, n_steps, batch_size, target)

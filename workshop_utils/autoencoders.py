@@ -7,9 +7,13 @@ reconstruction ``(N, n_features)``; the latent code is the output of the layer n
 (:func:`decode` maps latent codes back to expression).
 
 The layers the course needs beyond Keras' own (input corruption, the reparameterisation
-trick, the KL term with its ``beta``) are written with ``keras.ops`` and ``keras.random``
-only, so they run on any Keras 3 backend.  Keras is imported inside functions:
-``import workshop_utils.autoencoders`` stays light.
+trick, the KL term with its ``beta``, tied weights) and the KL warm-up callback are
+top-level classes of :mod:`workshop_utils._keras_autoencoders`, which the builders import
+when they run: ``import workshop_utils.autoencoders`` stays light.
+
+A ``seed`` sets Keras' global seed before the model is built (the documented Keras
+exception to local seeding, see ``ARCHITECTURE.md``): Keras' ``fit`` shuffles from that
+seed too, so the weights and the training that follows are reproducible.
 
 Models
 ------
@@ -27,216 +31,95 @@ from typing import Any
 
 import numpy as np
 
+from . import _checks
+
 __all__ = [
     "decode", "deep_autoencoder", "denoising_autoencoder", "encode", "get_beta", "kl_warmup",
     "latent_layer_name", "reconstruction_loss", "residual_vae", "set_beta", "shallow_autoencoder",
     "vae",
 ]
 
-_CLASSES: dict[str, Any] = {}
-
 #: Training steps run per call into the compiled graph (Keras' ``steps_per_execution``):
 #: the same updates, less python overhead per batch for these small models.
 STEPS_PER_EXECUTION = 16
 
-
-def _classes() -> dict[str, Any]:
-    """Define (once) the custom layers and the warm-up callback; keras is imported here."""
-    if _CLASSES:
-        return _CLASSES
-    import keras
-    from keras import ops
-
-    register = keras.saving.register_keras_serializable(package="workshop_utils")
-
-    @register
-    class MaskingNoise(keras.layers.Layer):
-        """ADAGE's corruption: while training, set each input value to 0 with probability ``rate``.
-
-        Unlike ``Dropout`` the surviving values are *not* rescaled; at inference the layer
-        is the identity.
-        """
-
-        def __init__(self, rate: float = 0.1, seed: int | None = None, **kwargs):
-            super().__init__(**kwargs)
-            self.rate = float(rate)
-            self.seed = seed
-            self.seed_generator = keras.random.SeedGenerator(seed)
-
-        def call(self, inputs, training=None):
-            if not training or self.rate == 0:
-                return inputs
-            keep = keras.random.uniform(ops.shape(inputs), seed=self.seed_generator) >= self.rate
-            return ops.where(keep, inputs, ops.zeros_like(inputs))
-
-        def get_config(self):
-            return {**super().get_config(), "rate": self.rate, "seed": self.seed}
-
-    @register
-    class Sampling(keras.layers.Layer):
-        """The reparameterisation trick: ``z = mean + exp(log_var / 2) * eps``, ``eps ~ N(0, I)``.
-
-        Sampling happens while training; at inference the layer returns ``mean`` so that
-        predictions (and reconstructions) are deterministic.
-        """
-
-        def __init__(self, seed: int | None = None, **kwargs):
-            super().__init__(**kwargs)
-            self.seed = seed
-            self.seed_generator = keras.random.SeedGenerator(seed)
-
-        def call(self, inputs, training=None):
-            mean, log_var = inputs
-            if not training:
-                return mean
-            eps = keras.random.normal(ops.shape(mean), seed=self.seed_generator)
-            return mean + ops.exp(0.5 * log_var) * eps
-
-        def get_config(self):
-            return {**super().get_config(), "seed": self.seed}
-
-    @register
-    class KLDivergence(keras.layers.Layer):
-        """Adds ``beta * scale * KL(q(z|x) || N(0, I))`` (mean over the batch) to the model's loss.
-
-        ``beta`` is a non-trainable variable (not a python float frozen into the compiled
-        training step), so a callback that assigns it changes the loss of the next batch.
-        The layer passes ``mean`` through unchanged.
-        """
-
-        def __init__(self, beta: float = 1.0, scale: float = 1.0, **kwargs):
-            super().__init__(**kwargs)
-            self.beta_init = float(beta)
-            self.scale = float(scale)
-
-        def build(self, input_shape):
-            self.beta = self.add_weight(shape=(), name="beta", trainable=False,
-                                        initializer=keras.initializers.Constant(self.beta_init))
-
-        def call(self, inputs):
-            mean, log_var = inputs
-            kl = -0.5 * ops.sum(1.0 + log_var - ops.square(mean) - ops.exp(log_var), axis=-1)
-            self.add_loss(self.beta * self.scale * ops.mean(kl))
-            return mean
-
-        def compute_output_shape(self, input_shape):
-            return input_shape[0]
-
-        def get_config(self):
-            return {**super().get_config(), "beta": self.beta_init, "scale": self.scale}
-
-    class KLWarmUp(keras.callbacks.Callback):
-        """Raise ``beta`` linearly from ``start`` to ``beta_max`` over ``warmup_epochs`` epochs.
-
-        Tybalt's warm-up (kappa per epoch): epoch ``e`` (0-based) trains with
-        ``beta = start + (beta_max - start) * min(1, e / warmup_epochs)``.  The value used
-        is written to ``logs['beta']`` (so it appears in ``history.history``).
-        """
-
-        def __init__(self, warmup_epochs: int, beta_max: float = 1.0, start: float = 0.0):
-            super().__init__()
-            self.warmup_epochs = int(warmup_epochs)
-            self.beta_max = float(beta_max)
-            self.start = float(start)
-            self.current = self.start
-
-        def beta_at(self, epoch: int) -> float:
-            frac = 1.0 if self.warmup_epochs == 0 else min(1.0, epoch / self.warmup_epochs)
-            return self.start + (self.beta_max - self.start) * frac
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.current = self.beta_at(epoch)
-            set_beta(self.model, self.current)
-
-        def on_epoch_end(self, epoch, logs=None):
-            if logs is not None:
-                logs["beta"] = self.current
-
-    class DenseTranspose(keras.layers.Layer):
-        """A decoder layer tied to an encoder ``Dense``: ``activation(x @ dense.kernel.T + bias)``.
-
-        Only the bias is its own; the kernel is the encoder's (ADAGE's tied weights).
-        It holds a reference to another layer, so save such models with
-        ``save_weights`` rather than as a ``.keras`` file.
-        """
-
-        def __init__(self, dense, activation: str = "sigmoid", **kwargs):
-            super().__init__(**kwargs)
-            self.dense = dense
-            self.activation = keras.activations.get(activation)
-
-        def build(self, input_shape):
-            self.bias = self.add_weight(shape=(self.dense.kernel.shape[0],), name="bias",
-                                        initializer="zeros")
-
-        def call(self, inputs):
-            return self.activation(ops.matmul(inputs, ops.transpose(self.dense.kernel)) + self.bias)
-
-        def compute_output_shape(self, input_shape):
-            return (*input_shape[:-1], self.dense.kernel.shape[0])
-
-    _CLASSES.update(DenseTranspose=DenseTranspose, MaskingNoise=MaskingNoise, Sampling=Sampling, KLDivergence=KLDivergence,
-                    KLWarmUp=KLWarmUp)
-    return _CLASSES
+#: The reconstruction losses the builders and :func:`reconstruction_loss` accept.
+LOSSES = ("mse", "binary_crossentropy")
 
 
-# --------------------------------------------------------------------------- validation
-def _check_int(value: Any, name: str, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
+# --------------------------------------------------------------------------- building blocks
+def _layers():
+    """The custom layers and callback (a module that imports keras, so imported only here)."""
+    from . import _keras_autoencoders
+
+    return _keras_autoencoders
 
 
-def _check_rate(value: Any, name: str, low: float = 0.0, high: float = 1.0,
-                high_inclusive: bool = False) -> float:
-    ok = isinstance(value, (int, float, np.floating)) and not isinstance(value, bool)
-    if ok:
-        ok = low <= value <= high if high_inclusive else low <= value < high
-    if not ok:
-        bracket = "]" if high_inclusive else ")"
-        raise ValueError(f"{name} must be a number in [{low}, {high}{bracket}, got {value!r}")
-    return float(value)
-
-
-def _check_widths(hidden: Sequence[int] | int, name: str) -> tuple[int, ...]:
-    if isinstance(hidden, (int, np.integer)) and not isinstance(hidden, bool):
+def _widths(hidden: Sequence[int] | int, name: str, fn: str) -> tuple[int, ...]:
+    if _checks.is_int(hidden):
         hidden = (hidden,)
     if not isinstance(hidden, Sequence) or isinstance(hidden, str):
-        raise TypeError(f"{name} must be a sequence of positive integers, got {type(hidden).__name__}")
-    return tuple(_check_int(h, f"{name}[{i}]") for i, h in enumerate(hidden))
+        raise _checks.fail(fn, name, "a sequence of positive integers", _checks.describe(hidden),
+                           kind=_checks.ArgumentTypeError)
+    return tuple(_checks.positive_int(h, f"{name}[{i}]", fn) for i, h in enumerate(hidden))
 
 
-def _start(seed: int | None):
+class _Init:
+    """The Keras layers of one model, seeded the way the course's Keras code is seeded.
+
+    With a ``seed`` this sets Keras' global seed (``keras.utils.set_random_seed``): the
+    documented Keras exception to local seeding (``ARCHITECTURE.md``), because the
+    model is trained with Keras' ``fit``, whose shuffling draws from that global seed too,
+    so ``seed`` makes the initial weights *and* the training that follows reproducible
+    (each tuner trial starts from the same state: a fair comparison).  ``seed=None``
+    leaves the global state alone.
+    """
+
+    def __init__(self, seed: int | None, fn: str):
+        import keras
+
+        self.keras = keras
+        if seed is not None:
+            keras.utils.set_random_seed(_checks.non_negative_int(seed, "seed", fn))
+
+    def dense(self, units: int, name: str, activation=None):
+        return self.keras.layers.Dense(units, activation=activation, name=name)
+
+
+def _start(fn: str, n_features, latent_dim, learning_rate, seed) -> tuple[int, int, Any, _Init]:
+    """The arguments every builder shares, checked: sizes, learning rate, the seeded initializers."""
+    n_features = _checks.positive_int(n_features, "n_features", fn)
+    latent_dim = _checks.positive_int(latent_dim, "latent_dim", fn)
+    return n_features, latent_dim, _learning_rate(learning_rate, fn), _Init(seed, fn)
+
+
+def _learning_rate(learning_rate, fn: str):
     import keras
 
-    if seed is not None:
-        _check_int(seed, "seed", low=0)
-        keras.utils.set_random_seed(int(seed))
-    return keras
+    if isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+        return learning_rate
+    return _checks.number(learning_rate, "learning_rate", fn, low=0.0, high=10.0, low_open=True)
 
 
-def _compile(model, learning_rate: float, loss: str):
+def _compile(model, learning_rate, loss: str):
     import keras
 
-    if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
-        learning_rate = _check_rate(learning_rate, "learning_rate", 0.0, 10.0)
-    if loss not in ("mse", "binary_crossentropy"):
-        raise ValueError(f"loss must be 'mse' or 'binary_crossentropy', got {loss!r}")
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss,
                   steps_per_execution=STEPS_PER_EXECUTION)
     return model
 
 
-def _decoder(keras, latent_dim: int, n_features: int, hidden: Sequence[int], activation: str,
+def _decoder(init: _Init, latent_dim: int, n_features: int, hidden: Sequence[int], activation: str,
              output_activation: str, batch_norm: bool = False):
+    keras = init.keras
     z = keras.Input((latent_dim,), name="z")
     h = z
     for i, width in enumerate(hidden):
-        h = keras.layers.Dense(width, name=f"dec_dense_{i}")(h)
+        h = init.dense(width, f"dec_dense_{i}")(h)
         if batch_norm:
             h = keras.layers.BatchNormalization(name=f"dec_bn_{i}")(h)
         h = keras.layers.Activation(activation, name=f"dec_act_{i}")(h)
-    out = keras.layers.Dense(n_features, activation=output_activation, name="reconstruction")(h)
+    out = init.dense(n_features, "reconstruction", activation=output_activation)(h)
     return keras.Model(z, out, name="decoder")
 
 
@@ -258,18 +141,20 @@ def shallow_autoencoder(n_features: int, latent_dim: int = 2, learning_rate: flo
         Adam's learning rate (every builder accepts a schedule too).
     loss : {'mse', 'binary_crossentropy'}
     seed : int or None
-        Seeds keras (initial weights) when given.
+        Sets Keras' global seed first (initial weights, then ``fit``'s shuffling); None
+        leaves the global random state alone.
 
     Returns
     -------
     keras.Model, compiled, ``(N, n_features) -> (N, n_features)``.
     """
-    n_features = _check_int(n_features, "n_features")
-    latent_dim = _check_int(latent_dim, "latent_dim")
-    keras = _start(seed)
+    fn = "shallow_autoencoder"
+    n_features, latent_dim, learning_rate, init = _start(fn, n_features, latent_dim, learning_rate, seed)
+    loss = _checks.one_of(loss, "loss", fn, LOSSES)
+    keras = init.keras
     x = keras.Input((n_features,), name="expression")
-    code = keras.layers.Dense(latent_dim, name="code")(x)
-    decoder = _decoder(keras, latent_dim, n_features, (), "linear", "linear")
+    code = init.dense(latent_dim, "code")(x)
+    decoder = _decoder(init, latent_dim, n_features, (), "linear", "linear")
     model = keras.Model(x, decoder(code), name="shallow_autoencoder")
     return _compile(model, learning_rate, loss)
 
@@ -299,17 +184,24 @@ def deep_autoencoder(n_features: int, latent_dim: int = 2, depth: int = 2, width
     -------
     keras.Model, compiled, ``(N, n_features) -> (N, n_features)``.
     """
-    n_features = _check_int(n_features, "n_features")
-    latent_dim = _check_int(latent_dim, "latent_dim")
-    depth = _check_int(depth, "depth", low=0)
-    width = _check_int(width, "width")
-    keras = _start(seed)
+    fn = "deep_autoencoder"
+    n_features, latent_dim, learning_rate, init = _start(fn, n_features, latent_dim, learning_rate, seed)
+    depth = _checks.non_negative_int(depth, "depth", fn)
+    width = _checks.positive_int(width, "width", fn)
+    loss = _checks.one_of(loss, "loss", fn, LOSSES)
+    keras = init.keras
+    for name, value in (("activation", activation), ("output_activation", output_activation)):
+        try:
+            keras.activations.get(value)
+        except (ValueError, TypeError):
+            raise _checks.fail(fn, name, "a Keras activation name ('tanh', 'relu', 'sigmoid', 'linear', ...)",
+                               _checks.describe(value)) from None
     x = keras.Input((n_features,), name="expression")
     h = x
     for i in range(depth):
-        h = keras.layers.Dense(width, activation=activation, name=f"enc_dense_{i}")(h)
-    code = keras.layers.Dense(latent_dim, name="code")(h)
-    decoder = _decoder(keras, latent_dim, n_features, [width] * depth, activation, output_activation)
+        h = init.dense(width, f"enc_dense_{i}", activation=activation)(h)
+    code = init.dense(latent_dim, "code")(h)
+    decoder = _decoder(init, latent_dim, n_features, [width] * depth, activation, output_activation)
     model = keras.Model(x, decoder(code), name=f"deep_autoencoder_d{depth}_w{width}_z{latent_dim}")
     return _compile(model, learning_rate, loss)
 
@@ -344,36 +236,34 @@ def denoising_autoencoder(n_features: int, latent_dim: int = 10, noise: float = 
     -------
     keras.Model, compiled, ``(N, n_features) -> (N, n_features)``.
     """
-    n_features = _check_int(n_features, "n_features")
-    latent_dim = _check_int(latent_dim, "latent_dim")
-    noise = _check_rate(noise, "noise")
-    if not isinstance(tied, bool):
-        raise TypeError(f"tied must be a bool, got {type(tied).__name__}")
-    keras = _start(seed)
-    layers = _classes()
+    fn = "denoising_autoencoder"
+    n_features, latent_dim, learning_rate, init = _start(fn, n_features, latent_dim, learning_rate, seed)
+    noise = _checks.rate(noise, "noise", fn, high_open=True)
+    tied = _checks.flag(tied, "tied", fn)
+    keras, layers = init.keras, _layers()
     x = keras.Input((n_features,), name="expression")
-    corrupted = layers["MaskingNoise"](noise, seed=seed, name="masking_noise")(x)
-    encoder_dense = keras.layers.Dense(latent_dim, activation="sigmoid", name="code")
+    corrupted = layers.MaskingNoise(noise, seed=seed, name="masking_noise")(x)
+    encoder_dense = init.dense(latent_dim, "code", activation="sigmoid")
     code = encoder_dense(corrupted)
     if tied:
         z = keras.Input((latent_dim,), name="z")
-        out = layers["DenseTranspose"](encoder_dense, "sigmoid", name="reconstruction")(z)
+        out = layers.DenseTranspose(encoder_dense, "sigmoid", name="reconstruction")(z)
         decoder = keras.Model(z, out, name="decoder")
     else:
-        decoder = _decoder(keras, latent_dim, n_features, (), "linear", "sigmoid")
+        decoder = _decoder(init, latent_dim, n_features, (), "linear", "sigmoid")
     model = keras.Model(x, decoder(code), name="denoising_autoencoder")
     return _compile(model, learning_rate, "binary_crossentropy")
 
 
 # --------------------------------------------------------------------------- variational AEs
-def _vae_head(keras, h, latent_dim: int, n_features: int, beta: float, seed):
-    layers = _classes()
-    z_mean = keras.layers.Dense(latent_dim, name="z_mean")(h)
-    z_log_var = keras.layers.Dense(latent_dim, name="z_log_var")(h)
+def _vae_head(init: _Init, h, latent_dim: int, n_features: int, beta: float, seed):
+    layers = _layers()
+    z_mean = init.dense(latent_dim, "z_mean")(h)
+    z_log_var = init.dense(latent_dim, "z_log_var")(h)
     # Tybalt's loss is n_features * BCE + beta * KL; Keras' BCE is the mean over genes,
     # so the KL is scaled by 1 / n_features: the same objective divided by n_features.
-    z_mean = layers["KLDivergence"](beta, scale=1.0 / n_features, name="kl")([z_mean, z_log_var])
-    return layers["Sampling"](seed=seed, name="sampling")([z_mean, z_log_var])
+    z_mean = layers.KLDivergence(beta, scale=1.0 / n_features, name="kl")([z_mean, z_log_var])
+    return layers.Sampling(seed=seed, name="sampling")([z_mean, z_log_var])
 
 
 def vae(n_features: int, latent_dim: int = 10, hidden: Sequence[int] | int = (100,),
@@ -382,7 +272,7 @@ def vae(n_features: int, latent_dim: int = 10, hidden: Sequence[int] | int = (10
 
     Encoder: ``[Dense(w) -> BatchNorm -> ReLU]`` for each ``w`` in ``hidden``, then two
     linear heads ``"z_mean"`` and ``"z_log_var"`` (``latent_dim`` each); a
-    :class:`Sampling` layer draws ``z = mean + exp(log_var / 2) * eps``; the decoder
+    :class:`~workshop_utils._keras_autoencoders.Sampling` layer draws ``z = mean + exp(log_var / 2) * eps``; the decoder
     mirrors the encoder (Dense -> BatchNorm -> ReLU) and ends in ``Dense(n_features, sigmoid)``.
 
     Loss per sample: ``BCE(x, x_hat)`` (mean over genes) ``+ beta * KL / n_features``,
@@ -409,29 +299,30 @@ def vae(n_features: int, latent_dim: int = 10, hidden: Sequence[int] | int = (10
     -------
     keras.Model, compiled, ``(N, n_features) -> (N, n_features)``.
     """
-    n_features = _check_int(n_features, "n_features")
-    latent_dim = _check_int(latent_dim, "latent_dim")
-    hidden = _check_widths(hidden, "hidden")
-    beta = _check_rate(beta, "beta", 0.0, 1e6)
-    keras = _start(seed)
+    fn = "vae"
+    n_features, latent_dim, learning_rate, init = _start(fn, n_features, latent_dim, learning_rate, seed)
+    hidden = _widths(hidden, "hidden", fn)
+    beta = _checks.number(beta, "beta", fn, low=0.0)
+    keras = init.keras
     x = keras.Input((n_features,), name="expression")
     h = x
     for i, width in enumerate(hidden):
-        h = keras.layers.Dense(width, name=f"enc_dense_{i}")(h)
+        h = init.dense(width, f"enc_dense_{i}")(h)
         h = keras.layers.BatchNormalization(name=f"enc_bn_{i}")(h)
         h = keras.layers.Activation("relu", name=f"enc_relu_{i}")(h)
-    z = _vae_head(keras, h, latent_dim, n_features, beta, seed)
-    decoder = _decoder(keras, latent_dim, n_features, hidden[::-1], "relu", "sigmoid", batch_norm=True)
+    z = _vae_head(init, h, latent_dim, n_features, beta, seed)
+    decoder = _decoder(init, latent_dim, n_features, hidden[::-1], "relu", "sigmoid", batch_norm=True)
     model = keras.Model(x, decoder(z), name="vae")
     return _compile(model, learning_rate, "binary_crossentropy")
 
 
-def _res_block(keras, h, width: int, name: str):
+def _res_block(init: _Init, h, width: int, name: str):
     """Fully connected residual block: ``relu(h + BN(Dense(relu(BN(Dense(h))))))``."""
-    r = keras.layers.Dense(width, name=f"{name}_dense_a")(h)
+    keras = init.keras
+    r = init.dense(width, f"{name}_dense_a")(h)
     r = keras.layers.BatchNormalization(name=f"{name}_bn_a")(r)
     r = keras.layers.Activation("relu", name=f"{name}_relu_a")(r)
-    r = keras.layers.Dense(width, name=f"{name}_dense_b")(r)
+    r = init.dense(width, f"{name}_dense_b")(r)
     r = keras.layers.BatchNormalization(name=f"{name}_bn_b")(r)
     h = keras.layers.Add(name=f"{name}_add")([h, r])
     return keras.layers.Activation("relu", name=f"{name}_out")(h)
@@ -461,25 +352,25 @@ def residual_vae(n_features: int, latent_dim: int = 10, width: int = 128, blocks
     -------
     keras.Model, compiled, ``(N, n_features) -> (N, n_features)``.
     """
-    n_features = _check_int(n_features, "n_features")
-    latent_dim = _check_int(latent_dim, "latent_dim")
-    width = _check_int(width, "width")
-    blocks = _check_int(blocks, "blocks", low=0)
-    beta = _check_rate(beta, "beta", 0.0, 1e6)
-    keras = _start(seed)
+    fn = "residual_vae"
+    n_features, latent_dim, learning_rate, init = _start(fn, n_features, latent_dim, learning_rate, seed)
+    width = _checks.positive_int(width, "width", fn)
+    blocks = _checks.non_negative_int(blocks, "blocks", fn)
+    beta = _checks.number(beta, "beta", fn, low=0.0)
+    keras = init.keras
 
     def stem(inp, side):
-        h = keras.layers.Dense(width, name=f"{side}_stem_dense")(inp)
+        h = init.dense(width, f"{side}_stem_dense")(inp)
         h = keras.layers.BatchNormalization(name=f"{side}_stem_bn")(h)
         h = keras.layers.Activation("relu", name=f"{side}_stem_relu")(h)
         for b in range(blocks):
-            h = _res_block(keras, h, width, f"{side}_res{b}")
+            h = _res_block(init, h, width, f"{side}_res{b}")
         return h
 
     x = keras.Input((n_features,), name="expression")
-    z = _vae_head(keras, stem(x, "enc"), latent_dim, n_features, beta, seed)
+    z = _vae_head(init, stem(x, "enc"), latent_dim, n_features, beta, seed)
     z_in = keras.Input((latent_dim,), name="z")
-    out = keras.layers.Dense(n_features, activation="sigmoid", name="reconstruction")(stem(z_in, "dec"))
+    out = init.dense(n_features, "reconstruction", activation="sigmoid")(stem(z_in, "dec"))
     decoder = keras.Model(z_in, out, name="decoder")
     model = keras.Model(x, decoder(z), name="residual_vae")
     return _compile(model, learning_rate, "binary_crossentropy")
@@ -487,7 +378,7 @@ def residual_vae(n_features: int, latent_dim: int = 10, width: int = 128, blocks
 
 # --------------------------------------------------------------------------- KL weight
 def _kl_layers(model) -> list:
-    kl_cls = _classes()["KLDivergence"]
+    kl_cls = _layers().KLDivergence
     found = []
     for layer in getattr(model, "layers", []):
         if isinstance(layer, kl_cls):
@@ -497,13 +388,12 @@ def _kl_layers(model) -> list:
     return found
 
 
-def _check_model(model, name: str = "model"):
-    try:
-        import keras
-    except ImportError as err:  # pragma: no cover - keras is a dependency
-        raise TypeError(f"{name} must be a keras.Model ({err})") from None
+def _model(model, fn: str, name: str = "model"):
+    import keras
+
     if not isinstance(model, keras.Model):
-        raise TypeError(f"{name} must be a keras.Model, got {type(model).__name__}")
+        raise _checks.fail(fn, name, "a keras.Model (built by workshop_utils.autoencoders)",
+                           _checks.describe(model), kind=_checks.ArgumentTypeError)
     return model
 
 
@@ -512,22 +402,24 @@ def set_beta(model, beta: float) -> None:
 
     Raises ValueError when ``model`` has no KL layer (not a VAE).
     """
-    _check_model(model)
-    beta = _check_rate(beta, "beta", 0.0, 1e6)
+    fn = "set_beta"
+    _model(model, fn)
+    beta = _checks.number(beta, "beta", fn, low=0.0)
     layers = _kl_layers(model)
     if not layers:
-        raise ValueError(f"model {model.name!r} has no KL layer: set_beta needs a VAE from "
-                         "workshop_utils.autoencoders.vae or residual_vae")
+        raise _checks.fail(fn, "model", "a VAE from workshop_utils.autoencoders.vae or residual_vae",
+                           f"{model.name!r}, which has no KL layer")
     for layer in layers:
         layer.beta.assign(beta)
 
 
 def get_beta(model) -> float:
     """The current KL weight ``beta`` of a VAE (ValueError when the model is not one)."""
-    _check_model(model)
+    _model(model, "get_beta")
     layers = _kl_layers(model)
     if not layers:
-        raise ValueError(f"model {model.name!r} has no KL layer (not a VAE)")
+        raise _checks.fail("get_beta", "model", "a VAE from workshop_utils.autoencoders.vae or residual_vae",
+                           f"{model.name!r}, which has no KL layer")
     return float(np.asarray(layers[0].beta.numpy() if hasattr(layers[0].beta, "numpy")
                             else layers[0].beta))
 
@@ -547,33 +439,31 @@ def kl_warmup(warmup_epochs: int, beta_max: float = 1.0, start: float = 0.0):
     beta_max, start : float
         Final and initial ``beta`` (>= 0).
     """
-    warmup_epochs = _check_int(warmup_epochs, "warmup_epochs", low=0)
-    beta_max = _check_rate(beta_max, "beta_max", 0.0, 1e6)
-    start = _check_rate(start, "start", 0.0, 1e6)
-    return _classes()["KLWarmUp"](warmup_epochs, beta_max=beta_max, start=start)
+    fn = "kl_warmup"
+    warmup_epochs = _checks.non_negative_int(warmup_epochs, "warmup_epochs", fn)
+    beta_max = _checks.number(beta_max, "beta_max", fn, low=0.0)
+    start = _checks.number(start, "start", fn, low=0.0)
+    return _layers().KLWarmUp(warmup_epochs, beta_max=beta_max, start=start)
 
 
 # --------------------------------------------------------------------------- using a trained model
 def latent_layer_name(model) -> str:
     """Name of the layer whose output is the latent code: ``"z_mean"`` (VAEs) or ``"code"``."""
-    _check_model(model)
+    _model(model, "latent_layer_name")
     names = {layer.name for layer in model.layers}
     for name in ("z_mean", "code"):
         if name in names:
             return name
-    raise ValueError(f"model {model.name!r} has no layer named 'z_mean' or 'code'; build it with "
-                     "workshop_utils.autoencoders")
+    raise _checks.fail("latent_layer_name", "model", "an autoencoder built by workshop_utils.autoencoders "
+                       "(a layer named 'z_mean' or 'code')", f"{model.name!r}, which has neither")
 
 
-def _check_X(X: Any, model, name: str = "X") -> np.ndarray:
-    X = np.asarray(X, dtype=np.float32)
-    if X.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D array (N, n_features), got shape {X.shape}")
+def _data(X: Any, model, fn: str, name: str = "X") -> np.ndarray:
+    """A finite float32 matrix ``(N, d)`` with the columns ``model`` takes."""
+    X = _checks.finite_array(X, name, fn, ndim=2)
     expected = model.input_shape[-1]
     if expected is not None and X.shape[1] != expected:
-        raise ValueError(f"{name} must have {expected} columns (the model's input), got {X.shape[1]}")
-    if not np.isfinite(X).all():
-        raise ValueError(f"{name} contains NaN or inf values")
+        raise _checks.fail(fn, name, f"a matrix with {expected} columns (the model's input)", f"shape {X.shape}")
     return X
 
 
@@ -595,9 +485,10 @@ def encode(model, X: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """
     import keras
 
-    _check_model(model)
-    X = _check_X(X, model)
-    batch_size = _check_int(batch_size, "batch_size")
+    fn = "encode"
+    _model(model, fn)
+    X = _data(X, model, fn)
+    batch_size = _checks.positive_int(batch_size, "batch_size", fn)
     encoder = keras.Model(model.inputs, model.get_layer(latent_layer_name(model)).output)
     return np.asarray(encoder.predict(X, batch_size=batch_size, verbose=0), dtype=np.float32)
 
@@ -609,13 +500,15 @@ def decode(model, Z: np.ndarray, batch_size: int = 256) -> np.ndarray:
     -------
     np.ndarray float32 ``(N, n_features)``.
     """
-    _check_model(model)
+    fn = "decode"
+    _model(model, fn)
     try:
         decoder = model.get_layer("decoder")
     except ValueError:
-        raise ValueError(f"model {model.name!r} has no sub-model named 'decoder'") from None
-    Z = _check_X(Z, decoder, "Z")
-    batch_size = _check_int(batch_size, "batch_size")
+        raise _checks.fail(fn, "model", "an autoencoder with a sub-model named 'decoder'",
+                           f"{model.name!r}, which has none") from None
+    Z = _data(Z, decoder, fn, "Z")
+    batch_size = _checks.positive_int(batch_size, "batch_size", fn)
     return np.asarray(decoder.predict(Z, batch_size=batch_size, verbose=0), dtype=np.float32)
 
 
@@ -634,12 +527,12 @@ def reconstruction_loss(model, X: np.ndarray, loss: str = "mse", batch_size: int
     -------
     float
     """
-    _check_model(model)
-    X = _check_X(X, model)
-    if loss not in ("mse", "binary_crossentropy"):
-        raise ValueError(f"loss must be 'mse' or 'binary_crossentropy', got {loss!r}")
-    X_hat = np.asarray(model.predict(X, batch_size=_check_int(batch_size, "batch_size"), verbose=0),
-                       dtype=np.float64)
+    fn = "reconstruction_loss"
+    _model(model, fn)
+    X = _data(X, model, fn)
+    loss = _checks.one_of(loss, "loss", fn, LOSSES)
+    batch_size = _checks.positive_int(batch_size, "batch_size", fn)
+    X_hat = np.asarray(model.predict(X, batch_size=batch_size, verbose=0), dtype=np.float64)
     if loss == "mse":
         return float(np.mean((X - X_hat) ** 2))
     eps = 1e-7

@@ -1,21 +1,29 @@
 """The only module that knows Keras from PyTorch.
 
-Everything model-agnostic in the package (evaluation, saliency, ISM, NAS rewards)
-is written once on top of the functions defined here per framework:
+Everything model-agnostic in the package (evaluation, saliency, ISM, NAS rewards,
+parameter counts, grading exports) is written once on top of the functions defined
+here per framework:
 
+* :func:`framework` -- ``'keras'`` or ``'torch'``; :func:`require` refuses the other one;
 * :func:`logits` -- batched forward pass returning pre-sigmoid scores;
-* :func:`predict_proba` -- the sigmoid of those;
+* :func:`sigmoid`, :func:`predict_proba` -- the one sigmoid of the package, and
+  probabilities on top of :func:`logits`;
 * :func:`input_gradient` -- d logit / d input;
-* :func:`mutant_scorer` -- logits of single-base mutants (for ISM); for PyTorch CNNs it
-  patches the first convolution's output instead of recomputing it.
+* :func:`count_params` -- every weight, trainable or not, counted the Keras way;
+* :func:`eval_mode` -- a model in inference mode for a block, put back as it was after;
+* :func:`torch_seeded` -- seeded torch randomness that leaves the caller's RNG alone;
+* :func:`fit_binary` -- train a binary classifier with early stopping (Keras ``fit`` or
+  :func:`workshop_utils.training.fit`);
+* :func:`input_conv` -- the first convolution of a torch model, for the ISM shortcut of
+  :mod:`workshop_utils.mutagenesis`.
 
-Model conventions (see DESIGN.md):
+Model conventions (see ``ARCHITECTURE.md``):
 
 * Keras models end in a linear ``Dense`` followed by ``Activation('sigmoid')`` so
   the logit layer can be reached; a model whose last layer is linear is taken to
   output logits already.
-* PyTorch models return logits of shape ``(N, 1)`` or ``(N,)`` and take one-hot
-  DNA in the package layout ``(N, L, 4)``.
+* PyTorch models return logits of shape ``(N, 1)`` or ``(N,)`` (``(N, T)`` for several
+  outputs), have float32 weights and take one-hot DNA in the package layout ``(N, L, 4)``.
 
 Frameworks are imported lazily, inside the functions.
 """
@@ -28,11 +36,19 @@ from typing import Any, Literal
 
 import numpy as np
 
+from . import _checks
+
 Framework = Literal["keras", "torch"]
 
 
 def framework(model: Any) -> Framework:
-    """Return ``'keras'`` or ``'torch'`` for a model, without importing either framework."""
+    """Return ``'keras'`` or ``'torch'`` for a model, without importing either framework.
+
+    Raises
+    ------
+    TypeError
+        For anything that is neither a ``keras.Model`` nor a ``torch.nn.Module``.
+    """
     if "torch" in sys.modules:
         import torch
 
@@ -46,37 +62,87 @@ def framework(model: Any) -> Framework:
     raise TypeError(f"model must be a keras.Model or a torch.nn.Module, got {type(model).__name__}")
 
 
-def _check_x(X: np.ndarray) -> np.ndarray:
-    if not hasattr(X, "shape"):
-        raise TypeError(f"X must be a numpy array of shape (N, L, C), got {type(X).__name__}")
-    X = np.asarray(X, dtype=np.float32)
+def require(model: Any, kind: Framework, fn: str, name: str = "model", hint: str = "") -> Any:
+    """Return ``model`` if it is a ``kind`` model, else raise a ``TypeError`` naming ``fn`` and ``name``."""
+    try:
+        found = framework(model)
+    except TypeError:
+        found = None
+    if found != kind:
+        expected = "a torch.nn.Module" if kind == "torch" else "a keras.Model"
+        raise _checks.fail(fn, name, expected, f"{type(model).__name__}" + (f" (a {found} model)" if found else ""),
+                           kind=TypeError, hint=hint)
+    return model
+
+
+def _check_x(X: Any, fn: str) -> np.ndarray:
+    X = _checks.finite_array(X, "X", fn, allow_empty=True)
     if X.ndim < 2:
-        raise ValueError(f"X must have a batch axis, got shape {X.shape}")
+        raise _checks.fail(fn, "X", "an array with a batch axis, (N, L, 4)", f"shape {X.shape}")
     return X
 
 
-def _check_batch(batch_size: int) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    return int(batch_size)
+def require_model(model: Any, fn: str) -> Framework:
+    """The framework of ``model``; a ``TypeError`` naming ``fn`` for anything that is not a model."""
+    try:
+        return framework(model)
+    except TypeError:
+        raise _checks.fail(fn, "model", "a keras.Model or a torch.nn.Module", type(model).__name__,
+                           kind=TypeError) from None
+
+
+# ----------------------------------------------------------------------------- modes and seeds
 
 
 @contextmanager
-def torch_eval(model: Any) -> Iterator[Any]:
-    """Put a torch model in ``eval()`` mode for the block and yield its device.
+def eval_mode(model: Any) -> Iterator[Any]:
+    """Inference mode for the block; the model is put back exactly as it was afterwards.
 
-    The model's training mode is restored afterwards, even if the block raises.
+    PyTorch: every submodule's ``training`` flag is saved, the model is put in ``eval()``
+    and the flags are restored in a ``finally`` (so an exception inside the block, or a
+    model whose parts were in different modes, leaves it as it was).  Yields the device of
+    the model's parameters.  Keras: nothing to switch (the package calls Keras models
+    with ``training=False``); yields None.
+
+    Examples
+    --------
+    >>> with eval_mode(model) as device:                      # doctest: +SKIP
+    ...     out = model(torch.from_numpy(X).to(device))
     """
+    if framework(model) == "keras":
+        yield None
+        return
     import torch
 
     param = next(model.parameters(), None)
     device = param.device if param is not None else torch.device("cpu")
-    was_training = model.training
+    saved = [(m, m.training) for m in model.modules()]
     model.eval()
     try:
         yield device
     finally:
-        model.train(was_training)
+        for m, mode in saved:
+            m.training = mode
+
+
+@contextmanager
+def torch_seeded(seed: int) -> Iterator[None]:
+    """Run the block with torch's global RNG seeded by ``seed``, then put the caller's RNG back.
+
+    For torch operations that take no generator (dropout, ``nn.Linear``'s default
+    initialisation, ``nn.init`` without ``generator=``): the block draws the same numbers
+    as after ``torch.manual_seed(seed)``, and the random state outside the block is left
+    as it was (``torch.random.fork_rng``).
+    """
+    import torch
+
+    seed = _checks.non_negative_int(seed, "seed", "torch_seeded")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
+# ----------------------------------------------------------------------------- forward passes
 
 
 def keras_logit_model(model: Any) -> Any:
@@ -99,10 +165,52 @@ def keras_logit_model(model: Any) -> Any:
         logit_model = model
     else:
         raise ValueError(
-            f"cannot reach the logits of this Keras model: its last layer {last.name!r} applies "
-            f"{act_name!r}. End the model with Dense(1) followed by Activation('sigmoid').")
+            f"logits: model must expose its logits, got a Keras model whose last layer {last.name!r} applies "
+            f"{act_name!r} inside it. End the model with Dense(1) followed by Activation('sigmoid').")
     model._workshop_logit_model = logit_model
     return logit_model
+
+
+def _torch_dtype_check(model: Any, fn: str) -> None:
+    import torch
+
+    for p in model.parameters():
+        if p.is_floating_point():
+            if p.dtype != torch.float32:
+                raise _checks.fail(fn, "model", "a torch model with float32 weights", f"{p.dtype} weights",
+                                   kind=TypeError, hint="the package feeds float32 arrays; call model.float() "
+                                   "first (a .double() or .half() model cannot take them)")
+            return
+
+
+def torch_forward(model: Any, x: Any, fn: str = "logits") -> Any:
+    """``model(x)`` for a torch model, turning a layout or dtype mismatch into a clear error.
+
+    ``x`` is a float32 tensor ``(B, L, 4)`` (or ``(B, ...)``).  A model that expects
+    channels first ``(B, 4, L)`` fails inside torch; the error is re-raised as a
+    ``ValueError`` that names ``fn``, the layout the package uses and the fix.
+    """
+    try:
+        return model(x)
+    except RuntimeError as err:
+        _torch_dtype_check(model, fn)
+        shape = tuple(x.shape)
+        hint = ("the package passes one-hot DNA as (N, L, 4); a model written for channels-first input "
+                "(N, 4, L) must transpose inside forward(): x = x.transpose(1, 2)") if shape[-1:] == (4,) else ""
+        raise _checks.fail(fn, "model", f"a torch model that takes X of shape (N, {', '.join(map(str, shape[1:]))})",
+                           f"an error from torch: {err}", kind=ValueError, hint=hint) from err
+
+
+def keras_forward(fn_model: Any, x: Any, fn: str = "logits") -> Any:
+    """``fn_model(x, training=False)`` for a Keras model, turning a shape mismatch into a clear error."""
+    try:
+        return fn_model(x, training=False)
+    except ValueError as err:
+        shape = tuple(x.shape)
+        hint = ("the package passes one-hot DNA as (N, L, 4); build the model with keras.Input((L, 4))"
+                if shape[-1:] == (4,) else "")
+        raise _checks.fail(fn, "model", f"a Keras model that takes X of shape (N, {', '.join(map(str, shape[1:]))})",
+                           f"an error from Keras: {err}", kind=ValueError, hint=hint) from err
 
 
 def logits(model: Any, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
@@ -111,7 +219,7 @@ def logits(model: Any, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     Parameters
     ----------
     model : keras.Model or torch.nn.Module
-    X : array ``(N, L, 4)`` (any ``(N, ...)`` the model accepts)
+    X : array ``(N, L, 4)`` (any ``(N, ...)`` the model accepts), finite
     batch_size : int
         Rows per forward pass.
 
@@ -120,31 +228,68 @@ def logits(model: Any, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     np.ndarray
         float32 ``(N,)`` for single-output models, else ``(N, T)``.
     """
-    X = _check_x(X)
-    batch_size = _check_batch(batch_size)
-    kind = framework(model)
+    return _logits(model, X, batch_size, "logits")
+
+
+def _logits(model: Any, X: Any, batch_size: int, fn: str) -> np.ndarray:
+    """:func:`logits` with errors that name ``fn``, the public function the student called."""
+    kind = require_model(model, fn)
+    X = _check_x(X, fn)
+    batch_size = _checks.positive_int(batch_size, "batch_size", fn)
     if kind == "keras":
         lm = keras_logit_model(model)
         if len(X) == 0:
             out = np.zeros((0, 1), np.float32)
         else:
-            out = np.concatenate([np.asarray(lm(X[i:i + batch_size], training=False))
+            out = np.concatenate([np.asarray(keras_forward(lm, X[i:i + batch_size], fn))
                                   for i in range(0, len(X), batch_size)])
     else:
         import torch
 
-        with torch_eval(model) as device, torch.no_grad():
-            chunks = [model(torch.from_numpy(X[i:i + batch_size]).to(device)).float().cpu().numpy()
-                      for i in range(0, len(X), batch_size)]
+        _torch_dtype_check(model, fn)
+        with eval_mode(model) as device, torch.no_grad():
+            chunks = [torch_forward(model, torch.from_numpy(X[i:i + batch_size]).to(device), fn)
+                      .float().cpu().numpy() for i in range(0, len(X), batch_size)]
         out = np.concatenate(chunks) if chunks else np.zeros((0, 1), np.float32)
     out = out.reshape(len(X), -1).astype(np.float32)
     return out[:, 0] if out.shape[1] == 1 else out
 
 
+def sigmoid(z: Any) -> np.ndarray:
+    """The logistic function ``1 / (1 + exp(-z))`` in float64 (no overflow warning): logits -> probabilities."""
+    z = np.asarray(z, dtype=np.float64)
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-z))
+
+
 def predict_proba(model: Any, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-    """Sigmoid of :func:`logits`: probabilities ``(N,)`` (or ``(N, T)``)."""
-    z = logits(model, X, batch_size)
-    return (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
+    """Sigmoid of :func:`logits`: float32 probabilities ``(N,)`` (or ``(N, T)``)."""
+    return sigmoid(_logits(model, X, batch_size, "predict_proba")).astype(np.float32)
+
+
+def n_outputs(model: Any, X: np.ndarray, fn: str = "n_outputs") -> int:
+    """Number of outputs ``T`` of a model (1 for logits ``(N,)`` or ``(N, 1)``), from one row of ``X``."""
+    z = _logits(model, np.asarray(X)[:1], 1, fn)
+    return 1 if z.ndim == 1 else int(z.shape[1])
+
+
+def check_target(model: Any, X: np.ndarray, target: Any, fn: str) -> int:
+    """The output column to explain: ``target`` checked against the model's outputs.
+
+    A single-output model takes ``target=None`` (or 0); a model with several outputs
+    needs an explicit ``target`` (explaining output 0 silently would explain the wrong thing).
+    """
+    T = n_outputs(model, X, fn) if len(X) else 1
+    if target is None:
+        if T > 1:
+            raise _checks.fail(fn, "target", f"given for a model with {T} outputs (an integer in 0..{T - 1})",
+                               None, hint=f"e.g. {fn}(model, X, target=0) explains output 0")
+        return 0
+    if isinstance(target, (bool, np.bool_)) or not isinstance(target, (int, np.integer)):
+        raise _checks.fail(fn, "target", f"an integer in 0..{T - 1} or None", target, kind=_checks.ArgumentTypeError)
+    if not 0 <= int(target) < T:
+        raise _checks.fail(fn, "target", f"an integer in 0..{T - 1} (the model has {T} output(s))", target)
+    return int(target)
 
 
 def input_gradient(model: Any, X: np.ndarray, target: int = 0, batch_size: int = 256) -> np.ndarray:
@@ -153,7 +298,7 @@ def input_gradient(model: Any, X: np.ndarray, target: int = 0, batch_size: int =
     Parameters
     ----------
     model : keras.Model or torch.nn.Module
-    X : array ``(N, L, 4)``
+    X : array ``(N, L, 4)``, finite
     target : int
         Output column for multi-output models.
     batch_size : int
@@ -163,190 +308,86 @@ def input_gradient(model: Any, X: np.ndarray, target: int = 0, batch_size: int =
     np.ndarray
         float32 of the same shape as ``X``.
     """
-    X = _check_x(X)
-    batch_size = _check_batch(batch_size)
-    kind = framework(model)
+    return _input_gradient(model, X, target, batch_size, "input_gradient")
+
+
+def _input_gradient(model: Any, X: Any, target: int, batch_size: int, fn: str) -> np.ndarray:
+    """:func:`input_gradient` with errors that name ``fn``."""
+    kind = require_model(model, fn)
+    X = _check_x(X, fn)
+    batch_size = _checks.positive_int(batch_size, "batch_size", fn)
+    target = _checks.non_negative_int(target, "target", fn)
     grads = []
     if kind == "keras":
         import keras
 
         lm = keras_logit_model(model)
         if keras.backend.backend() == "torch":
-            return _torch_grad(lambda x: lm(x, training=False), X, target, batch_size)
+            return _torch_grad(lambda x: keras_forward(lm, x, fn), X, target, batch_size)
         import tensorflow as tf
 
         for i in range(0, len(X), batch_size):
             x = tf.convert_to_tensor(X[i:i + batch_size])
             with tf.GradientTape() as tape:
                 tape.watch(x)
-                out = tf.reduce_sum(tf.reshape(lm(x, training=False), (x.shape[0], -1))[:, target])
+                out = tf.reduce_sum(tf.reshape(keras_forward(lm, x, fn), (x.shape[0], -1))[:, target])
             grads.append(tape.gradient(out, x).numpy())
         return np.concatenate(grads).astype(np.float32) if grads else np.zeros_like(X)
-    with torch_eval(model):
-        return _torch_grad(model, X, target, batch_size)
+    _torch_dtype_check(model, fn)
+    with eval_mode(model) as device:
+        return _torch_grad(lambda x: torch_forward(model, x, fn), X, target, batch_size, device)
 
 
-def _torch_grad(fn, X: np.ndarray, target: int, batch_size: int) -> np.ndarray:
+def _torch_grad(fn, X: np.ndarray, target: int, batch_size: int, device: Any = None) -> np.ndarray:
     import torch
 
     grads = []
     for i in range(0, len(X), batch_size):
-        x = torch.from_numpy(X[i:i + batch_size]).requires_grad_(True)
+        x = torch.from_numpy(X[i:i + batch_size])
+        x = (x.to(device) if device is not None else x).requires_grad_(True)
         out = fn(x).reshape(x.shape[0], -1)[:, target]
         (g,) = torch.autograd.grad(out.sum(), x)
         grads.append(g.detach().cpu().numpy())
     return np.concatenate(grads).astype(np.float32) if grads else np.zeros_like(X)
 
 
-# --- scoring point mutants (used by attribution.ism) -------------------------------------
+# ----------------------------------------------------------------------------- model facts
 
 
-class MutantScorer:
-    """Logits of single-base mutants of a fixed set of parent sequences.
+def count_params(model: Any) -> int:
+    """Number of weights of a Keras or PyTorch model, trainable or not, counted the Keras way.
 
-    Built by :func:`mutant_scorer`.  Call it with three equal-length integer arrays
-    ``(seq, pos, base)``: mutant ``k`` is ``X[seq[k]]`` with position ``pos[k]`` set to
-    base ``base[k]`` (one-hot).  ``method`` names how the logits are computed.
+    Keras: ``model.count_params()`` (trainable and non-trainable weights, e.g. batch
+    normalisation's moving mean and variance).  PyTorch: every parameter (frozen ones
+    too) plus the ``running_mean``/``running_var`` buffers of batch normalisation, which
+    Keras counts as weights; so the same architecture gives the same number in both (the
+    Day-1 CNN: 14,265).
     """
-
-    method = "full forward pass"
-
-    def __init__(self, model: Any, X: np.ndarray) -> None:
-        self.model = model
-        # Parents are kept channels-first, (N, 4, L); mutants are built that way and handed
-        # to the model as a (B, L, 4) view.  A convolutional torch model, which transposes
-        # its input to channels-first, then reads contiguous memory (faster on a CPU).
-        self.XT = np.ascontiguousarray(X.transpose(0, 2, 1))
-
-    def mutants(self, seq: np.ndarray, pos: np.ndarray, base: np.ndarray) -> np.ndarray:
-        """The mutant sequences themselves, float32 ``(B, L, 4)`` (a view of channels-first memory)."""
-        m = self.XT[seq]
-        rows = np.arange(len(seq))
-        m[rows, :, pos] = 0.0
-        m[rows, base, pos] = 1.0
-        return m.transpose(0, 2, 1)
-
-    def __call__(self, seq: np.ndarray, pos: np.ndarray, base: np.ndarray) -> np.ndarray:
-        m = self.mutants(seq, pos, base)
-        return logits(self.model, m, batch_size=max(len(m), 1))
+    if require_model(model, "count_params") == "keras":
+        return int(model.count_params())
+    n = sum(p.numel() for p in model.parameters())
+    n += sum(b.numel() for name, b in model.named_buffers() if name.endswith(("running_mean", "running_var")))
+    return int(n)
 
 
-class _InputMismatch(Exception):
-    """The patched convolution was not handed the model's input (see _TorchConvUpdateScorer)."""
-
-
-class _TorchConvUpdateScorer(MutantScorer):
-    """Score mutants of a torch model whose first layer is a ``Conv1d`` on the input.
-
-    A point mutation at position ``p`` changes that convolution's output only at the
-    ``kernel_size`` positions whose receptive field covers ``p``, and there by
-    ``W[:, :, k] @ (new column - old column)``: a rank-one update.  So the layer's output
-    for the parent is computed once, copied per mutant and patched, and the rest of the
-    network runs as usual on the real mutants, with the patched output in place of the
-    convolution's (the idea of fastISM, Nair et al. 2022, applied to the first layer
-    only; that layer is most of the cost of a shallow genomics CNN).
-
-    The patch is exact: every call checks that the convolution is handed the mutants
-    themselves (channels-first); if a model feeds it anything else, the scorer warns and
-    falls back to full forward passes.
-    """
-
-    method = "first-convolution update"
-    block = 64  # parents whose convolution output is kept at a time
-
-    def __init__(self, model: Any, X: np.ndarray, conv: Any, pad_left: int, out_len: int) -> None:
-        super().__init__(model, X)
-        import torch
-
-        self.conv, self.pad_left, self.out_len = conv, pad_left, out_len
-        self.device = conv.weight.device
-        self.XT_t = torch.from_numpy(self.XT)
-        self.ks = np.arange(conv.kernel_size[0])
-        self.buffer = None  # reused across calls: fresh large tensors cost page faults on a CPU
-        self._block: tuple[int, Any] = (0, None)
-
-    def _parents(self, lo: int, hi: int) -> tuple[int, Any]:
-        """The convolution's output for parents ``lo..hi-1`` (and a few more), as ``(start, tensor)``.
-
-        Computed in blocks of :attr:`block` sequences and kept until a call needs others:
-        mutants come sorted by parent, so one block serves many calls, and memory stays
-        bounded however many sequences are scored.
-        """
-        start, block = self._block
-        if block is None or lo < start or hi > start + len(block):
-            import torch
-
-            stop = max(hi, min(lo + self.block, len(self.XT)))
-            with torch.no_grad():
-                block = self.conv(self.XT_t[lo:stop].to(self.device))
-            self._block = (lo, block)
-        return self._block
-
-    def _patched(self, seq: np.ndarray, pos: np.ndarray, base: np.ndarray) -> np.ndarray:
-        import torch
-
-        B, dev = len(seq), self.device
-        d = -self.XT[seq, :, pos]                                        # (B, 4): new column - old column
-        d[np.arange(B), base] += 1.0
-        J = pos[:, None] + self.pad_left - self.ks[None, :]              # (B, K) output positions hit
-        valid = (J >= 0) & (J < self.out_len)
-        with torch.no_grad():
-            W = self.conv.weight                                         # (C, 4, K)
-            lo, parents = self._parents(int(seq.min()), int(seq.max()) + 1)   # (n, C, L_out)
-            if self.buffer is None or len(self.buffer) < B or self.buffer.dtype != parents.dtype:
-                self.buffer = parents.new_empty((B, *parents.shape[1:]))
-            h = self.buffer[:B]
-            torch.index_select(parents, 0, torch.from_numpy(seq - lo).to(dev), out=h)
-            delta = torch.einsum("cak,ba->bck", W, torch.from_numpy(d).to(dev, W.dtype))
-            delta *= torch.from_numpy(valid[:, None, :]).to(dev, delta.dtype)
-            idx = torch.from_numpy(np.clip(J, 0, self.out_len - 1)).to(dev)
-            h.scatter_add_(2, idx[:, None, :].expand(-1, h.shape[1], -1), delta.to(h.dtype))
-            m = torch.from_numpy(self.mutants(seq, pos, base)).to(dev)
-            mt = m.transpose(1, 2)
-
-            def forward(x):
-                same = x.data_ptr() == mt.data_ptr() and x.stride() == mt.stride() and x.shape == mt.shape
-                if not (same or (x.shape == mt.shape and torch.equal(x, mt.to(x.dtype)))):
-                    raise _InputMismatch
-                return h
-
-            self.conv.forward = forward
-            try:
-                out = self.model(m)
-            finally:
-                del self.conv.forward
-        return out.float().reshape(B, -1)[:, 0].cpu().numpy()
-
-    def __call__(self, seq: np.ndarray, pos: np.ndarray, base: np.ndarray) -> np.ndarray:
-        if self.method == _TorchConvUpdateScorer.method:
-            try:
-                with torch_eval(self.model):
-                    return self._patched(seq, pos, base)
-            except _InputMismatch:
-                import warnings
-
-                warnings.warn("this model does not hand its first Conv1d the input itself, so its output "
-                              "cannot be patched; scoring mutants with full forward passes instead",
-                              RuntimeWarning, stacklevel=2)
-                self.method, self.buffer = MutantScorer.method, None
-        return super().__call__(seq, pos, base)
-
-
-def _torch_input_conv(model: Any, x: np.ndarray) -> tuple[Any, int, int] | None:
+def input_conv(model: Any, x: np.ndarray) -> tuple[Any, int, int] | None:
     """The ``Conv1d`` that a torch model applies first, directly to its (transposed) input.
 
     Runs one forward pass on ``x`` ``(n, L, 4)`` with hooks on every ``Conv1d`` and returns
     ``(conv, left padding, output length)`` when the first convolution called sees exactly
-    the channels-first input, is called once, and is a plain stride-1 convolution; else None.
+    the channels-first input, is called once, and is a plain stride-1 convolution; else None
+    (always None for a Keras model).  Used by :func:`workshop_utils.mutagenesis.mutant_scorer`.
     """
+    if framework(model) != "torch":
+        return None
     import torch
 
     calls: list[tuple[Any, Any, Any]] = []
     hooks = [m.register_forward_hook(lambda mod, inp, out: calls.append((mod, inp, out)))
              for m in model.modules() if isinstance(m, torch.nn.Conv1d)]
     try:
-        with torch_eval(model) as device, torch.no_grad():
-            model(torch.from_numpy(np.ascontiguousarray(x)).to(device))
+        with eval_mode(model) as device, torch.no_grad():
+            torch_forward(model, torch.from_numpy(np.ascontiguousarray(x)).to(device), "mutant_scorer")
     finally:
         for hook in hooks:
             hook.remove()
@@ -370,32 +411,38 @@ def _torch_input_conv(model: Any, x: np.ndarray) -> tuple[Any, int, int] | None:
     return conv, pad_left, int(out.shape[-1])
 
 
-def mutant_scorer(model: Any, X: np.ndarray, fast: bool = True) -> MutantScorer:
-    """A callable that returns the logits of single-base mutants of ``X``.
+# ----------------------------------------------------------------------------- training
 
-    Parameters
-    ----------
-    model : keras.Model or torch.nn.Module
-    X : array ``(N, L, 4)``
-        The parent sequences.
-    fast : bool
-        For a PyTorch model whose first layer is a ``Conv1d`` applied to the input, update
-        that layer's output for each mutant instead of recomputing it (same numbers, to
-        float rounding).  False, or any other model: full forward passes on batches of
-        mutants.
 
-    Returns
-    -------
-    MutantScorer
-        ``scorer(seq, pos, base)`` with integer arrays ``(B,)`` returns float32 logits
-        ``(B,)``; ``scorer.method`` says which way they are computed.
+def fit_binary(model: Any, train: tuple[np.ndarray, np.ndarray], valid: tuple[np.ndarray, np.ndarray],
+               epochs: int, batch_size: int, patience: int, seed: int, lr: float | None = None,
+               progress: bool = False) -> int:
+    """Train a binary classifier with early stopping on the validation loss; return the epochs run.
+
+    Keras (compiled): ``model.fit`` with ``EarlyStopping(restore_best_weights=True)``;
+    ``lr``, when given, is set on the compiled optimizer.  Keras training draws from
+    Keras's global seed, so this sets it with ``keras.utils.set_random_seed(seed)`` (the
+    one documented exception to local seeding, see ``ARCHITECTURE.md``).  PyTorch:
+    :func:`workshop_utils.training.fit` with ``lr`` (default 1e-3), seeded locally.
+    Inputs are validated by the callers.
     """
-    X = _check_x(X)
-    if X.ndim != 3:
-        raise ValueError(f"X must have shape (N, L, 4), got {X.shape}")
-    kind = framework(model)
-    if fast and kind == "torch" and len(X):
-        found = _torch_input_conv(model, X[:1])
-        if found is not None:
-            return _TorchConvUpdateScorer(model, X, *found)
-    return MutantScorer(model, X)
+    Xtr, ytr = train
+    Xva, yva = valid
+    if framework(model) == "keras":
+        import keras
+
+        if not getattr(model, "compiled", False):
+            raise _checks.fail("train_child", "model", "a compiled Keras model", "an uncompiled one",
+                               hint="call model.compile(optimizer='adam', loss='binary_crossentropy') first")
+        if lr is not None:
+            model.optimizer.learning_rate = float(lr)
+        keras.utils.set_random_seed(seed)  # Keras' fit shuffles and drops out from its global seed
+        stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
+        hist = model.fit(Xtr, ytr, validation_data=(Xva, yva), epochs=epochs, batch_size=batch_size,
+                         callbacks=[stop], verbose=int(progress), shuffle=True)
+        return len(hist.history["loss"])
+    from . import training
+
+    out = training.fit(model, train=(Xtr, ytr), valid=(Xva, yva), epochs=epochs, batch_size=batch_size,
+                       lr=1e-3 if lr is None else float(lr), patience=patience, seed=seed, progress=progress)
+    return len(out["loss"])

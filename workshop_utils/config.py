@@ -6,19 +6,55 @@ sizes (number of sequences, epochs, trials) change, through :func:`pick`.
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import random
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
 
+from . import _checks
+
 T = TypeVar("T")
+
+#: Values of ``WORKSHOP_QUICK`` that switch quick mode on / off (case-insensitive).
+QUICK_ON = ("1", "true", "yes", "on")
+QUICK_OFF = ("", "0", "false", "no", "off")
+
+#: The frameworks :func:`setup` seeds when they are installed (import name, seeding call).
+FRAMEWORKS = ("keras", "torch")
 
 #: Where the workbook lives (used by the Colab badges and the notebooks' setup cell).
 REPO_URL = "https://github.com/automl-genomics/workbook"
 REPO_SLUG = "automl-genomics/workbook"
+
+#: What Colab lacks of the course's stack (installed by every notebook's setup cell in Colab).
+COLAB_PACKAGES = "keras-tuner==1.4.8 six logomaker captum shap"
+
+
+def setup_cell_source(seed: int = 42) -> str:
+    """The source of every notebook's setup cell (the single definition of it).
+
+    In Colab it clones the workbook and installs :data:`COLAB_PACKAGES`; everywhere it
+    then imports the package and calls :func:`setup`.  ``scripts/new_notebook.py`` writes
+    it into new notebooks and ``tests/test_notebook_conventions.py`` compares every
+    notebook's second cell with it.
+    """
+    seed = _checks.non_negative_int(seed, "seed", "setup_cell_source")
+    return f"""# Setup. In Colab: fetch the workbook and the few packages Colab lacks (once per runtime).
+# Locally, `make workshop` / `make test` already built .venv with everything pinned.
+import sys
+if "google.colab" in sys.modules:
+    !test -d /content/workbook || git clone -q --depth 1 {REPO_URL} /content/workbook
+    !pip install -q {COLAB_PACKAGES}
+    sys.path.insert(0, "/content/workbook")
+
+import workshop_utils as wu
+info = wu.setup(seed={seed})  # environment, then keras/torch imported and seeded, plot style, quick/full mode"""
+
 
 #: Root of the repository when the package is used from a clone (else None).
 _PKG_DIR = Path(__file__).resolve().parent
@@ -26,12 +62,27 @@ REPO_DIR: Path | None = _PKG_DIR.parent if (_PKG_DIR.parent / "data").is_dir() e
 
 
 def is_quick() -> bool:
-    """Return True when quick mode is on (``WORKSHOP_QUICK`` is 1/true/yes)."""
-    return os.environ.get("WORKSHOP_QUICK", "0").strip().lower() in {"1", "true", "yes", "on"}
+    """Return True when quick mode is on.
+
+    ``WORKSHOP_QUICK`` set to 1/true/yes/on means quick, unset or 0/false/no/off means
+    full; any other value (``maybe``) raises ``ValueError`` rather than silently
+    running the long full mode.
+    """
+    value = os.environ.get("WORKSHOP_QUICK", "0")
+    norm = value.strip().lower()
+    if norm in QUICK_ON:
+        return True
+    if norm in QUICK_OFF:
+        return False
+    raise _checks.fail("is_quick", "the environment variable WORKSHOP_QUICK",
+                       f"one of {', '.join(QUICK_ON)} (quick) or {', '.join(q for q in QUICK_OFF if q)} (full)",
+                       repr(value))
 
 
-def pick(full: T, quick: T) -> T:
+def pick(*, full: T, quick: T) -> T:
     """Return ``quick`` in quick mode and ``full`` otherwise.
+
+    Both are keyword-only, so the two sizes cannot be swapped by accident.
 
     Examples
     --------
@@ -58,6 +109,9 @@ def data_dir() -> Path:
         path = REPO_DIR / "data"
     else:
         path = Path.home() / ".workshop_utils" / "data"
+    if path.exists() and not path.is_dir():
+        raise _checks.fail("data_dir", "the environment variable WORKSHOP_DATA" if env else "the data folder",
+                           "a folder", f"{str(path)!r}, which is a file")
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -77,20 +131,17 @@ def cache_dir() -> Path:
 
 
 def set_seed(seed: int = 42) -> None:
-    """Seed python, numpy, and (when they are already imported) keras/TensorFlow and torch.
+    """Seed python, numpy, and the frameworks (keras/TensorFlow, torch) that are already imported.
 
     Frameworks that are not yet imported are not imported here (that would make
-    ``import workshop_utils`` slow); seed again after importing them, or call
-    :func:`setup`, which is meant to run after the notebook's imports.
+    ``import workshop_utils`` slow); :func:`setup` imports and seeds them.
 
     Parameters
     ----------
     seed : int
         A non-negative integer.
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    seed = int(seed)
+    seed = _checks.non_negative_int(seed, "seed", "set_seed")
     random.seed(seed)
     np.random.seed(seed)
     os.environ["PYTHONHASHSEED"] = str(seed)
@@ -108,18 +159,45 @@ def set_seed(seed: int = 42) -> None:
         torch.manual_seed(seed)
 
 
-def setup(seed: int = 42, quiet: bool = False) -> dict:
-    """One call for a notebook's first cell: seeds, plot style, mode report.
+def setup(seed: int = 42, quiet: bool = False, frameworks: Sequence[str] = FRAMEWORKS) -> dict:
+    """One call for a notebook's first cell: environment, frameworks, seeds, plot style, mode.
 
-    Returns a dict with ``quick``, ``colab``, ``seed`` and ``data_dir`` so the
-    notebook can show (and test) where it runs.
+    In this order: sets the environment the frameworks read when they are imported
+    (Keras backend, quiet TensorFlow logs, OpenMP threads that sleep instead of spin),
+    imports those of ``frameworks`` that are installed, then seeds python, numpy and
+    them with :func:`set_seed`, so the notebook needs no second seeding after its imports.
+
+    Parameters
+    ----------
+    seed : int
+        Non-negative seed.
+    quiet : bool
+        Do not print the one-line report.
+    frameworks : sequence of {'keras', 'torch'}
+        Frameworks to import (when installed) and seed; ``()`` imports none.
+
+    Returns
+    -------
+    dict
+        ``quick``, ``colab``, ``seed``, ``data_dir`` and ``frameworks`` (those seeded),
+        so the notebook can show (and test) where it runs.
     """
+    seed = _checks.non_negative_int(seed, "seed", "setup")
+    quiet = _checks.flag(quiet, "quiet", "setup")
+    if isinstance(frameworks, str):
+        frameworks = (frameworks,)
+    frameworks = [_checks.one_of(f, "frameworks", "setup", FRAMEWORKS) for f in frameworks]
+    quick = is_quick()  # a bad WORKSHOP_QUICK fails here, before anything is imported
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     # OpenMP threads that sleep instead of spinning: on a 2-core laptop or a shared CI box,
     # torch with spinning threads ran 4-8x slower next to other processes (measured).
-    # Takes effect only when torch is imported after setup(), as in the notebooks.
+    # Takes effect only when torch is imported after this line, as setup() does.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    seeded = [name for name in frameworks
+              if name in sys.modules or importlib.util.find_spec(name) is not None]
+    for name in seeded:
+        __import__(name)
     set_seed(seed)
     try:
         import matplotlib
@@ -128,9 +206,11 @@ def setup(seed: int = 42, quiet: bool = False) -> dict:
                                     "axes.spines.top": False, "axes.spines.right": False})
     except ImportError:  # pragma: no cover - matplotlib is a dependency
         pass
-    info = {"quick": is_quick(), "colab": in_colab(), "seed": seed, "data_dir": str(data_dir())}
+    info = {"quick": quick, "colab": in_colab(), "seed": seed, "data_dir": str(data_dir()),
+            "frameworks": seeded}
     if not quiet:
         mode = "QUICK (small data, few epochs)" if info["quick"] else "FULL"
         where = "Google Colab" if info["colab"] else "local"
-        print(f"workshop_utils: mode={mode}, running {where}, seed={seed}, data={info['data_dir']}")
+        print(f"workshop_utils: mode={mode}, running {where}, seed={seed}, data={info['data_dir']}, "
+              f"seeded {', '.join(['python', 'numpy', *seeded])}")
     return info

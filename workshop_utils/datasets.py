@@ -1,24 +1,26 @@
-"""Data for the workshop: the CTCF binding simulator, h5 files, toy genes and PBMC expression.
+"""The CTCF binding data of the workshop: the simulator and the ``CTCF_200.h5`` files.
 
 Arrays follow the package layout: one-hot DNA ``(N, L, 4)`` float32 (A, C, G, T),
 labels ``(N,)`` float32 in {0, 1}.  Files in the course's ``CTCF_200.h5`` layout store
 ``x`` as ``(N, 4, L)``; :func:`read_ctcf_h5` transposes once on reading and
 :func:`write_ctcf_h5` once on writing.
+
+The other data of the course live next to the code that uses them:
+:mod:`workshop_utils.expression_data` (PBMC single-cell expression, ``.h5ad`` files)
+and :mod:`workshop_utils.toy_data` (the autoencoder lesson's toy genes).
 """
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from . import config
+from . import _checks, config
+from ._atomic import atomic_path
 from .motifs import DECOY_NAMES, counts_to_ppm, jaspar_counts, sample_instances
-from .sequences import validate_one_hot
 
 SPLITS = ("train", "valid", "test")
 _BACKGROUND_FILE = Path(__file__).with_name("background_hg38.json")
@@ -48,9 +50,10 @@ def sample_background(n: int, length: int, rng: np.random.Generator | int = 0,
     np.ndarray
         int8 base indices of shape ``(n, length)`` (0=A, 1=C, 2=G, 3=T).
     """
-    if n < 0 or length < 1:
-        raise ValueError(f"n must be >= 0 and length >= 1, got n={n}, length={length}")
-    rng = np.random.default_rng(rng)
+    fn = "sample_background"
+    n = _checks.non_negative_int(n, "n", fn)
+    length = _checks.positive_int(length, "length", fn)
+    rng = _checks.rng(rng, "rng", fn)
     bg = background or load_background()
     k, trans = bg["order"], np.cumsum(bg["transitions"], axis=1)
     out = np.empty((n, length), dtype=np.int8)
@@ -146,8 +149,7 @@ class CTCFData:
 
     def split(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(x, y)`` of split ``name`` ('train', 'valid' or 'test')."""
-        if name not in SPLITS:
-            raise ValueError(f"split must be one of {SPLITS}, got {name!r}")
+        _checks.one_of(name, "name", "CTCFData.split", SPLITS)
         return getattr(self, f"x_{name}"), getattr(self, f"y_{name}")
 
     def summary(self) -> str:
@@ -191,17 +193,12 @@ def simulate_ctcf(n: int, length: int = 200, preset: str | SimulationPreset = "d
     sites : dict
         ``start`` and ``strand`` int arrays of shape ``(n,)`` (-1 / 0 where no site).
     """
-    if isinstance(preset, str):
-        if preset not in PRESETS:
-            raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {preset!r}")
-        preset = PRESETS[preset]
-    if not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
-    if not isinstance(length, (int, np.integer)) or length < 60:
-        raise ValueError(f"length must be an integer >= 60, got {length!r}")
-    if not 0 < p_bound < 1:
-        raise ValueError(f"p_bound must be in (0, 1), got {p_bound}")
-    rng = np.random.default_rng(seed)
+    fn = "simulate_ctcf"
+    preset = _preset(preset, fn)
+    n = _checks.positive_int(n, "n", fn)
+    length = _checks.positive_int(length, "length", fn, minimum=60)
+    p_bound = _checks.number(p_bound, "p_bound", fn, low=0, high=1, low_open=True, high_open=True)
+    rng = _checks.rng(seed, "seed", fn)
     seqs = sample_background(n, length, rng)
     y = (rng.random(n) < p_bound).astype(np.float32)
 
@@ -260,6 +257,12 @@ def simulate_ctcf(n: int, length: int = 200, preset: str | SimulationPreset = "d
     return X, y, {"start": start, "strand": strand}
 
 
+def _preset(preset, fn: str) -> SimulationPreset:
+    if isinstance(preset, SimulationPreset):
+        return preset
+    return PRESETS[_checks.one_of(preset, "preset", fn, sorted(PRESETS))]
+
+
 def _plant(seqs, idx, inst, pos, rng, start=None, strand=None) -> None:
     """Write instances ``(k, W)`` into ``seqs[idx]`` at ``pos``, half of them reverse-complemented."""
     W = inst.shape[1]
@@ -277,54 +280,64 @@ def default_sizes() -> dict[str, int]:
                        quick={"train": 4_000, "valid": 1_000, "test": 1_000})
 
 
+def _sizes(sizes, fn: str) -> dict[str, int]:
+    """``{'train': n, 'valid': n, 'test': n}`` of positive integers (the defaults when None)."""
+    if sizes is None:
+        return default_sizes()
+    expected = f"a dict with a positive integer for each of {SPLITS}"
+    if not isinstance(sizes, dict):
+        raise _checks.fail(fn, "sizes", expected, _checks.describe(sizes), kind=_checks.ArgumentTypeError)
+    missing, extra = set(SPLITS) - set(sizes), set(sizes) - set(SPLITS)
+    if missing or extra:
+        got = ", ".join(p for p in (f"missing {sorted(missing)}" if missing else "",
+                                    f"unknown {sorted(map(str, extra))}" if extra else "") if p)
+        raise _checks.fail(fn, "sizes", expected, got)
+    return {s: _checks.positive_int(sizes[s], f"sizes[{s!r}]", fn) for s in SPLITS}
+
+
 def make_ctcf_data(sizes: dict[str, int] | None = None, length: int = 200,
                    preset: str | SimulationPreset = "default", seed: int = 0) -> CTCFData:
     """Simulate the three splits (each from its own seed, so they never share sequences)."""
-    sizes = sizes or default_sizes()
-    missing = set(SPLITS) - set(sizes)
-    if missing:
-        raise ValueError(f"sizes must give a size for each of {SPLITS}; missing {sorted(missing)}")
+    fn = "make_ctcf_data"
+    sizes = _sizes(sizes, fn)
+    _preset(preset, fn)
+    seed = _checks.non_negative_int(seed, "seed", fn)
     out, sites = {}, {}
     for k, s in enumerate(SPLITS):
-        X, y, st = simulate_ctcf(int(sizes[s]), length, preset, seed=seed * 10 + k)
+        X, y, st = simulate_ctcf(sizes[s], length, preset, seed=seed * 10 + k)
         out[f"x_{s}"], out[f"y_{s}"], sites[s] = X, y, st
     name = preset if isinstance(preset, str) else "custom"
     return CTCFData(**out, sites=sites, source=f"simulated (preset={name}, seed={seed}, sizes={dict(sizes)})")
 
 
 # --------------------------------------------------------------------------- h5 files
-def _open_h5(path: Path, kind: str):
-    """Open ``path`` read-only, with clear errors for a missing or unreadable file."""
-    import h5py
-
-    if not path.is_file():
-        raise FileNotFoundError(f"no such file: {path}")
-    try:
-        return h5py.File(path, "r")
-    except OSError as err:
-        raise ValueError(f"{path}: not a readable {kind} file ({err})") from None
-
-
-def _check_xy(x: np.ndarray, y: np.ndarray, split: str, where: str) -> tuple[np.ndarray, np.ndarray]:
-    x = np.asarray(x)
-    y = np.asarray(y)
-    if x.ndim != 3 or 4 not in (x.shape[1], x.shape[2]):
-        raise ValueError(f"{where}: x_{split} must have shape (N, 4, L) or (N, L, 4), got {x.shape}")
+def _check_xy(x: np.ndarray, y: np.ndarray, split: str, where: str, fn: str) -> tuple[np.ndarray, np.ndarray]:
+    """One split's ``x`` ``(N, 4, L)`` or ``(N, L, 4)`` and labels ``y``; named ``f"{where}: x_{split}"``."""
+    xname, yname = f"{where}: x_{split}", f"{where}: y_{split}"
+    x = _checks.finite_array(x, xname, fn, ndim=3, dtype=np.float32)
+    if 4 not in (x.shape[1], x.shape[2]):
+        raise _checks.fail(fn, xname, "one-hot DNA of shape (N, 4, L) or (N, L, 4)", f"shape {x.shape}")
     if x.shape[1] == 4 and x.shape[2] != 4:
         x = x.transpose(0, 2, 1)
-    y = y.reshape(len(y), -1) if y.ndim > 1 else y
-    if y.ndim == 2:
-        if y.shape[1] != 1:
-            raise ValueError(f"{where}: y_{split} must have shape (N,) or (N, 1), got {y.shape}")
-        y = y[:, 0]
-    if len(x) != len(y):
-        raise ValueError(f"{where}: x_{split} has {len(x)} rows but y_{split} has {len(y)}")
-    if not np.isfinite(y.astype(float)).all():
-        raise ValueError(f"{where}: y_{split} contains NaN or inf values")
-    if not np.isin(y, (0, 1)).all():
-        raise ValueError(f"{where}: y_{split} must hold 0/1 labels, found {np.unique(y)[:5]}")
-    x = validate_one_hot(x, name=f"{where}: x_{split}")
-    return np.ascontiguousarray(x, dtype=np.float32), y.astype(np.float32)
+    x = _checks.one_hot(x, xname, fn)
+    if not (x == 1).any():
+        raise _checks.fail(fn, xname, "one-hot DNA with at least one known base",
+                           "only N (every position all 0 or all 0.25)",
+                           hint="an empty or wrongly written file: check how x was saved")
+    y = _checks.binary_labels(y, yname, fn, n=len(x))
+    return np.ascontiguousarray(x), y
+
+
+def _read_sites(f, s: str, n: int, where: str, fn: str) -> dict | None:
+    if f"start_{s}" not in f or f"strand_{s}" not in f:
+        return None
+    sites = {"start": np.asarray(f[f"start_{s}"][()]).astype(np.int64),
+             "strand": np.asarray(f[f"strand_{s}"][()]).astype(np.int64)}
+    for key, arr in sites.items():
+        if arr.shape != (n,):
+            raise _checks.fail(fn, f"{where}: {key}_{s}", f"an array of shape ({n},), one per sequence",
+                               f"shape {arr.shape}")
+    return sites
 
 
 def read_ctcf_h5(path: str | Path) -> CTCFData:
@@ -332,66 +345,108 @@ def read_ctcf_h5(path: str | Path) -> CTCFData:
 
     Expected keys: ``x_train, y_train, x_valid, y_valid, x_test, y_test`` with ``x`` of
     shape ``(N, 4, L)`` (``(N, L, 4)`` is accepted too) and ``y`` of shape ``(N,)`` or
-    ``(N, 1)``.  Optional ``start_<split>`` / ``strand_<split>`` hold planted sites.
+    ``(N, 1)`` in {0, 1}.  Optional ``start_<split>`` / ``strand_<split>`` hold planted
+    sites.  A split whose ``x`` has no known base at all (all zeros: an empty or
+    wrongly written file) is refused rather than read as all-``N`` data.
 
     Raises
     ------
-    FileNotFoundError, ValueError
+    FileNotFoundError, IsADirectoryError, ValueError
         Naming the file and the key that is missing or malformed.
     """
-    path = Path(path)
-    with _open_h5(path, "HDF5") as f:
+    fn = "read_ctcf_h5"
+    with _checks.h5_file(path, "path", fn) as f:
+        path = Path(f.filename)
         missing = [f"{p}_{s}" for s in SPLITS for p in ("x", "y") if f"{p}_{s}" not in f]
         if missing:
-            raise ValueError(f"{path}: missing keys {missing}; found {sorted(f.keys())}")
+            raise ValueError(f"{fn}: {path} must hold the keys x_/y_ train, valid, test; missing keys {missing}; "
+                             f"found {sorted(f.keys())}")
         arrays, sites = {}, {}
         for s in SPLITS:
             try:
                 x, y = f[f"x_{s}"][()], f[f"y_{s}"][()]
-            except OSError as err:
-                raise ValueError(f"{path}: cannot read x_{s}/y_{s} (truncated file?): {err}") from None
-            arrays[f"x_{s}"], arrays[f"y_{s}"] = _check_xy(x, y, s, str(path))
-            if f"start_{s}" in f and f"strand_{s}" in f:
-                sites[s] = {"start": f[f"start_{s}"][()].astype(np.int64),
-                            "strand": f[f"strand_{s}"][()].astype(np.int64)}
+            except (OSError, TypeError, ValueError, KeyError) as err:
+                raise ValueError(f"{fn}: {path}: cannot read x_{s}/y_{s} (truncated file?): {err}") from None
+            arrays[f"x_{s}"], arrays[f"y_{s}"] = _check_xy(x, y, s, str(path), fn)
+            found = _read_sites(f, s, len(arrays[f"y_{s}"]), str(path), fn)
+            if found is not None:
+                sites[s] = found
         source = f.attrs.get("source", str(path))
     lengths = {arrays[f"x_{s}"].shape[1] for s in SPLITS}
     if len(lengths) != 1:
-        raise ValueError(f"{path}: splits have different sequence lengths {sorted(lengths)}")
+        raise ValueError(f"{fn}: {path}: the splits must have one sequence length, got lengths {sorted(lengths)}")
     return CTCFData(**arrays, sites=sites if len(sites) == 3 else None,
                     source=source if isinstance(source, str) else str(path))
 
 
 def write_ctcf_h5(data: CTCFData, path: str | Path) -> Path:
-    """Write ``data`` in the ``CTCF_200.h5`` layout (x as ``(N, 4, L)`` uint8).
+    """Write ``data`` in the ``CTCF_200.h5`` layout (x as ``(N, 4, L)``).
 
-    The file is written under a temporary name and renamed at the end, so an
-    interrupted write never leaves a partial file under ``path``.
+    ``x`` is stored as uint8 when it is strictly one-hot, as float32 when it holds
+    ``N`` rows of 0.25 (so they read back as 0.25, not 0).  The file is written under a
+    temporary name in the same folder and renamed over ``path`` at the end, so an
+    interrupted write never leaves a partial file and never destroys the previous one.
     """
     import h5py
 
+    fn = "write_ctcf_h5"
+    if not isinstance(data, CTCFData):
+        raise _checks.fail(fn, "data", "a CTCFData", _checks.describe(data), kind=_checks.ArgumentTypeError)
+    if not isinstance(path, (str, Path)):
+        raise _checks.fail(fn, "path", "a file path (str or Path)", _checks.describe(path),
+                           kind=_checks.ArgumentTypeError)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    checked = {}
-    for s in SPLITS:
-        checked[s] = _check_xy(getattr(data, f"x_{s}"), getattr(data, f"y_{s}"), s, "data")
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        with h5py.File(tmp, "w") as f:
-            for s, (x, y) in checked.items():
-                f.create_dataset(f"x_{s}", data=x.transpose(0, 2, 1).astype(np.uint8), compression="gzip",
-                                 compression_opts=1, chunks=True)
-                f.create_dataset(f"y_{s}", data=y.astype(np.uint8))
-                if data.sites is not None:
-                    f.create_dataset(f"start_{s}", data=data.sites[s]["start"].astype(np.int16))
-                    f.create_dataset(f"strand_{s}", data=data.sites[s]["strand"].astype(np.int8))
-            f.attrs["source"] = data.source
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    if path.is_dir():
+        raise IsADirectoryError(f"{fn}: path must be a file name, got {str(path)!r}, which is a directory, "
+                                "not a file")
+    checked = {s: _check_xy(getattr(data, f"x_{s}"), getattr(data, f"y_{s}"), s, "data", fn) for s in SPLITS}
+    if data.sites is not None:
+        for s, (x, _) in checked.items():
+            for key in ("start", "strand"):
+                arr = np.asarray(data.sites.get(s, {}).get(key, ()))
+                if arr.shape != (len(x),):
+                    raise _checks.fail(fn, f"data.sites[{s!r}][{key!r}]", f"an array of shape ({len(x)},)",
+                                       f"shape {arr.shape}")
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        for s, (x, y) in checked.items():
+            stored = x.transpose(0, 2, 1)
+            stored = stored.astype(np.uint8) if np.isin(stored, (0, 1)).all() else stored.astype(np.float32)
+            f.create_dataset(f"x_{s}", data=stored, compression="gzip", compression_opts=1, chunks=True)
+            f.create_dataset(f"y_{s}", data=y.astype(np.uint8))
+            if data.sites is not None:
+                f.create_dataset(f"start_{s}", data=np.asarray(data.sites[s]["start"]).astype(np.int16))
+                f.create_dataset(f"strand_{s}", data=np.asarray(data.sites[s]["strand"]).astype(np.int8))
+        f.attrs["source"] = data.source
     return path
+
+
+def simulated_cache_path(preset: str = "default", seed: int = 0, sizes: dict[str, int] | None = None) -> Path:
+    """The cache file that :func:`load_ctcf` reads and writes for these simulator settings.
+
+    The single definition of the cache's name (the grader copies the course data with it).
+    The file may not exist yet.
+    """
+    return _cache_path(preset, seed, sizes, "simulated_cache_path")
+
+
+def _cache_path(preset, seed, sizes, fn: str) -> Path:
+    preset = _checks.one_of(preset, "preset", fn, sorted(PRESETS))
+    seed = _checks.non_negative_int(seed, "seed", fn)
+    sizes = _sizes(sizes, fn)
+    tag = "_".join(str(sizes[s]) for s in SPLITS)
+    return config.cache_dir() / f"ctcf_sim_{preset}_s{seed}_{tag}.h5"
+
+
+def course_data_files() -> list[Path]:
+    """The files ``load_ctcf()`` (default arguments) reads now: those that exist.
+
+    ``data_dir()/CTCF_200.h5`` when the real file is there, else the simulated cache
+    (:func:`simulated_cache_path`) once it has been built; an empty list before that.
+    """
+    real = config.data_dir() / "CTCF_200.h5"
+    if real.is_file():
+        return [real]
+    return [p for p in [simulated_cache_path()] if p.is_file()]
 
 
 def load_ctcf(preset: str = "default", seed: int = 0, sizes: dict[str, int] | None = None,
@@ -402,7 +457,8 @@ def load_ctcf(preset: str = "default", seed: int = 0, sizes: dict[str, int] | No
 
     1. ``path`` when given (a ``CTCF_200.h5``-layout file).
     2. ``data_dir()/CTCF_200.h5`` when it exists (put the course's real file there).
-    3. The simulator, cached in ``data_dir()/cache`` (a corrupt cache is rebuilt).
+    3. The simulator, cached in :func:`simulated_cache_path` (a cache that cannot be read,
+       whatever the damage, is rebuilt with a warning).
 
     Parameters
     ----------
@@ -422,199 +478,31 @@ def load_ctcf(preset: str = "default", seed: int = 0, sizes: dict[str, int] | No
     CTCFData
         Arrays ``(N, L, 4)`` float32 and labels ``(N,)`` float32.
     """
+    fn = "load_ctcf"
     if path is not None:
+        _checks.file_path(path, "path", fn)
         return read_ctcf_h5(path)
+    cache = _checks.flag(cache, "cache", fn)
+    cached = _cache_path(preset, seed, sizes, fn)  # checks preset, seed and sizes
     real = config.data_dir() / "CTCF_200.h5"
     if real.is_file():
         return read_ctcf_h5(real)
-    sizes = sizes or default_sizes()
-    if preset not in PRESETS:
-        raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {preset!r}")
+    sizes = _sizes(sizes, fn)
     if not cache:
         return make_ctcf_data(sizes, preset=preset, seed=seed)
-    tag = "_".join(str(sizes[s]) for s in SPLITS)
-    cached = config.cache_dir() / f"ctcf_sim_{preset}_s{seed}_{tag}.h5"
-    if cached.is_file():
+    if cached.exists():
         try:
             return read_ctcf_h5(cached)
-        except (ValueError, OSError, KeyError) as err:
-            warnings.warn(f"cached data {cached} is unreadable ({err}); rebuilding it", stacklevel=2)
-            cached.unlink(missing_ok=True)
+        except Exception as err:  # noqa: BLE001 - our own cache: whatever is wrong, rebuild it
+            warnings.warn(f"cached data {cached} is unreadable ({type(err).__name__}: {err}); rebuilding it",
+                          stacklevel=2)
     data = make_ctcf_data(sizes, preset=preset, seed=seed)
-    write_ctcf_h5(data, cached)
+    try:
+        write_ctcf_h5(data, cached)  # atomic: replaces a damaged cache in one step
+    except OSError as err:  # a full disk or a read-only folder: the data are still good
+        warnings.warn(f"could not cache the simulated data in {cached} ({err}); it will be simulated again "
+                      "next time", stacklevel=2)
     return data
-
-
-# --------------------------------------------------------------------------- toy genes
-def toy_genes(n_samples: int = 1000, n_genes: int = 2, products: bool = True,
-              seed: int = 0) -> tuple[np.ndarray, list[str]]:
-    """Toy expression data of the autoencoder lesson.
-
-    Each sample expresses each independent gene with its own probability
-    ``p ~ Uniform(0, 1)`` (the value stored is that probability, in [0, 1]).
-    With ``products=True`` every pair of independent genes adds a gene expressed
-    only when both are (AND): its value is the product of the pair.
-
-    Returns
-    -------
-    X : np.ndarray
-        float32 ``(n_samples, n_genes + n_genes * (n_genes - 1) / 2)`` (without
-        products: ``(n_samples, n_genes)``).
-    names : list of str
-        ``['g1', 'g2', 'g1*g2', ...]``.
-    """
-    if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
-    if not isinstance(n_genes, (int, np.integer)) or n_genes < 1:
-        raise ValueError(f"n_genes must be a positive integer, got {n_genes!r}")
-    rng = np.random.default_rng(seed)
-    base = rng.random((n_samples, n_genes)).astype(np.float32)
-    names = [f"g{i + 1}" for i in range(n_genes)]
-    cols = [base]
-    if products:
-        for i in range(n_genes):
-            for j in range(i + 1, n_genes):
-                cols.append(base[:, i:i + 1] * base[:, j:j + 1])
-                names.append(f"g{i + 1}*g{j + 1}")
-    return np.concatenate(cols, axis=1), names
-
-
-# --------------------------------------------------------------------------- PBMC expression
-@dataclass
-class Expression:
-    """A cells x genes expression matrix with cell-type labels.
-
-    Attributes
-    ----------
-    X : np.ndarray
-        float32 ``(n_cells, n_genes)``.
-    genes : list of str
-        ``n_genes`` gene symbols.
-    labels : np.ndarray
-        ``(n_cells,)`` array of cell-type names (str).
-    """
-
-    X: np.ndarray
-    genes: list[str]
-    labels: np.ndarray
-
-    @property
-    def cell_types(self) -> list[str]:
-        """Sorted unique cell types."""
-        return sorted(set(self.labels.tolist()))
-
-    def label_codes(self) -> np.ndarray:
-        """Labels as integers ``(n_cells,)`` indexing :attr:`cell_types`."""
-        lookup = {c: i for i, c in enumerate(self.cell_types)}
-        return np.array([lookup[c] for c in self.labels], dtype=np.int64)
-
-
-PBMC_FILE = "pbmc68k_reduced.h5ad"
-
-
-def _dec(a) -> list[str]:
-    return [v.decode() if isinstance(v, bytes) else str(v) for v in a]
-
-
-def read_h5ad(path: str | Path, label_key: str = "bulk_labels", use_raw: bool = True) -> Expression:
-    """Read an AnnData ``.h5ad`` file with h5py (no anndata/scanpy needed).
-
-    Reads both the legacy layout (structured ``obs``/``var`` tables, as in the shipped
-    PBMC file) and the current one (one group per column, categoricals as
-    ``codes``/``categories``).  Sparse (CSR/CSC) or dense ``X`` are accepted.
-
-    Parameters
-    ----------
-    path : str or Path
-    label_key : str
-        The ``obs`` column holding cell types.
-    use_raw : bool
-        Read ``raw/X`` (log-normalised expression) when present instead of ``X``.
-    """
-    path = Path(path)
-    with _open_h5(path, "HDF5/h5ad") as f:
-        raw = next((k for k in ("raw/X", "raw.X") if k in f), None) if use_raw else None
-        xkey = raw or "X"
-        if xkey not in f:
-            raise ValueError(f"{path}: no expression matrix 'X' found; keys are {sorted(f.keys())}")
-        X = _read_matrix(f[xkey])
-        var_key = {"raw/X": "raw/var", "raw.X": "raw.var"}.get(xkey, "var")
-        var_grp = f[var_key] if var_key in f else f["var"]
-        genes = _read_index(var_grp)
-        labels = _read_obs_column(f["obs"], label_key, f, path)
-    if X.shape != (len(labels), len(genes)):
-        raise ValueError(f"{path}: X has shape {X.shape} but obs has {len(labels)} rows and var {len(genes)}")
-    if not np.isfinite(X).all():
-        raise ValueError(f"{path}: expression matrix contains NaN or inf values")
-    return Expression(X=X, genes=genes, labels=np.asarray(labels))
-
-
-def _read_matrix(node) -> np.ndarray:
-    import h5py
-
-    if isinstance(node, h5py.Dataset):
-        return node[()].astype(np.float32)
-    from scipy import sparse
-
-    attrs = dict(node.attrs)
-    fmt = attrs.get("encoding-type", attrs.get("h5sparse_format", "csr"))
-    fmt = fmt.decode() if isinstance(fmt, bytes) else str(fmt)
-    shape = tuple(int(v) for v in attrs.get("shape", attrs.get("h5sparse_shape")))
-    cls = sparse.csc_matrix if "csc" in fmt else sparse.csr_matrix
-    m = cls((node["data"][()], node["indices"][()], node["indptr"][()]), shape=shape)
-    return np.asarray(m.toarray(), dtype=np.float32)
-
-
-def _read_index(grp) -> list[str]:
-    import h5py
-
-    if isinstance(grp, h5py.Dataset):  # legacy structured table
-        return _dec(grp["index"])
-    key = grp.attrs.get("_index", "_index")
-    key = key.decode() if isinstance(key, bytes) else key
-    return _dec(grp[key][()])
-
-
-def _read_obs_column(obs, key: str, f, path) -> list[str]:
-    import h5py
-
-    if isinstance(obs, h5py.Dataset):  # legacy: codes in obs, categories in uns
-        if key not in (obs.dtype.names or ()):
-            raise ValueError(f"{path}: obs has no column {key!r}; columns are {list(obs.dtype.names)}")
-        codes = obs[key]
-        cats_key = f"uns/{key}_categories"
-        if cats_key in f:
-            cats = _dec(f[cats_key][()])
-            return [cats[c] for c in codes]
-        return _dec(codes)
-    if key not in obs:
-        raise ValueError(f"{path}: obs has no column {key!r}; columns are {sorted(obs.keys())}")
-    col = obs[key]
-    if isinstance(col, h5py.Group):  # categorical
-        cats = _dec(col["categories"][()])
-        return [cats[c] for c in col["codes"][()]]
-    if "categories" in col.attrs:  # anndata 0.7 style
-        cats = _dec(f[col.attrs["categories"]][()])
-        return [cats[c] for c in col[()]]
-    return _dec(col[()])
-
-
-def load_pbmc(use_raw: bool = True) -> Expression:
-    """Real single-cell RNA-seq: PBMC 68k reduced (700 cells x 765 genes, 10 cell types).
-
-    The file ships in ``data/`` (see ``data/README.md`` for provenance); with
-    ``use_raw=True`` the log-normalised expression is returned, otherwise the scaled
-    (z-scored) matrix stored in ``X``.
-    """
-    candidates = [config.data_dir() / PBMC_FILE]
-    if config.REPO_DIR is not None:
-        candidates.append(config.REPO_DIR / "data" / PBMC_FILE)
-    path = next((c for c in candidates if c.is_file()), None)
-    if path is None:
-        raise FileNotFoundError(
-            f"{PBMC_FILE} not found in {[str(c.parent) for c in candidates]}; it ships in the repository's "
-            "data/ folder (in Colab, run the notebook's setup cell, which clones the repository)")
-    return read_h5ad(path, use_raw=use_raw)
 
 
 def main() -> None:
@@ -626,6 +514,8 @@ def main() -> None:
         data = load_ctcf(preset=preset)
         print(f"CTCF data, preset={preset!r}: {data.source} ({time.perf_counter() - t:.1f} s)")
         print(data.summary())
+    from .expression_data import load_pbmc
+
     pbmc = load_pbmc()
     print(f"PBMC: {pbmc.X.shape[0]} cells x {pbmc.X.shape[1]} genes, {len(pbmc.cell_types)} cell types")
 

@@ -17,6 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from . import _checks
+from .backend import eval_mode, require, torch_seeded
+
 #: Textbook PBMC markers (e.g. the Seurat/Scanpy PBMC tutorials), keyed by the cell types of
 #: :func:`workshop_utils.load_pbmc`.  Genes that are not among the data's 765 genes are simply
 #: skipped by :func:`marker_ranks` (CD14, CD34, PPBP, FOXP3, IL2RA are absent there).
@@ -32,14 +35,8 @@ PBMC_MARKERS: dict[str, list[str]] = {
 METHODS = ("deep", "gradient")
 
 
-def _as_2d(X: Any, name: str) -> np.ndarray:
-    if not hasattr(X, "shape") or np.ndim(X) != 2:
-        raise ValueError(f"{name} must be a 2-D array (n_cells, n_features), got "
-                         f"{getattr(X, 'shape', type(X).__name__)}")
-    X = np.asarray(X, dtype=np.float32)
-    if not np.isfinite(X).all():
-        raise ValueError(f"{name} contains NaN or inf values")
-    return X
+def _as_2d(X: Any, name: str, fn: str = "shap_values") -> np.ndarray:
+    return _checks.finite_array(X, name, fn, ndim=2)
 
 
 def shap_values(model: Any, X: np.ndarray, background: np.ndarray, method: str = "deep",
@@ -50,7 +47,8 @@ def shap_values(model: Any, X: np.ndarray, background: np.ndarray, method: str =
     ----------
     model : torch.nn.Module
         Maps ``(N, n_features)`` to logits ``(N, n_classes)`` (e.g. from
-        :func:`workshop_utils.nas.dense.build_dense`); it is put in eval mode.
+        :func:`workshop_utils.nas.dense.build_dense`); it is evaluated in eval mode
+        and left in the mode it was in.
     X : np.ndarray
         ``(N, n_features)`` cells to explain.
     background : np.ndarray
@@ -61,7 +59,7 @@ def shap_values(model: Any, X: np.ndarray, background: np.ndarray, method: str =
         nonlinearity to be its own ``torch.nn`` module, as in ``DenseClassifier``).
         ``'gradient'``: ``shap.GradientExplainer`` (expected gradients; any differentiable model).
     seed : int
-        Seeds the sampling of the gradient explainer.
+        Seeds the sampling of the gradient explainer (the caller's random state is left as it was).
 
     Returns
     -------
@@ -72,23 +70,29 @@ def shap_values(model: Any, X: np.ndarray, background: np.ndarray, method: str =
     import shap
     import torch
 
+    fn = "shap_values"
+    require(model, "torch", fn)
     X = _as_2d(X, "X")
     background = _as_2d(background, "background")
     if background.shape[1] != X.shape[1]:
-        raise ValueError(f"background must have {X.shape[1]} features like X, got {background.shape[1]}")
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    if not isinstance(model, torch.nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    model.eval()
+        raise _checks.fail(fn, "background", f"{X.shape[1]} features like X", f"{background.shape[1]} features")
+    method = _checks.one_of(method, "method", fn, METHODS)
+    seed = _checks.non_negative_int(seed, "seed", fn)
     bg = torch.from_numpy(background)
     xt = torch.from_numpy(X)
-    if method == "deep":
-        vals = shap.DeepExplainer(model, bg).shap_values(xt, check_additivity=True)
-    else:
-        torch.manual_seed(seed)
-        np.random.seed(seed)
-        vals = shap.GradientExplainer(model, bg).shap_values(xt, nsamples=200, rseed=seed)
+    with eval_mode(model):  # the model's train/eval state is given back afterwards
+        if method == "deep":
+            vals = shap.DeepExplainer(model, bg).shap_values(xt, check_additivity=True)
+        else:
+            # the gradient explainer samples with numpy's and torch's global RNGs: seed them
+            # for the call and put the caller's random state back afterwards
+            state = np.random.get_state()
+            try:
+                with torch_seeded(seed):
+                    np.random.seed(seed)
+                    vals = shap.GradientExplainer(model, bg).shap_values(xt, nsamples=200, rseed=seed)
+            finally:
+                np.random.set_state(state)
     if isinstance(vals, list):  # older shap: one (N, F) array per output
         vals = np.stack([np.asarray(v) for v in vals], axis=-1)
     vals = np.asarray(vals, dtype=np.float64)
@@ -121,17 +125,22 @@ def class_gene_ranking(values: np.ndarray, y: np.ndarray, genes: Sequence[str],
     """
     import pandas as pd
 
-    values = np.asarray(values)
-    if values.ndim != 3:
-        raise ValueError(f"values must have shape (N, n_genes, n_classes), got {values.shape}")
+    fn = "class_gene_ranking"
+    values = _checks.finite_array(values, "values", fn, ndim=3, dtype=np.float64)
     n, g, c = values.shape
-    y = np.asarray(y)
-    if y.shape != (n,) or not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"y must be {n} integer class codes, got shape {y.shape} dtype {y.dtype}")
-    if len(genes) != g:
-        raise ValueError(f"genes must have {g} names (values has {g} genes), got {len(genes)}")
-    if len(class_names) != c:
-        raise ValueError(f"class_names must have {c} names (values has {c} classes), got {len(class_names)}")
+    y = _checks.finite_array(y, "y", fn, ndim=1, dtype=None)
+    if len(y) != n or not np.issubdtype(y.dtype, np.integer):
+        raise _checks.fail(fn, "y", f"{n} integer class codes (one per row of values)",
+                           f"shape {y.shape} and dtype {y.dtype}")
+    if len(y) and (y.min() < 0 or y.max() >= c):
+        raise _checks.fail(fn, "y", f"class codes in 0..{c - 1} (values has {c} classes)",
+                           f"codes from {int(y.min())} to {int(y.max())}")
+    if isinstance(genes, (str, bytes)) or not hasattr(genes, "__len__") or len(genes) != g:
+        raise _checks.fail(fn, "genes", f"{g} names (values has {g} genes)",
+                           f"{len(genes)} names" if hasattr(genes, "__len__") else genes)
+    if isinstance(class_names, (str, bytes)) or not hasattr(class_names, "__len__") or len(class_names) != c:
+        raise _checks.fail(fn, "class_names", f"{c} names (values has {c} classes)",
+                           f"{len(class_names)} names" if hasattr(class_names, "__len__") else class_names)
     out = {}
     for k, name in enumerate(class_names):
         rows = y == k
@@ -163,9 +172,9 @@ def marker_ranks(rankings: Mapping[str, Any], markers: Mapping[str, Sequence[str
     import pandas as pd
 
     if not isinstance(rankings, Mapping):
-        raise TypeError(f"rankings must be the dict from class_gene_ranking(), got {type(rankings).__name__}")
+        raise _checks.fail("marker_ranks", "rankings", "the dict from class_gene_ranking()", rankings, kind=TypeError)
     if not isinstance(markers, Mapping):
-        raise TypeError(f"markers must be a dict cell type -> genes, got {type(markers).__name__}")
+        raise _checks.fail("marker_ranks", "markers", "a dict cell type -> genes", markers, kind=TypeError)
     rows = []
     for cell_type, genes in markers.items():
         if cell_type not in rankings:
@@ -196,8 +205,7 @@ def check_markers(rankings: Mapping[str, Any], markers: Mapping[str, Sequence[st
     dict
         ``cell type -> bool``, for the cell types that have at least one marker in the data.
     """
-    if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1:
-        raise ValueError(f"top_k must be a positive integer, got {top_k!r}")
+    top_k = _checks.positive_int(top_k, "top_k", "check_markers")
     table = marker_ranks(rankings, markers)
     if table.empty:
         return {}
@@ -226,15 +234,17 @@ def plot_class_genes(rankings: Mapping[str, Any], top: int = 8, cell_types: Sequ
     """
     import matplotlib.pyplot as plt
 
+    fn = "plot_class_genes"
     if not isinstance(rankings, Mapping) or not rankings:
-        raise ValueError("rankings must be a non-empty dict from class_gene_ranking()")
+        raise _checks.fail(fn, "rankings", "a non-empty dict from class_gene_ranking()", rankings)
+    if isinstance(cell_types, str):
+        cell_types = [cell_types]
     cell_types = list(rankings) if cell_types is None else list(cell_types)
     unknown = [c for c in cell_types if c not in rankings]
     if unknown:
-        raise ValueError(f"cell_types: {unknown} not in rankings; available: {list(rankings)}")
-    for name, v in (("top", top), ("ncols", ncols)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        raise _checks.fail(fn, "cell_types", f"cell types in rankings ({list(rankings)})", f"{unknown}")
+    top = _checks.positive_int(top, "top", fn)
+    ncols = _checks.positive_int(ncols, "ncols", fn)
     nrows = -(-len(cell_types) // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 0.28 * top * nrows + 1.2 * nrows), squeeze=False)
     for ax, ct in zip(axes.flat, cell_types):

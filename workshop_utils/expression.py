@@ -15,26 +15,32 @@ from typing import Any
 
 import numpy as np
 
+from . import _checks
+
 __all__ = ["knn_accuracy", "preprocess", "scale_01", "separating_dimensions", "variable_genes"]
 
 
-def _check_matrix(X: Any, name: str = "X") -> np.ndarray:
-    X = np.asarray(X)
-    if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1:
-        raise ValueError(f"{name} must be a non-empty 2-D array (n_cells, n_features), got shape {X.shape}")
-    if not np.issubdtype(X.dtype, np.number):
-        raise TypeError(f"{name} must be numeric, got dtype {X.dtype}")
-    X = X.astype(np.float32, copy=False)
-    if not np.isfinite(X).all():
-        raise ValueError(f"{name} contains NaN or inf values")
+def _matrix(X: Any, name: str, fn: str) -> np.ndarray:
+    """A finite 2-D float32 matrix ``(n_cells, n_features)``."""
+    X = _checks.finite_array(X, name, fn, ndim=2)
+    if 0 in X.shape:
+        raise _checks.fail(fn, name, "a non-empty matrix (n_cells, n_features)", f"shape {X.shape}")
     return X
 
 
-def _check_labels(labels: Any, n: int, name: str = "labels") -> np.ndarray:
-    labels = np.asarray(labels)
-    if labels.ndim != 1 or len(labels) != n:
-        raise ValueError(f"{name} must be a 1-D array with one label per row ({n}), got shape {labels.shape}")
-    return labels
+def _labels(labels: Any, n: int, fn: str, name: str = "labels") -> np.ndarray:
+    """One label per row (any hashable values; no None or NaN)."""
+    if isinstance(labels, str) or not hasattr(labels, "__len__"):
+        raise _checks.fail(fn, name, f"an array of {n} labels (one per row)", _checks.describe(labels),
+                           kind=_checks.ArgumentTypeError)
+    arr = np.asarray(labels)
+    if arr.ndim != 1 or len(arr) != n:
+        raise _checks.fail(fn, name, f"a 1-D array of {n} labels (one per row)", f"shape {arr.shape}")
+    missing = np.array([v is None or (isinstance(v, (float, np.floating)) and np.isnan(v)) for v in arr.tolist()])
+    if missing.any():
+        raise _checks.fail(fn, name, "one label for every row (no None or NaN)", f"{int(missing.sum())} missing, the "
+                           f"first at row {int(np.argmax(missing))}")
+    return arr
 
 
 def variable_genes(X: np.ndarray, n_genes: int, method: str = "variance") -> np.ndarray:
@@ -53,16 +59,17 @@ def variable_genes(X: np.ndarray, n_genes: int, method: str = "variance") -> np.
     -------
     np.ndarray int ``(n_genes,)``.
     """
-    X = _check_matrix(X)
-    if isinstance(n_genes, bool) or not isinstance(n_genes, (int, np.integer)) or not 1 <= n_genes <= X.shape[1]:
-        raise ValueError(f"n_genes must be an integer in [1, {X.shape[1]}], got {n_genes!r}")
+    fn = "variable_genes"
+    X = _matrix(X, "X", fn)
+    n_genes = _checks.positive_int(n_genes, "n_genes", fn)
+    if n_genes > X.shape[1]:
+        raise _checks.fail(fn, "n_genes", f"an integer in [1, {X.shape[1]}] (the genes of X)", n_genes)
+    _checks.one_of(method, "method", fn, ("variance", "mad"))
     var = X.var(axis=0)
     if method == "variance":
         return np.argsort(-var, kind="stable")[:n_genes]
-    if method == "mad":
-        mad = np.median(np.abs(X - np.median(X, axis=0)), axis=0)
-        return np.lexsort((-var, -mad))[:n_genes]
-    raise ValueError(f"method must be 'variance' or 'mad', got {method!r}")
+    mad = np.median(np.abs(X - np.median(X, axis=0)), axis=0)
+    return np.lexsort((-var, -mad))[:n_genes]
 
 
 def scale_01(X: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
@@ -81,10 +88,11 @@ def scale_01(X: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
     """
     from sklearn.preprocessing import MinMaxScaler
 
-    X = _check_matrix(X)
-    ref = X if reference is None else _check_matrix(reference, "reference")
+    fn = "scale_01"
+    X = _matrix(X, "X", fn)
+    ref = X if reference is None else _matrix(reference, "reference", fn)
     if ref.shape[1] != X.shape[1]:
-        raise ValueError(f"reference must have {X.shape[1]} columns like X, got {ref.shape[1]}")
+        raise _checks.fail(fn, "reference", f"a matrix with {X.shape[1]} columns like X", f"shape {ref.shape}")
     scaled = MinMaxScaler(clip=True).fit(ref).transform(X)
     return scaled.astype(np.float32)
 
@@ -108,9 +116,11 @@ def preprocess(X: np.ndarray, n_genes: int | None = None, method: str = "varianc
     X01 : np.ndarray float32 ``(n_cells, n_genes)`` in [0, 1]
     keep : np.ndarray int ``(n_genes,)``, the kept columns of ``X``.
     """
-    X = _check_matrix(X)
-    if genes is not None and len(genes) != X.shape[1]:
-        raise ValueError(f"genes must have one name per column of X ({X.shape[1]}), got {len(genes)}")
+    fn = "preprocess"
+    X = _matrix(X, "X", fn)
+    if genes is not None and (isinstance(genes, str) or len(genes) != X.shape[1]):
+        raise _checks.fail(fn, "genes", f"one name per column of X ({X.shape[1]})",
+                           f"{len(genes)} names" if not isinstance(genes, str) else _checks.describe(genes))
     keep = variable_genes(X, X.shape[1] if n_genes is None else n_genes, method=method)
     return scale_01(X[:, keep]), keep
 
@@ -145,16 +155,26 @@ def knn_accuracy(Z: np.ndarray, labels: np.ndarray, k: int = 5, folds: int = 5, 
     from sklearn.model_selection import StratifiedKFold, cross_val_score
     from sklearn.neighbors import KNeighborsClassifier
 
-    Z = _check_matrix(Z, "Z")
-    labels = _check_labels(labels, len(Z))
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}")
-    _, counts = np.unique(labels, return_counts=True)
-    if isinstance(folds, bool) or not isinstance(folds, (int, np.integer)) or not 2 <= folds <= counts.min():
-        raise ValueError(f"folds must be an integer in [2, {counts.min()}] (the smallest class), got {folds!r}")
-    cv = StratifiedKFold(n_splits=int(folds), shuffle=True, random_state=seed)
+    fn = "knn_accuracy"
+    Z = _matrix(Z, "Z", fn)
+    labels = _labels(labels, len(Z), fn)
+    k = _checks.positive_int(k, "k", fn)
+    seed = _checks.non_negative_int(seed, "seed", fn)
+    balanced = _checks.flag(balanced, "balanced", fn)
+    kinds, counts = np.unique(labels, return_counts=True)
+    if len(kinds) < 2:
+        raise _checks.fail(fn, "labels", "at least two cell types", f"only {kinds[0].tolist()!r}",
+                           hint="with one type every neighbour is right: the accuracy would be 1.0 and mean nothing")
+    folds = _checks.positive_int(folds, "folds", fn, minimum=2)
+    if folds > counts.min():
+        raise _checks.fail(fn, "folds", f"an integer in [2, {counts.min()}] (the size of the smallest class, "
+                           f"{kinds[np.argmin(counts)]!r})", folds)
+    n_fit = len(Z) - -(-len(Z) // folds)  # the training cells of the smallest fold's complement
+    if k > n_fit:
+        raise _checks.fail(fn, "k", f"at most the training cells of a fold ({n_fit})", k)
+    cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     scoring = "balanced_accuracy" if balanced else "accuracy"
-    scores = cross_val_score(KNeighborsClassifier(n_neighbors=int(k)), Z, labels, cv=cv, scoring=scoring)
+    scores = cross_val_score(KNeighborsClassifier(n_neighbors=k), Z, labels, cv=cv, scoring=scoring)
     return float(np.mean(scores))
 
 
@@ -182,13 +202,16 @@ def separating_dimensions(Z: np.ndarray, labels: np.ndarray, cell_type: Any):
     import pandas as pd
     from sklearn.metrics import roc_auc_score
 
-    Z = _check_matrix(Z, "Z")
-    labels = _check_labels(labels, len(Z))
+    fn = "separating_dimensions"
+    Z = _matrix(Z, "Z", fn)
+    labels = _labels(labels, len(Z), fn)
     target = labels == cell_type
     if not target.any():
-        raise ValueError(f"cell_type {cell_type!r} is not in labels (values: {sorted(set(labels.tolist()))})")
+        raise _checks.fail(fn, "cell_type", f"one of the labels {sorted(set(labels.tolist()))}",
+                           _checks.describe(cell_type))
     if target.all():
-        raise ValueError(f"cell_type {cell_type!r} is the only label; nothing to separate it from")
+        raise _checks.fail(fn, "labels", f"at least one cell that is not {cell_type!r}", "only that type",
+                           hint="nothing to separate it from")
     rows = []
     for j in range(Z.shape[1]):
         auc = float(roc_auc_score(target, Z[:, j]))

@@ -7,35 +7,18 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def _check_labels(y_true: np.ndarray, name: str = "y_true") -> np.ndarray:
-    if not hasattr(y_true, "__len__"):
-        raise TypeError(f"{name} must be an array of 0/1 labels of shape (N,), got {type(y_true).__name__}")
-    y = np.asarray(y_true).reshape(-1) if np.ndim(y_true) == 2 and np.shape(y_true)[1] == 1 else np.asarray(y_true)
-    if y.ndim != 1 or len(y) == 0:
-        raise ValueError(f"{name} must be a non-empty array of shape (N,), got shape {np.shape(y_true)}")
-    if not np.isin(y, (0, 1)).all():
-        raise ValueError(f"{name} must contain only 0 and 1, got values {np.unique(y)[:5]}")
-    return y.astype(int)
+from . import _checks
 
 
-def _check_scores(scores: np.ndarray, n: int, name: str) -> np.ndarray:
-    if not hasattr(scores, "__len__"):
-        raise TypeError(f"{name} must be an array of scores of shape ({n},), got {type(scores).__name__}")
-    s = np.asarray(scores, dtype=float)
+def _scores(scores: np.ndarray, n: int, name: str, fn: str) -> np.ndarray:
+    """Finite scores of shape ``(n,)`` (``(n, 1)`` accepted) as float64."""
+    s = _checks.finite_array(scores, name, fn, ndim=(1, 2), dtype=float)
     if s.ndim == 2 and s.shape[1] == 1:
         s = s[:, 0]
     if s.shape != (n,):
-        raise ValueError(f"{name} must have shape ({n},) like y_true, got {np.shape(scores)}")
-    if not np.isfinite(s).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
+        raise _checks.fail(fn, name, f"an array of shape ({n},) like y_true", f"shape {np.shape(scores)}",
+                           hint="one score per sequence; a model with several outputs needs one column chosen")
     return s
-
-
-def _check_threshold(threshold: float) -> float:
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.floating)):
-        raise TypeError(f"threshold must be a number, got {type(threshold).__name__}")
-    return float(threshold)
 
 
 def binary_metrics(y_true: np.ndarray, y_score: np.ndarray, threshold: float = 0.5) -> dict:
@@ -59,9 +42,10 @@ def binary_metrics(y_true: np.ndarray, y_score: np.ndarray, threshold: float = 0
     """
     from sklearn.metrics import average_precision_score, confusion_matrix, roc_auc_score
 
-    y = _check_labels(y_true)
-    s = _check_scores(y_score, len(y), "y_score")
-    threshold = _check_threshold(threshold)
+    fn = "binary_metrics"
+    y = _checks.binary_labels(y_true, "y_true", fn).astype(int)
+    s = _scores(y_score, len(y), "y_score", fn)
+    threshold = _checks.number(threshold, "threshold", fn)
     pred = (s >= threshold).astype(int)
     cm = confusion_matrix(y, pred, labels=[0, 1])
     tn, fp, fn, tp = cm.ravel()
@@ -104,10 +88,11 @@ def mistake_overlap(y_true: np.ndarray, score_a: np.ndarray, score_b: np.ndarray
     from scipy.stats import binomtest
     from sklearn.metrics import cohen_kappa_score
 
-    y = _check_labels(y_true)
-    a = _check_scores(score_a, len(y), "score_a")
-    b = _check_scores(score_b, len(y), "score_b")
-    threshold = _check_threshold(threshold)
+    fn = "mistake_overlap"
+    y = _checks.binary_labels(y_true, "y_true", fn).astype(int)
+    a = _scores(score_a, len(y), "score_a", fn)
+    b = _scores(score_b, len(y), "score_b", fn)
+    threshold = _checks.number(threshold, "threshold", fn)
     pa, pb = (a >= threshold).astype(int), (b >= threshold).astype(int)
     wa, wb = pa != y, pb != y
     both, either = int((wa & wb).sum()), int((wa | wb).sum())
@@ -145,14 +130,16 @@ def top_confident(y_score: np.ndarray, k: int = 10, y_true: np.ndarray | None = 
     np.ndarray
         int ``(min(k, candidates),)``, most confident first.
     """
-    s = np.asarray(y_score, dtype=float).reshape(-1)
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}")
+    fn = "top_confident"
+    s = _checks.finite_array(y_score, "y_score", fn, ndim=(1, 2), dtype=float)
+    if s.ndim == 2 and s.shape[1] != 1:
+        raise _checks.fail(fn, "y_score", "an array of shape (N,)", f"shape {s.shape}")
+    s = s.reshape(-1)
+    k = _checks.positive_int(k, "k", fn)
     idx = np.arange(len(s))
     if y_true is not None:
-        y = _check_labels(y_true)
-        if len(y) != len(s):
-            raise ValueError(f"y_true must have the length of y_score ({len(s)}), got {len(y)}")
+        y = _checks.binary_labels(y_true, "y_true", fn, n=len(s))
+        label = _checks.one_of(label, "label", fn, (0, 1))
         idx = idx[y == label]
     order = idx[np.argsort(-s[idx], kind="stable")]
     return order[:k]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .sequences import validate_one_hot
+from . import _checks
 
 # Counts as rows A, C, G, T (the JASPAR file layout); transposed to (W, 4) below.
 _JASPAR_COUNTS: dict[str, tuple[str, list[list[int]]]] = {
@@ -73,9 +73,10 @@ def jaspar_counts(name: str = "CTCF") -> np.ndarray:
     np.ndarray
         float64 of shape ``(W, 4)``; ``W = 19`` for CTCF (MA0139.1).
     """
-    key = {k.upper(): k for k in _JASPAR_COUNTS}.get(str(name).upper())
+    key = {k.upper(): k for k in _JASPAR_COUNTS}.get(name.upper()) if isinstance(name, str) else None
     if key is None:
-        raise ValueError(f"unknown motif {name!r}; expected one of {motif_names()}")
+        raise _checks.fail("jaspar_counts", "name", f"one of the shipped motifs {motif_names()}",
+                           _checks.describe(name), hint="unknown motif")
     return np.asarray(_JASPAR_COUNTS[key][1], dtype=float).T.copy()
 
 
@@ -91,22 +92,57 @@ def ctcf_pfm(pseudocount: float = 0.8) -> np.ndarray:
     return counts_to_ppm(jaspar_counts("CTCF"), pseudocount)
 
 
+def _matrix(m, name: str, fn: str) -> np.ndarray:
+    """A finite ``(W, 4)`` float64 matrix (A, C, G, T columns)."""
+    m = _checks.finite_array(m, name, fn, ndim=2, dtype=float)
+    if m.shape[1] != 4:
+        hint = "transpose it (JASPAR files store 4 rows A, C, G, T)" if m.shape[0] == 4 else ""
+        raise _checks.fail(fn, name, "a (W, 4) matrix with columns A, C, G, T", f"shape {m.shape}", hint=hint)
+    return m
+
+
+def check_ppm(ppm, name: str = "ppm", fn: str = "check_ppm", positive: bool = False) -> np.ndarray:
+    """Check that ``ppm`` is a position probability matrix ``(W, 4)`` and return it as float64.
+
+    Every entry in [0, 1] (``> 0`` with ``positive``) and every row summing to 1
+    (tolerance 1e-3).  Counts and log-odds matrices are refused with the conversion to use.
+    """
+    ppm = _matrix(ppm, name, fn)
+    low_ok = (ppm > 0).all() if positive else (ppm >= 0).all()
+    sums = ppm.sum(1)
+    if low_ok and (ppm <= 1).all() and np.allclose(sums, 1, atol=1e-3):
+        return ppm
+    if (ppm < 0).any():
+        hint = "a log-odds PWM? convert it with 0.25 * 2 ** pwm"
+    elif sums.min() > 1.5:
+        hint = "counts? convert them with counts_to_ppm(counts)"
+    elif positive and low_ok is False and (ppm >= 0).all():
+        hint = "a zero probability; add a pseudocount with counts_to_ppm"
+    else:
+        hint = "normalise each row: ppm / ppm.sum(1, keepdims=True)"
+    expected = "a probability matrix (W, 4): entries in " + ("(0, 1]" if positive else "[0, 1]") + \
+        ", each row summing to 1"
+    i = int(np.argmax(np.abs(sums - 1))) if not np.allclose(sums, 1, atol=1e-3) else int(np.argwhere(
+        (ppm <= 0 if positive else ppm < 0) | (ppm > 1))[0][0])
+    raise _checks.fail(fn, name, expected, f"row {i} = {np.round(ppm[i], 3).tolist()} (sum {sums[i]:.3g})", hint=hint)
+
+
 def counts_to_ppm(counts: np.ndarray, pseudocount: float = 0.8) -> np.ndarray:
     """Turn counts ``(W, 4)`` into probabilities ``(W, 4)`` with a pseudocount.
 
     The pseudocount is spread over the four bases (JASPAR's convention), so a
     count of zero never gives a probability of zero.
     """
-    counts = np.asarray(counts, dtype=float)
-    if counts.ndim != 2 or counts.shape[1] != 4:
-        raise ValueError(f"counts must have shape (W, 4), got {counts.shape}")
-    if (counts < 0).any() or not np.isfinite(counts).all():
-        raise ValueError("counts must be finite and non-negative")
-    if pseudocount < 0:
-        raise ValueError(f"pseudocount must be >= 0, got {pseudocount}")
+    fn = "counts_to_ppm"
+    counts = _matrix(counts, "counts", fn)
+    if (counts < 0).any():
+        raise _checks.fail(fn, "counts", "non-negative counts", f"{int((counts < 0).sum())} negative value(s)",
+                           hint="a log-odds matrix is not counts")
+    pseudocount = _checks.number(pseudocount, "pseudocount", fn, low=0)
     c = counts + pseudocount / 4.0
     if (c.sum(1) == 0).any():
-        raise ValueError("a motif column has no counts; use a positive pseudocount")
+        raise _checks.fail(fn, "counts", "a count in every row (or pseudocount > 0)",
+                           f"row {int(np.argmin(c.sum(1)))} all zero")
     return c / c.sum(1, keepdims=True)
 
 
@@ -119,14 +155,12 @@ def pwm_log_odds(ppm: np.ndarray, background: np.ndarray | None = None) -> np.nd
     background : array ``(4,)``, optional
         Base frequencies; uniform when omitted.
     """
-    ppm = np.asarray(ppm, dtype=float)
-    if ppm.ndim != 2 or ppm.shape[1] != 4:
-        raise ValueError(f"ppm must have shape (W, 4), got {ppm.shape}")
-    if not np.allclose(ppm.sum(1), 1, atol=1e-3) or (ppm <= 0).any():
-        raise ValueError("ppm rows must be positive and sum to 1 (use counts_to_ppm with a pseudocount)")
-    bg = np.full(4, 0.25) if background is None else np.asarray(background, dtype=float)
+    fn = "pwm_log_odds"
+    ppm = check_ppm(ppm, "ppm", fn, positive=True)
+    bg = np.full(4, 0.25) if background is None else _checks.finite_array(background, "background", fn,
+                                                                           ndim=1, dtype=float)
     if bg.shape != (4,) or (bg <= 0).any():
-        raise ValueError(f"background must be 4 positive frequencies, got {background}")
+        raise _checks.fail(fn, "background", "4 positive frequencies (A, C, G, T)", _checks.describe(background))
     return np.log2(ppm / (bg / bg.sum()))
 
 
@@ -147,15 +181,11 @@ def scan(X: np.ndarray, pwm: np.ndarray) -> np.ndarray:
         (0 = forward, 1 = reverse complement).  Index ``j`` of either strand is
         the window ``X[:, j:j + W]``.
     """
-    X = np.asarray(X, dtype=np.float32)
-    if X.ndim != 3 or X.shape[-1] != 4:
-        raise ValueError(f"X must have shape (N, L, 4), got {X.shape}")
-    pwm = np.asarray(pwm, dtype=np.float32)
-    if pwm.ndim != 2 or pwm.shape[1] != 4:
-        raise ValueError(f"pwm must have shape (W, 4), got {pwm.shape}")
+    X = _checks.one_hot(X, "X", "scan")
+    pwm = _matrix(pwm, "pwm", "scan").astype(np.float32)
     W = pwm.shape[0]
     if W > X.shape[1]:
-        raise ValueError(f"motif width {W} is longer than the sequences ({X.shape[1]})")
+        raise _checks.fail("scan", "pwm", f"at most as wide as the sequences ({X.shape[1]} nt)", f"width {W}")
     windows = np.lib.stride_tricks.sliding_window_view(X, W, axis=1)  # (N, L-W+1, 4, W)
     fwd = np.einsum("nlbw,wb->nl", windows, pwm, optimize=True)
     rc = pwm[::-1, ::-1]
@@ -184,12 +214,10 @@ def sample_instances(ppm: np.ndarray, n: int, rng: np.random.Generator | int = 0
     np.ndarray
         int8 base indices (0=A, 1=C, 2=G, 3=T) of shape ``(n, W)``.
     """
-    ppm = np.asarray(ppm, dtype=float)
-    if ppm.ndim != 2 or ppm.shape[1] != 4 or not np.allclose(ppm.sum(1), 1, atol=1e-3):
-        raise ValueError(f"ppm must have shape (W, 4) with rows summing to 1, got shape {ppm.shape}")
-    if n < 0:
-        raise ValueError(f"n must be >= 0, got {n}")
-    rng = np.random.default_rng(rng)
+    fn = "sample_instances"
+    ppm = check_ppm(ppm, "ppm", fn)
+    n = _checks.non_negative_int(n, "n", fn)
+    rng = _checks.rng(rng, "rng", fn)
     cdf = np.cumsum(ppm / ppm.sum(1, keepdims=True), axis=1)
     u = rng.random((n, ppm.shape[0], 1))
     return np.minimum((u > cdf[None]).sum(-1), 3).astype(np.int8)
@@ -197,15 +225,14 @@ def sample_instances(ppm: np.ndarray, n: int, rng: np.random.Generator | int = 0
 
 def information_content(ppm: np.ndarray) -> np.ndarray:
     """Per-position information content in bits, shape ``(W,)``."""
-    ppm = np.asarray(ppm, dtype=float)
-    if ppm.ndim != 2 or ppm.shape[1] != 4:
-        raise ValueError(f"ppm must have shape (W, 4), got {ppm.shape}")
+    ppm = check_ppm(ppm, "ppm", "information_content")
     p = np.clip(ppm, 1e-12, 1)
     return 2 + (p * np.log2(p)).sum(1)
 
 
-def compare_to_motif(attr: np.ndarray, motif: np.ndarray | None = None) -> dict[str, float | int]:
-    """Find the window of an attribution map that best matches a motif.
+def compare_to_motif(attr: np.ndarray, motif: np.ndarray | None = None,
+                     center: int | None = None) -> dict[str, float | int]:
+    """Find the placement of a motif that best matches an attribution map.
 
     The attribution map is compared, window by window and on both strands, with
     the motif's information-weighted matrix (Pearson correlation of the
@@ -215,27 +242,38 @@ def compare_to_motif(attr: np.ndarray, motif: np.ndarray | None = None) -> dict[
     Parameters
     ----------
     attr : array ``(L, 4)``
-        Attribution scores of one sequence.
+        Attribution scores of one sequence (finite).
     motif : array ``(W, 4)``, optional
-        Probability matrix; the CTCF PPM when omitted.
+        Probability matrix (entries in [0, 1], rows summing to 1); the CTCF PPM when
+        omitted.  Counts or a log-odds PWM are refused (convert them first).
+    center : int, optional
+        Only placements that cover this position (``start <= center < start + W``);
+        every placement when None.  Use the strongest position of the map to ask
+        "which motif placement explains this peak?" (what
+        :func:`workshop_utils.plotting.plot_window_vs_motif` draws).
 
     Returns
     -------
     dict
-        ``start`` (int), ``strand`` (+1/-1), ``similarity`` (Pearson r in [-1, 1]).
+        ``start`` (int, first position of the motif in ``attr``), ``strand`` (+1/-1),
+        ``similarity`` (Pearson r in [-1, 1]).
     """
-    attr = np.asarray(attr, dtype=float)
-    if attr.ndim != 2 or attr.shape[1] != 4:
-        raise ValueError(f"attr must have shape (L, 4), got {attr.shape}")
-    ppm = ctcf_pfm() if motif is None else np.asarray(motif, dtype=float)
-    if ppm.ndim != 2 or ppm.shape[1] != 4:
-        raise ValueError(f"motif must have shape (W, 4), got {ppm.shape}")
-    W = ppm.shape[0]
-    if W > attr.shape[0]:
-        raise ValueError(f"motif width {W} is longer than the attribution map ({attr.shape[0]})")
+    fn = "compare_to_motif"
+    attr = _matrix(attr, "attr", fn)
+    ppm = ctcf_pfm() if motif is None else check_ppm(motif, "motif", fn)
+    W, L = ppm.shape[0], attr.shape[0]
+    if W > L:
+        raise _checks.fail(fn, "motif", f"at most as wide as the attribution map ({L} positions)", f"width {W}")
+    lo, hi = 0, L - W  # first and last start searched
+    if center is not None:
+        center = _checks.non_negative_int(center, "center", fn)
+        if center >= L:
+            raise _checks.fail(fn, "center", f"an integer in [0, {L})", _checks.describe(center))
+        lo, hi = max(0, center - W + 1), min(center, L - W)
     logo = ppm * information_content(ppm)[:, None]
-    best = {"start": 0, "strand": 1, "similarity": -np.inf}
-    win = np.lib.stride_tricks.sliding_window_view(attr, W, axis=0).transpose(0, 2, 1).reshape(-1, W * 4)
+    best = {"start": lo, "strand": 1, "similarity": -np.inf}
+    win = np.lib.stride_tricks.sliding_window_view(attr[lo:hi + W], W, axis=0).transpose(0, 2, 1)
+    win = win.reshape(-1, W * 4)
     win = win - win.mean(1, keepdims=True)
     win_norm = np.linalg.norm(win, axis=1) + 1e-12
     for strand, ref in ((1, logo), (-1, logo[::-1, ::-1])):
@@ -243,5 +281,5 @@ def compare_to_motif(attr: np.ndarray, motif: np.ndarray | None = None) -> dict[
         corr = win @ r / (win_norm * np.linalg.norm(r))
         j = int(np.argmax(corr))
         if corr[j] > best["similarity"]:
-            best = {"start": j, "strand": strand, "similarity": float(corr[j])}
+            best = {"start": lo + j, "strand": strand, "similarity": float(corr[j])}
     return best

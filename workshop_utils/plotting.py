@@ -11,7 +11,17 @@ from typing import Any
 
 import numpy as np
 
-from .motifs import information_content
+from . import _checks
+from .motifs import check_ppm, information_content
+
+
+def _lx4(m, name: str, fn: str) -> np.ndarray:
+    """A finite ``(L, 4)`` float64 matrix (positions x A, C, G, T)."""
+    m = _checks.finite_array(m, name, fn, ndim=2, dtype=float)
+    if m.shape[1] != 4:
+        raise _checks.fail(fn, name, "an array of shape (L, 4) (positions x A, C, G, T)", f"shape {m.shape}",
+                           hint="transpose it" if m.shape[0] == 4 else "")
+    return m
 
 
 def _ax(ax, figsize=(6, 3)):
@@ -38,9 +48,8 @@ def plot_logo(matrix: np.ndarray, ax: Any = None, title: str | None = None, star
     import logomaker
     import pandas as pd
 
-    matrix = np.asarray(matrix, dtype=float)
-    if matrix.ndim != 2 or matrix.shape[1] != 4:
-        raise ValueError(f"matrix must have shape (L, 4), got {matrix.shape}")
+    matrix = _lx4(matrix, "matrix", "plot_logo")
+    start = _checks.non_negative_int(start, "start", "plot_logo")
     ax = _ax(ax, figsize)
     df = pd.DataFrame(matrix, columns=list("ACGT"), index=np.arange(start, start + len(matrix)))
     logomaker.Logo(df, ax=ax, color_scheme="classic")
@@ -54,8 +63,8 @@ def plot_logo(matrix: np.ndarray, ax: Any = None, title: str | None = None, star
 def plot_motif_logo(ppm: np.ndarray, ax: Any = None, title: str | None = None,
                     reverse_complement: bool = False, figsize: tuple[float, float] = (6, 2)) -> Any:
     """Draw a probability matrix ``(W, 4)`` as an information-content logo (bits)."""
-    ppm = np.asarray(ppm, dtype=float)
-    if reverse_complement:
+    ppm = check_ppm(ppm, "ppm", "plot_motif_logo")
+    if _checks.flag(reverse_complement, "reverse_complement", "plot_motif_logo"):
         ppm = ppm[::-1, ::-1]
     ax = plot_logo(ppm * information_content(ppm)[:, None], ax=ax, title=title, figsize=figsize)
     ax.set_ylabel("bits")
@@ -79,15 +88,26 @@ def plot_roc_pr(y_true: np.ndarray, scores: Mapping[str, np.ndarray], axes: Any 
     import matplotlib.pyplot as plt
     from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
 
-    y_true = np.asarray(y_true).ravel()
+    fn = "plot_roc_pr"
+    y_true = _checks.binary_labels(y_true, "y_true", fn)
     if not isinstance(scores, Mapping) or not scores:
-        raise TypeError("scores must be a non-empty dict {model name: scores (N,)}")
+        raise _checks.fail(fn, "scores", "a non-empty dict {model name: scores (N,)}", _checks.describe(scores),
+                           kind=_checks.ArgumentTypeError)
+    if len(np.unique(y_true)) < 2:
+        raise _checks.fail(fn, "y_true", "labels of both classes (0 and 1)", f"only {y_true[0]:g}",
+                           hint="ROC and PR curves need positives and negatives")
+    checked = {}
+    for name, s in scores.items():
+        s = _checks.finite_array(s, f"scores[{name!r}]", fn, dtype=float)
+        if s.ndim == 2 and s.shape[1] == 1:
+            s = s[:, 0]
+        if s.shape != y_true.shape:
+            raise _checks.fail(fn, f"scores[{name!r}]", f"an array of shape {y_true.shape} like y_true",
+                               f"shape {s.shape}")
+        checked[name] = s
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for name, s in scores.items():
-        s = np.asarray(s).ravel()
-        if s.shape != y_true.shape:
-            raise ValueError(f"scores[{name!r}] has shape {s.shape}, expected {y_true.shape}")
+    for name, s in checked.items():
         fpr, tpr, _ = roc_curve(y_true, s)
         prec, rec, _ = precision_recall_curve(y_true, s)
         axes[0].plot(fpr, tpr, label=f"{name} (AUROC {roc_auc_score(y_true, s):.3f})")
@@ -107,16 +127,20 @@ def plot_history(history: Any, metrics: tuple[str, ...] = ("loss",), ax: Any = N
     ``history`` maps names such as ``'loss'`` and ``'val_loss'`` to one value per epoch
     (a Keras ``History`` object's ``.history`` is such a dict).
     """
+    fn = "plot_history"
     hist = getattr(history, "history", history)
     if not isinstance(hist, Mapping):
-        raise TypeError(f"history must be a keras History or a dict of lists, got {type(history).__name__}")
+        raise _checks.fail(fn, "history", "a keras History or a dict of lists", _checks.describe(history),
+                           kind=_checks.ArgumentTypeError)
+    if isinstance(metrics, str):
+        metrics = (metrics,)
+    keys = [k for m in metrics for k in (m, f"val_{m}") if k in hist]
+    if not keys:
+        raise _checks.fail(fn, "metrics", f"names in history (keys: {sorted(hist)})", _checks.describe(metrics))
     ax = _ax(ax, (6, 3.5))
-    for m in metrics:
-        for key, style in ((m, "-"), (f"val_{m}", "--")):
-            if key in hist:
-                ax.plot(np.arange(1, len(hist[key]) + 1), hist[key], style, marker="o", ms=3, label=key)
-    if not ax.lines:
-        raise ValueError(f"none of {metrics} (or their val_ versions) are in history; keys: {sorted(hist)}")
+    for key in keys:
+        ax.plot(np.arange(1, len(hist[key]) + 1), hist[key], "--" if key.startswith("val_") else "-",
+                marker="o", ms=3, label=key)
     ax.set(xlabel="epoch", ylabel=", ".join(metrics))
     ax.legend()
     return ax
@@ -137,11 +161,14 @@ def plot_confusion(confusion: np.ndarray, ax: Any = None, labels: tuple[str, str
     """
     from sklearn.metrics import ConfusionMatrixDisplay
 
-    cm = np.asarray(confusion)
-    if cm.shape != (2, 2):
-        raise ValueError(f"confusion must be a (2, 2) matrix [[TN, FP], [FN, TP]], got shape {cm.shape}")
-    if len(labels) != 2:
-        raise ValueError(f"labels must be two class names, got {labels!r}")
+    fn = "plot_confusion"
+    cm = _checks.finite_array(confusion, "confusion", fn, ndim=2, dtype=None)
+    if cm.shape != (2, 2) or (cm < 0).any():
+        raise _checks.fail(fn, "confusion", "a (2, 2) matrix of counts [[TN, FP], [FN, TP]]",
+                           f"shape {cm.shape}" if cm.shape != (2, 2) else "negative counts")
+    if isinstance(labels, str) or len(labels) != 2:
+        raise _checks.fail(fn, "labels", "two class names", _checks.describe(labels))
+    normalize = _checks.flag(normalize, "normalize", fn)
     ax = _ax(ax, (3.5, 3.2))
     shown = cm / cm.sum(1, keepdims=True).clip(min=1) if normalize else cm
     ConfusionMatrixDisplay(shown, display_labels=list(labels)).plot(
@@ -170,16 +197,19 @@ def plot_embedding(Z: np.ndarray, labels: np.ndarray | None = None, ax: Any = No
     """
     import matplotlib.pyplot as plt
 
-    Z = np.asarray(Z, dtype=float)
-    if Z.ndim != 2 or Z.shape[1] != 2:
-        raise ValueError(f"Z must have shape (N, 2), got {Z.shape}")
+    fn = "plot_embedding"
+    Z = _checks.finite_array(Z, "Z", fn, ndim=2, dtype=float)
+    if Z.shape[1] != 2:
+        raise _checks.fail(fn, "Z", "an array of shape (N, 2)", f"shape {Z.shape}",
+                           hint="reduce it to 2 dimensions first (PCA, t-SNE)")
     ax = _ax(ax, figsize)
     if labels is None:
         ax.scatter(Z[:, 0], Z[:, 1], s=s, alpha=0.8)
     else:
         labels = np.asarray(labels)
         if labels.shape != (len(Z),):
-            raise ValueError(f"labels must have shape ({len(Z)},) like Z's rows, got {labels.shape}")
+            raise _checks.fail(fn, "labels", f"an array of shape ({len(Z)},), one per row of Z",
+                               f"shape {labels.shape}")
         cats = np.unique(labels)
         if np.issubdtype(labels.dtype, np.number) and len(cats) > 20:
             points = ax.scatter(Z[:, 0], Z[:, 1], c=labels, s=s, cmap="viridis")
@@ -216,9 +246,13 @@ def plot_trials(table: Any, x: str, hue: str | None = None, score: str = "score"
     logy : bool
         Log-scale the score (losses spanning decades).
     """
-    for col in (x, score) + ((hue,) if hue else ()):
-        if col not in getattr(table, "columns", ()):
-            raise ValueError(f"table has no column {col!r}; columns: {list(getattr(table, 'columns', []))}")
+    if not hasattr(table, "columns") or not hasattr(table, "dropna"):
+        raise _checks.fail("plot_trials", "table", "a pandas DataFrame (e.g. tuning.trials_table(tuner))",
+                           _checks.describe(table), kind=_checks.ArgumentTypeError)
+    for arg, col in (("x", x), ("score", score)) + ((("hue", hue),) if hue else ()):
+        if col not in table.columns:
+            raise _checks.fail("plot_trials", arg, f"a column of table ({list(table.columns)})",
+                               _checks.describe(col))
     ax = _ax(ax, (5, 3.5))
     done = table.dropna(subset=[score])
     groups = [(None, done)] if hue is None else list(done.groupby(hue))
@@ -247,13 +281,14 @@ def plot_dimension_by_label(values: np.ndarray, labels: np.ndarray, highlight: A
     highlight : optional
         A label whose box is drawn in colour (the type the dimension separates).
     """
-    values = np.asarray(values, dtype=float)
+    fn = "plot_dimension_by_label"
+    values = _checks.finite_array(values, "values", fn, ndim=1, dtype=float)
     labels = np.asarray(labels)
-    if values.ndim != 1 or labels.shape != values.shape:
-        raise ValueError(f"values and labels must be 1-D of the same length, got {values.shape} and {labels.shape}")
+    if labels.shape != values.shape:
+        raise _checks.fail(fn, "labels", f"an array of shape {values.shape} like values", f"shape {labels.shape}")
     cats = list(np.unique(labels))
     if highlight is not None and highlight not in cats:
-        raise ValueError(f"highlight {highlight!r} is not one of the labels {cats}")
+        raise _checks.fail(fn, "highlight", f"one of the labels {cats}", _checks.describe(highlight))
     ax = _ax(ax, (7, 3.2))
     box = ax.boxplot([values[labels == c] for c in cats], vert=False, patch_artist=True, showfliers=False)
     for c, patch in zip(cats, box["boxes"]):
@@ -292,11 +327,13 @@ def plot_ism_heatmap(scores: np.ndarray, x: np.ndarray | None = None, ax: Any = 
     """
     import matplotlib.pyplot as plt
 
-    scores = np.asarray(scores, dtype=float)
-    if scores.ndim != 2 or scores.shape[1] != 4:
-        raise ValueError(f"scores must have shape (L, 4), got {scores.shape}")
-    if x is not None and np.shape(x) != scores.shape:
-        raise ValueError(f"x must have the shape of scores {scores.shape}, got {np.shape(x)}")
+    fn = "plot_ism_heatmap"
+    scores = _lx4(scores, "scores", fn)
+    if x is not None:
+        if np.shape(x) != scores.shape:
+            raise _checks.fail(fn, "x", f"the one-hot sequence scored, with the shape of scores {scores.shape}",
+                               f"shape {np.shape(x)}")
+        x = _checks.one_hot(np.asarray(x)[None], "x", fn)[0]
     ax = _ax(ax, figsize)
     L = len(scores)
     vmax = float(np.abs(scores).max()) or 1.0
@@ -348,24 +385,20 @@ def plot_window_vs_motif(attr: np.ndarray, center: int | None = None, half_width
 
     from .motifs import compare_to_motif, ctcf_pfm
 
-    attr = np.asarray(attr, dtype=float)
-    if attr.ndim != 2 or attr.shape[1] != 4:
-        raise ValueError(f"attr must have shape (L, 4), got {attr.shape}")
+    fn = "plot_window_vs_motif"
+    attr = _lx4(attr, "attr", fn)
     L = len(attr)
-    if isinstance(half_width, bool) or not isinstance(half_width, (int, np.integer)) or half_width < 0:
-        raise ValueError(f"half_width must be a non-negative integer, got {half_width!r}")
+    half_width = _checks.non_negative_int(half_width, "half_width", fn)
     if center is None:
         center = int(np.abs(attr).max(1).argmax())
-    if isinstance(center, bool) or not isinstance(center, (int, np.integer)) or not 0 <= center < L:
-        raise ValueError(f"center must be an integer in [0, {L}), got {center!r}")
-    ppm = ctcf_pfm() if motif is None else np.asarray(motif, dtype=float)
+    if not _checks.is_int(center) or not 0 <= center < L:
+        raise _checks.fail(fn, "center", f"an integer in [0, {L})", _checks.describe(center))
+    ppm = ctcf_pfm() if motif is None else check_ppm(motif, "motif", fn)
     W = len(ppm)
-    # search every motif placement that covers the centre (not only those inside the
-    # window, which would cut a motif that starts near the centre and match the wrong strand)
-    s_lo = max(0, min(center - W + 1, L - W))
-    s_hi = min(L, max(center + W, s_lo + W))
-    match = compare_to_motif(attr[s_lo:s_hi], ppm)
-    motif_start = s_lo + match["start"]
+    # every motif placement that covers the centre (not only those inside the window,
+    # which would cut a motif that starts near the centre and match the wrong strand)
+    match = compare_to_motif(attr, ppm, center=int(center))
+    motif_start = match["start"]
     # show the window and the matched motif together
     lo = min(max(0, center - half_width), motif_start)
     hi = max(min(L, center + half_width + 1), motif_start + W)

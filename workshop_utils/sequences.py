@@ -16,6 +16,8 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
+from . import _checks
+
 ALPHABET = "ACGT"
 _LOOKUP = np.full(256, -1, dtype=np.int8)
 for _i, _b in enumerate(ALPHABET):
@@ -25,13 +27,19 @@ _LOOKUP[ord("N")] = 4
 _LOOKUP[ord("n")] = 4
 
 
-def _as_list(seqs: str | Sequence[str]) -> list[str]:
+def _as_list(seqs: str | Sequence[str], fn: str) -> list[str]:
     if isinstance(seqs, str):
         return [seqs]
     if isinstance(seqs, np.ndarray) and seqs.ndim == 1:
         seqs = seqs.tolist()
-    if not isinstance(seqs, (list, tuple)) or not all(isinstance(s, str) for s in seqs):
-        raise TypeError(f"seqs must be a string or a list of strings, got {type(seqs).__name__}")
+    if not isinstance(seqs, (list, tuple)):
+        raise _checks.fail(fn, "seqs", "a string or a list of strings", _checks.describe(seqs),
+                           kind=_checks.ArgumentTypeError)
+    bad = next((i for i, s in enumerate(seqs) if not isinstance(s, str)), None)
+    if bad is not None:
+        raise _checks.fail(fn, "seqs", "a string or a list of strings",
+                           f"{type(seqs[bad]).__name__} {_checks.describe(seqs[bad])} at index {bad}",
+                           kind=_checks.ArgumentTypeError)
     return list(seqs)
 
 
@@ -51,26 +59,33 @@ def one_hot_encode(seqs: str | Sequence[str], n_value: float = 0.25) -> np.ndarr
     np.ndarray
         float32 of shape ``(N, L, 4)`` (``(1, L, 4)`` for a single string).
     """
-    seq_list = _as_list(seqs)
+    fn = "one_hot_encode"
+    seq_list = _as_list(seqs, fn)
+    n_value = _checks.number(n_value, "n_value", fn)
+    if n_value not in (0.0, 0.25):
+        raise _checks.fail(fn, "n_value", "0.25 or 0", _checks.describe(n_value))
     if len(seq_list) == 0:
-        raise ValueError("seqs is empty: expected at least one sequence")
+        raise _checks.fail(fn, "seqs", "at least one sequence", "an empty list")
     lengths = {len(s) for s in seq_list}
     if len(lengths) != 1:
-        raise ValueError(f"all sequences in one batch must have the same length, got lengths {sorted(lengths)[:5]}")
+        raise _checks.fail(fn, "seqs", "sequences of one length (pad or trim them)",
+                           f"lengths {sorted(lengths)[:5]}")
     length = lengths.pop()
     if length == 0:
-        raise ValueError("sequences are empty strings")
-    try:
-        raw = np.frombuffer("".join(seq_list).encode("ascii"), dtype=np.uint8)
-    except UnicodeEncodeError as err:
-        raise ValueError(f"sequences contain non-ASCII characters: {err}") from None
+        raise _checks.fail(fn, "seqs", "non-empty strings", "empty strings")
+    bad_char = next(((i, j, c) for i, s in enumerate(seq_list) if not s.isascii()
+                     for j, c in enumerate(s) if not c.isascii()), None)
+    if bad_char is not None:
+        i, j, c = bad_char
+        raise _checks.fail(fn, "seqs", "DNA over A, C, G, T, N (either case)",
+                           f"{c!r} in sequence {i} at position {j}")
+    raw = np.frombuffer("".join(seq_list).encode("ascii"), dtype=np.uint8)
     idx = _LOOKUP[raw].reshape(len(seq_list), length)
     bad = np.argwhere(idx < 0)
     if bad.size:
         i, j = bad[0]
-        raise ValueError(
-            f"sequence {i} has character {seq_list[i][j]!r} at position {j}; "
-            f"expected only A, C, G, T or N (either case)")
+        raise _checks.fail(fn, "seqs", "DNA over A, C, G, T, N (either case)",
+                           f"{seq_list[i][j]!r} in sequence {i} at position {j}")
     out = np.zeros((len(seq_list), length, 4), dtype=np.float32)
     rows, cols = np.nonzero(idx < 4)
     out[rows, cols, idx[rows, cols]] = 1.0
@@ -79,42 +94,26 @@ def one_hot_encode(seqs: str | Sequence[str], n_value: float = 0.25) -> np.ndarr
     return out
 
 
-def validate_one_hot(X: np.ndarray, name: str = "X", allow_n: bool = True) -> np.ndarray:
+def validate_one_hot(X: np.ndarray, name: str = "X", allow_n: bool = True,
+                     fn: str = "validate_one_hot") -> np.ndarray:
     """Check that ``X`` is a one-hot DNA batch and return it as float32.
 
     Parameters
     ----------
     X : array of shape ``(N, L, 4)``
     name : str
-        Name used in error messages.
+        Name of the argument used in error messages.
     allow_n : bool
         Accept rows that are all 0.25 or all 0 (an ``N``).
+    fn : str
+        Name of the public function that checks ``X`` (starts the error message).
 
     Raises
     ------
     TypeError, ValueError
-        With a message naming ``name``, what was expected and what was found.
+        ``"{fn}: {name} must be ..., got ..."`` naming what was expected and what was found.
     """
-    if not hasattr(X, "shape"):
-        raise TypeError(f"{name} must be a numpy array of shape (N, L, 4), got {type(X).__name__}")
-    X = np.asarray(X)
-    if X.ndim != 3 or X.shape[-1] != 4:
-        raise ValueError(f"{name} must have shape (N, L, 4), got shape {X.shape}"
-                         + (" (did you pass (N, 4, L)? transpose it with X.transpose(0, 2, 1))"
-                            if X.ndim == 3 and X.shape[1] == 4 else ""))
-    if not np.issubdtype(X.dtype, np.number):
-        raise TypeError(f"{name} must be numeric, got dtype {X.dtype}")
-    X = X.astype(np.float32, copy=False)
-    if not np.isfinite(X).all():
-        raise ValueError(f"{name} contains NaN or inf values")
-    sums = X.sum(-1)
-    ok = np.isclose(sums, 1.0) & ((X == 0) | (X == 1)).all(-1)
-    if allow_n:
-        ok |= np.isclose(X, 0.25).all(-1) | (X == 0).all(-1)
-    if not ok.all():
-        i, j = np.argwhere(~ok)[0]
-        raise ValueError(f"{name} is not one-hot: row {i}, position {j} is {X[i, j].tolist()}")
-    return X
+    return _checks.one_hot(X, name, fn, allow_n=allow_n)
 
 
 def one_hot_decode(X: np.ndarray) -> list[str]:
@@ -130,11 +129,11 @@ def one_hot_decode(X: np.ndarray) -> list[str]:
     list of str
         ``N`` strings of length ``L``.
     """
-    X = np.asarray(X)
+    X = _checks.finite_array(X, "X", "one_hot_decode", ndim=(2, 3), dtype=None)
     if X.ndim == 2:
         X = X[None]
-    if X.ndim != 3 or X.shape[-1] != 4:
-        raise ValueError(f"X must have shape (N, L, 4) or (L, 4), got {X.shape}")
+    if X.shape[-1] != 4:
+        raise _checks.fail("one_hot_decode", "X", "an array of shape (N, L, 4) or (L, 4)", f"shape {X.shape}")
     letters = np.array(list(ALPHABET + "N"))
     idx = X.argmax(-1)
     idx[np.isclose(X.max(-1), X.min(-1))] = 4
@@ -155,11 +154,12 @@ def reverse_complement(X: np.ndarray | str) -> np.ndarray | str:
         table = str.maketrans("ACGTNacgtn", "TGCANtgcan")
         bad = set(X) - set("ACGTNacgtn")
         if bad:
-            raise ValueError(f"sequence contains characters outside ACGTN: {sorted(bad)}")
+            raise _checks.fail("reverse_complement", "X", "DNA over A, C, G, T, N (either case)",
+                               f"characters {sorted(bad)}")
         return X.translate(table)[::-1]
-    X = np.asarray(X)
-    if X.ndim != 3 or X.shape[-1] != 4:
-        raise ValueError(f"X must have shape (N, L, 4), got {X.shape}")
+    X = _checks.finite_array(X, "X", "reverse_complement", ndim=3, dtype=None)
+    if X.shape[-1] != 4:
+        raise _checks.fail("reverse_complement", "X", "a string or an array of shape (N, L, 4)", f"shape {X.shape}")
     return np.ascontiguousarray(X[:, ::-1, ::-1])
 
 
@@ -169,21 +169,23 @@ def batches(n: int, batch_size: int) -> Iterator[slice]:
     >>> [s for s in batches(5, 2)]
     [slice(0, 2, None), slice(2, 4, None), slice(4, 5, None)]
     """
-    if not isinstance(n, (int, np.integer)) or n < 0:
-        raise ValueError(f"n must be a non-negative integer, got {n!r}")
-    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    for start in range(0, int(n), int(batch_size)):
-        yield slice(start, min(start + int(batch_size), int(n)))
+    n = _checks.non_negative_int(n, "n", "batches")
+    batch_size = _checks.positive_int(batch_size, "batch_size", "batches")
+    return (slice(start, min(start + batch_size, n)) for start in range(0, n, batch_size))
 
 
-def random_sequences(n: int, length: int, seed: int = 0, probs: Sequence[float] = (0.25,) * 4) -> np.ndarray:
-    """Draw ``n`` i.i.d. random one-hot sequences, shape ``(n, length, 4)``."""
-    if n < 1 or length < 1:
-        raise ValueError(f"n and length must be positive, got n={n}, length={length}")
-    p = np.asarray(probs, dtype=float)
+def random_sequences(n: int, length: int, seed: int | np.random.Generator = 0,
+                     probs: Sequence[float] = (0.25,) * 4) -> np.ndarray:
+    """Draw ``n`` i.i.d. random one-hot sequences, shape ``(n, length, 4)``.
+
+    ``seed`` is a non-negative integer or a ``numpy.random.Generator`` (used, not reseeded).
+    """
+    fn = "random_sequences"
+    n = _checks.positive_int(n, "n", fn)
+    length = _checks.positive_int(length, "length", fn)
+    p = _checks.finite_array(probs, "probs", fn, ndim=1, dtype=float)
     if p.shape != (4,) or (p < 0).any() or not np.isclose(p.sum(), 1):
-        raise ValueError(f"probs must be 4 non-negative numbers summing to 1, got {probs}")
-    rng = np.random.default_rng(seed)
+        raise _checks.fail(fn, "probs", "4 non-negative numbers (A, C, G, T) summing to 1", _checks.describe(probs))
+    rng = _checks.rng(seed, "seed", fn)
     idx = rng.choice(4, size=(n, length), p=p)
     return np.eye(4, dtype=np.float32)[idx]

@@ -17,36 +17,25 @@ from typing import Any
 
 import numpy as np
 
-from .backend import logits as _logits
+from . import _checks
+from .backend import _logits, require, sigmoid, torch_forward, torch_seeded
 from .metrics import binary_metrics
 
 
-def _check_xy(X: np.ndarray, y: np.ndarray, name: str = "train") -> tuple[np.ndarray, np.ndarray]:
-    if not hasattr(X, "shape") or not hasattr(y, "__len__"):
-        raise TypeError(f"{name} must be a pair (X, y) of numpy arrays, got ({type(X).__name__}, {type(y).__name__})")
-    X = np.ascontiguousarray(X, dtype=np.float32)
-    y = np.asarray(y, dtype=np.float32).reshape(-1)
-    if X.ndim != 3 or X.shape[-1] != 4:
-        raise ValueError(f"{name} X must be one-hot DNA of shape (N, L, 4), got {X.shape}")
-    if len(X) != len(y):
-        raise ValueError(f"{name} X and y must have the same length, got {len(X)} and {len(y)}")
-    if len(X) == 0:
-        raise ValueError(f"{name} must not be empty")
-    if not np.isin(y, (0.0, 1.0)).all():
-        raise ValueError(f"{name} y must contain only 0 and 1, got values {np.unique(y)[:5]}")
-    return X, y
+def _check_xy(X: Any, y: Any, fn: str, what: str = "") -> tuple[np.ndarray, np.ndarray]:
+    """``X (N, L, 4)`` finite float32 and ``y (N,)`` 0/1 labels; ``what`` prefixes the names (``'train '``)."""
+    X = _checks.finite_array(X, f"{what}X", fn, ndim=3)
+    if X.shape[-1] != 4:
+        hint = "did you pass (N, 4, L)? transpose it with X.transpose(0, 2, 1)" if X.shape[1] == 4 else ""
+        raise _checks.fail(fn, f"{what}X", "one-hot DNA of shape (N, L, 4)", f"shape {X.shape}", hint=hint)
+    y = _checks.binary_labels(y, f"{what}y", fn, n=len(X))
+    return np.ascontiguousarray(X), y
 
 
-def _pair(data: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
+def _pair(data: Any, name: str, fn: str) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(data, (tuple, list)) or len(data) != 2:
-        raise TypeError(f"{name} must be a tuple (X, y), got {type(data).__name__}")
-    return _check_xy(data[0], data[1], name)
-
-
-def _positive_int(v: Any, name: str) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-        raise ValueError(f"{name} must be a positive integer, got {v!r}")
-    return int(v)
+        raise _checks.fail(fn, name, "a tuple (X, y)", data, kind=_checks.ArgumentTypeError)
+    return _check_xy(data[0], data[1], fn, f"{name} ")
 
 
 class OneHotDataset:
@@ -102,12 +91,13 @@ def make_loader(X: np.ndarray, y: np.ndarray, batch_size: int = 128, shuffle: bo
     import torch
     from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler
 
-    batch_size = _positive_int(batch_size, "batch_size")
-    if not isinstance(shuffle, bool):
-        raise TypeError(f"shuffle must be True or False, got {shuffle!r}")
+    batch_size = _checks.positive_int(batch_size, "batch_size", "make_loader")
+    shuffle = _checks.flag(shuffle, "shuffle", "make_loader")
+    seed = _checks.non_negative_int(seed, "seed", "make_loader")
+    X, y = _check_xy(X, y, "make_loader")
     ds = OneHotDataset(X, y)
     if shuffle:
-        sampler = RandomSampler(ds, generator=torch.Generator().manual_seed(int(seed)))
+        sampler = RandomSampler(ds, generator=torch.Generator().manual_seed(seed))
     else:
         sampler = SequentialSampler(ds)
     return DataLoader(ds, sampler=BatchSampler(sampler, batch_size, drop_last=False), batch_size=None)
@@ -142,14 +132,32 @@ def evaluate(model: Any, X: np.ndarray, y: np.ndarray, threshold: float = 0.5,
         and ``proba`` ``(N,)``, the predicted probabilities.
     """
     X, y = _check_xy(X, y, "evaluate")
-    z = _logits(model, X, batch_size=batch_size)
+    threshold = _checks.rate(threshold, "threshold", "evaluate")
+    z = _logits(model, X, batch_size, "evaluate")
     if z.ndim != 1:
-        raise ValueError(f"model must have one output (logits (N,) or (N, 1)), got logits of shape {z.shape}")
-    proba = 1.0 / (1.0 + np.exp(-z.astype(np.float64)))
+        raise _checks.fail("evaluate", "model", "a model with one output (logits (N,) or (N, 1))",
+                           f"logits of shape {z.shape}")
+    return _metrics(y, z, threshold)
+
+
+def _metrics(y: np.ndarray, z: np.ndarray, threshold: float = 0.5) -> dict:
+    proba = sigmoid(z)
     out = {"loss": _bce_from_logits(y, z)}
     out.update(binary_metrics(y, proba, threshold=threshold))
     out["proba"] = proba.astype(np.float32)
     return out
+
+
+def _validation(model: Any, X: np.ndarray, y: np.ndarray, batch_size: int, epoch: int) -> dict:
+    """Validation loss and AUROC of one epoch; NaN for both (and a warning) when the model diverged."""
+    z = _logits(model, X, batch_size, "fit")
+    if np.isfinite(z).all():
+        return _metrics(y, z)
+    import warnings
+
+    warnings.warn(f"fit: the validation logits are NaN/inf after epoch {epoch} (0-based): training diverged; "
+                  "this epoch counts as no improvement (lower lr?)", RuntimeWarning, stacklevel=3)
+    return {"loss": float("nan"), "auroc": float("nan")}
 
 
 def _make_optimizer(model, optimizer, lr: float):
@@ -158,28 +166,44 @@ def _make_optimizer(model, optimizer, lr: float):
     if isinstance(optimizer, torch.optim.Optimizer):
         return optimizer
     if not isinstance(optimizer, str) or optimizer.lower() not in ("adam", "sgd", "adamw"):
-        raise ValueError(f"optimizer must be 'adam', 'adamw', 'sgd' or a torch.optim.Optimizer, got {optimizer!r}")
+        raise _checks.fail("fit", "optimizer", "'adam', 'adamw', 'sgd' or a torch.optim.Optimizer", optimizer)
     cls = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}[optimizer.lower()]
     return cls(model.parameters(), lr=lr)
+
+
+def improved(current: float, best: float, min_delta: float = 0.0) -> bool:
+    """The early-stopping rule of the package: ``current`` beats ``best`` by more than ``min_delta``.
+
+    Lower is better (pass ``-score`` for a score); the same rule as Keras'
+    ``EarlyStopping(min_delta=...)``.  :func:`fit` and
+    :func:`workshop_utils.nas.dense.fit_dense` both use it.
+    """
+    return current < best - min_delta
 
 
 def fit(model: Any, train: tuple[np.ndarray, np.ndarray], valid: tuple[np.ndarray, np.ndarray],
         epochs: int = 10, batch_size: int = 128, lr: float = 1e-3, optimizer: Any = "adam",
         patience: int | None = 3, restore_best: bool = True, seed: int = 0,
-        progress: bool = True) -> dict:
+        progress: bool = True, min_delta: float = 0.0) -> dict:
     """Train a PyTorch binary classifier (logits out) with early stopping on the validation loss.
 
     Each epoch: one pass over shuffled mini-batches of ``train`` (``model.train()``,
     ``BCEWithLogitsLoss``, ``zero_grad -> backward -> step``), then the validation loss
     and AUROC with ``model.eval()`` and no gradients.  Training stops after ``patience``
-    epochs without a lower validation loss (the Keras ``EarlyStopping`` rule) and, with
+    epochs without improvement (a validation loss lower than the best by more than
+    ``min_delta``: the Keras ``EarlyStopping`` rule, see :func:`improved`) and, with
     ``restore_best``, the weights of the best epoch are put back.
+
+    Every argument is checked before the model is touched: a call that fails on bad
+    input (NaN in ``X``, labels that are not 0/1, a model with two outputs) leaves the
+    model's weights as they were.
 
     Parameters
     ----------
     model : torch.nn.Module
         Takes ``(B, L, 4)`` and returns logits ``(B, 1)`` or ``(B,)``.
     train, valid : tuple ``(X (N, L, 4), y (N,))``
+        Finite inputs, labels 0/1.
     epochs : int
         Maximum number of epochs.
     batch_size : int
@@ -191,70 +215,87 @@ def fit(model: Any, train: tuple[np.ndarray, np.ndarray], valid: tuple[np.ndarra
     restore_best : bool
         Load the weights of the epoch with the lowest validation loss at the end.
     seed : int
-        Seeds torch (dropout) and the batch shuffling.
+        Seeds dropout (inside :func:`workshop_utils.backend.torch_seeded`, so torch's global
+        random state is left as it was) and the batch shuffling.
     progress : bool
         Show a tqdm bar over epochs with the loss and validation AUROC.
+    min_delta : float
+        Smallest decrease of the validation loss that counts as an improvement.
 
     Returns
     -------
     dict
         ``loss``, ``val_loss``, ``val_auroc``: lists with one float per epoch run (the
         training loss is the mean over the epoch's batches, as Keras reports it);
-        ``best_epoch``: the 1-based epoch with the lowest validation loss;
+        ``best_epoch``: the **0-based** index of the best epoch in those lists
+        (``hist["val_loss"][hist["best_epoch"]]`` is the best validation loss; the same
+        convention as :func:`workshop_utils.nas.dense.fit_dense` and
+        ``np.argmin(history.history["val_loss"])`` for Keras);
         ``stopped_early``: whether early stopping ended training.
+        An epoch whose validation logits are NaN/inf (training diverged) records NaN
+        loss and AUROC, warns, and never counts as an improvement.
     """
     import torch
     from tqdm.auto import tqdm
 
-    from .backend import framework
-
-    if framework(model) != "torch":
-        raise TypeError(f"model must be a torch.nn.Module (use model.fit for Keras), got {type(model).__name__}")
-    Xtr, ytr = _pair(train, "train")
-    Xva, yva = _pair(valid, "valid")
-    epochs = _positive_int(epochs, "epochs")
-    batch_size = _positive_int(batch_size, "batch_size")
+    fn = "fit"
+    require(model, "torch", fn, hint="train a Keras model with model.fit(...) and keras_callbacks()")
+    Xtr, ytr = _pair(train, "train", fn)
+    Xva, yva = _pair(valid, "valid", fn)
+    if Xva.shape[1:] != Xtr.shape[1:]:
+        raise _checks.fail(fn, "valid X", f"sequences of the same shape as train X {Xtr.shape[1:]}",
+                           f"shape {Xva.shape[1:]}")
+    epochs = _checks.positive_int(epochs, "epochs", fn)
+    batch_size = _checks.positive_int(batch_size, "batch_size", fn)
     if patience is not None:
-        patience = _positive_int(patience, "patience")
-    if not isinstance(lr, (int, float)) or isinstance(lr, bool) or lr <= 0:
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
-    torch.manual_seed(int(seed))
-    opt = _make_optimizer(model, optimizer, float(lr))
+        patience = _checks.positive_int(patience, "patience", fn)
+    lr = _checks.number(lr, "lr", fn, low=0.0, low_open=True)
+    restore_best = _checks.flag(restore_best, "restore_best", fn)
+    progress = _checks.flag(progress, "progress", fn)
+    seed = _checks.non_negative_int(seed, "seed", fn)
+    min_delta = _checks.number(min_delta, "min_delta", fn, low=0.0)
+    z = _logits(model, Xtr[:2], 2, fn)  # the model takes X and has one output: checked before any training
+    if z.ndim != 1:
+        raise _checks.fail(fn, "model", "a torch model with one output (logits (N,) or (N, 1))",
+                           f"logits of shape {(len(Xtr),) + z.shape[1:]}")
+    opt = _make_optimizer(model, optimizer, lr)
     loss_fn = torch.nn.BCEWithLogitsLoss()
     device = next(model.parameters()).device
     hist: dict = {"loss": [], "val_loss": [], "val_auroc": []}
     best, best_state, wait, stopped = np.inf, None, 0, False
     bar = tqdm(range(epochs), desc="epochs", disable=not progress, leave=True)
-    for epoch in bar:
-        model.train()
-        total, seen = 0.0, 0
-        for xb, yb in make_loader(Xtr, ytr, batch_size, shuffle=True, seed=int(seed) + epoch):
-            xb, yb = xb.to(device), yb.to(device)
-            opt.zero_grad()
-            loss = loss_fn(model(xb).reshape(-1), yb)
-            loss.backward()
-            opt.step()
-            total += float(loss.detach()) * len(yb)
-            seen += len(yb)
-        ev = evaluate(model, Xva, yva, batch_size=max(batch_size, 1024))
-        hist["loss"].append(total / seen)
-        hist["val_loss"].append(ev["loss"])
-        hist["val_auroc"].append(ev["auroc"])
-        bar.set_postfix(loss=f"{total / seen:.4f}", val_loss=f"{ev['loss']:.4f}", val_auroc=f"{ev['auroc']:.3f}")
-        if ev["loss"] < best:
-            best, wait = ev["loss"], 0
-            hist["best_epoch"] = epoch + 1
-            if restore_best:
-                best_state = copy.deepcopy(model.state_dict())
-        else:
-            wait += 1
-            if patience is not None and wait >= patience:
-                stopped = True
-                break
+    with torch_seeded(seed):
+        for epoch in bar:
+            model.train()
+            total, seen = 0.0, 0
+            for xb, yb in make_loader(Xtr, ytr, batch_size, shuffle=True, seed=seed + epoch):
+                xb, yb = xb.to(device), yb.to(device)
+                opt.zero_grad()
+                loss = loss_fn(torch_forward(model, xb, fn).reshape(-1), yb)
+                loss.backward()
+                opt.step()
+                total += float(loss.detach()) * len(yb)
+                seen += len(yb)
+            ev = _validation(model, Xva, yva, max(batch_size, 1024), epoch)
+            hist["loss"].append(total / seen)
+            hist["val_loss"].append(ev["loss"])
+            hist["val_auroc"].append(ev["auroc"])
+            bar.set_postfix(loss=f"{total / seen:.4f}", val_loss=f"{ev['loss']:.4f}", val_auroc=f"{ev['auroc']:.3f}")
+            if improved(ev["loss"], best, min_delta):
+                best, wait = ev["loss"], 0
+                hist["best_epoch"] = epoch
+                if restore_best:
+                    best_state = copy.deepcopy(model.state_dict())
+            else:
+                wait += 1
+                if patience is not None and wait >= patience:
+                    stopped = True
+                    break
     bar.close()
     if restore_best and best_state is not None:
         model.load_state_dict(best_state)
     model.eval()
+    hist.setdefault("best_epoch", 0)
     hist["stopped_early"] = stopped
     return hist
 
@@ -274,10 +315,10 @@ def keras_callbacks(patience: int = 3, checkpoint_path: str | None = None) -> li
     """
     import keras
 
-    patience = _positive_int(patience, "patience")
+    patience = _checks.positive_int(patience, "patience", "keras_callbacks")
     cbs = [keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)]
     if checkpoint_path is not None:
         if not str(checkpoint_path).endswith(".keras"):
-            raise ValueError(f"checkpoint_path must end in '.keras', got {checkpoint_path!r}")
+            raise _checks.fail("keras_callbacks", "checkpoint_path", "a path ending in '.keras'", str(checkpoint_path))
         cbs.append(keras.callbacks.ModelCheckpoint(str(checkpoint_path), monitor="val_loss", save_best_only=True))
     return cbs

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _checks
 from . import autoencoders as _ae
 
 __all__ = ["autoencoder_hypermodel", "latent_size_hypermodel", "make_tuner", "run_search",
@@ -28,22 +29,27 @@ __all__ = ["autoencoder_hypermodel", "latent_size_hypermodel", "make_tuner", "ru
 TUNERS = ("random", "grid", "bayesian", "hyperband")
 
 
-def _check_choices(values: Sequence[Any], name: str, kind: type | tuple = (int, np.integer)) -> list:
+def _choices(values: Sequence[Any], name: str, fn: str, kind: str = "int") -> list:
+    """A non-empty list of positive integers (``kind='int'``) or positive numbers (``'number'``)."""
+    expected = f"a non-empty sequence of positive {'integers' if kind == 'int' else 'numbers'}"
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or len(values) == 0:
-        raise ValueError(f"{name} must be a non-empty sequence, got {values!r}")
-    bad = [v for v in values if isinstance(v, bool) or not isinstance(v, kind)]
-    if bad:
-        raise TypeError(f"{name} must hold {kind}, got {bad!r}")
-    return [v.item() if isinstance(v, np.generic) else v for v in values]
+        raise _checks.fail(fn, name, expected, _checks.describe(values),
+                           kind=ValueError if isinstance(values, Sequence) else _checks.ArgumentTypeError)
+    if kind == "int":
+        return [_checks.positive_int(v, f"{name}[{i}]", fn) for i, v in enumerate(values)]
+    return [_checks.number(v, f"{name}[{i}]", fn, low=0, low_open=True) for i, v in enumerate(values)]
 
 
-def _check_range(pair: Any, name: str, minimum: int) -> tuple[int, int]:
-    ok = isinstance(pair, (tuple, list)) and len(pair) == 2 and all(
-        isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= minimum for v in pair)
-    if not ok or pair[0] > pair[1]:
-        raise ValueError(f"{name} must be a pair (low, high) of integers with {minimum} <= low <= high, "
-                         f"got {pair!r}")
-    return int(pair[0]), int(pair[1])
+def _range(pair: Any, name: str, fn: str, minimum: int) -> tuple[int, int]:
+    """An inclusive range ``(low, high)`` of integers with ``minimum <= low <= high``."""
+    expected = f"a pair (low, high) of integers with {minimum} <= low <= high"
+    if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+        raise _checks.fail(fn, name, expected, _checks.describe(pair))
+    low = _checks.positive_int(pair[0], f"{name}[0]", fn, minimum=minimum)
+    high = _checks.positive_int(pair[1], f"{name}[1]", fn, minimum=minimum)
+    if low > high:
+        raise _checks.fail(fn, name, expected, _checks.describe(tuple(pair)))
+    return low, high
 
 
 def autoencoder_hypermodel(n_features: int, latent_dim: int = 2, depth: tuple[int, int] = (0, 6),
@@ -71,8 +77,10 @@ def autoencoder_hypermodel(n_features: int, latent_dim: int = 2, depth: tuple[in
     -------
     callable ``build(hp) -> keras.Model``.
     """
-    low, high = _check_range(depth, "depth", 0)
-    widths = _check_choices(widths, "widths")
+    fn = "autoencoder_hypermodel"
+    n_features = _checks.positive_int(n_features, "n_features", fn)
+    low, high = _range(depth, "depth", fn, 0)
+    widths = _choices(widths, "widths", fn)
 
     def build(hp):
         return _ae.deep_autoencoder(n_features, latent_dim=latent_dim,
@@ -93,7 +101,9 @@ def latent_size_hypermodel(n_features: int, latent: tuple[int, int] = (1, 6), de
     -------
     callable ``build(hp) -> keras.Model``.
     """
-    low, high = _check_range(latent, "latent", 1)
+    fn = "latent_size_hypermodel"
+    n_features = _checks.positive_int(n_features, "n_features", fn)
+    low, high = _range(latent, "latent", fn, 1)
 
     def build(hp):
         return _ae.deep_autoencoder(n_features, latent_dim=hp.Int("latent_dim", low, high),
@@ -115,7 +125,9 @@ def vae_hypermodel(n_features: int, learning_rates: Sequence[float] = (1e-4, 3e-
     -------
     callable ``build(hp) -> keras.Model`` (a :func:`~workshop_utils.autoencoders.vae`).
     """
-    learning_rates = _check_choices(learning_rates, "learning_rates", (float, int, np.floating))
+    fn = "vae_hypermodel"
+    n_features = _checks.positive_int(n_features, "n_features", fn)
+    learning_rates = _choices(learning_rates, "learning_rates", fn, kind="number")
 
     def build(hp):
         return _ae.vae(n_features, latent_dim=latent_dim, hidden=hidden, beta=beta,
@@ -163,36 +175,43 @@ def make_tuner(kind: str, hypermodel: Callable, directory: str | Path, project_n
     """
     import keras_tuner as kt
 
-    if kind not in TUNERS:
-        raise ValueError(f"kind must be one of {TUNERS}, got {kind!r}")
+    fn = "make_tuner"
+    kind = _checks.one_of(kind, "kind", fn, TUNERS)
     if not callable(hypermodel):
-        raise TypeError(f"hypermodel must be a callable build(hp) -> keras.Model, got {type(hypermodel).__name__}")
+        raise _checks.fail(fn, "hypermodel", "a callable build(hp) -> keras.Model", _checks.describe(hypermodel),
+                           kind=_checks.ArgumentTypeError)
     if not isinstance(directory, (str, Path)):
-        raise TypeError(f"directory must be a str or Path, got {type(directory).__name__}")
+        raise _checks.fail(fn, "directory", "a folder path (str or Path)", _checks.describe(directory),
+                           kind=_checks.ArgumentTypeError)
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise _checks.fail(fn, "directory", "a folder", f"{str(directory)!r}, which is a file")
     if not isinstance(project_name, str) or not project_name or "/" in project_name or "\\" in project_name \
             or project_name in (".", ".."):
-        raise ValueError(f"project_name must be a plain folder name, got {project_name!r}")
-    if isinstance(factor, bool) or not isinstance(factor, (int, np.integer)) or factor < 2:
-        raise ValueError(f"factor must be an integer >= 2, got {factor!r}")
-    for value, name in ((max_trials, "max_trials"), (max_epochs, "max_epochs"),
-                        (executions_per_trial, "executions_per_trial")):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    directory = Path(directory)
+        raise _checks.fail(fn, "project_name", "a plain folder name (no path separators)",
+                           _checks.describe(project_name))
+    if not isinstance(objective, str) or not objective:
+        raise _checks.fail(fn, "objective", "the name of a logged metric such as 'val_loss'",
+                           _checks.describe(objective), kind=_checks.ArgumentTypeError)
+    max_trials = _checks.positive_int(max_trials, "max_trials", fn)
+    max_epochs = _checks.positive_int(max_epochs, "max_epochs", fn)
+    executions_per_trial = _checks.positive_int(executions_per_trial, "executions_per_trial", fn)
+    factor = _checks.positive_int(factor, "factor", fn, minimum=2)
+    seed = _checks.non_negative_int(seed, "seed", fn)
+    overwrite = _checks.flag(overwrite, "overwrite", fn)
     directory.mkdir(parents=True, exist_ok=True)
     direction = "min" if (objective.startswith("val_") or "loss" in objective) else "max"
     common = dict(objective=kt.Objective(objective, direction), directory=str(directory),
                   project_name=project_name, overwrite=overwrite, seed=seed,
-                  executions_per_trial=int(executions_per_trial))
+                  executions_per_trial=executions_per_trial)
     if kind == "random":
-        return kt.RandomSearch(hypermodel, max_trials=int(max_trials), **common)
+        return kt.RandomSearch(hypermodel, max_trials=max_trials, **common)
     if kind == "grid":
-        return kt.GridSearch(hypermodel, max_trials=int(max_trials), **common)
+        return kt.GridSearch(hypermodel, max_trials=max_trials, **common)
     if kind == "bayesian":
-        return kt.BayesianOptimization(hypermodel, max_trials=int(max_trials),
-                                       num_initial_points=min(3, int(max_trials)), **common)
-    return kt.Hyperband(hypermodel, max_epochs=int(max_epochs), factor=int(factor),
-                        hyperband_iterations=1, **common)
+        return kt.BayesianOptimization(hypermodel, max_trials=max_trials,
+                                       num_initial_points=min(3, max_trials), **common)
+    return kt.Hyperband(hypermodel, max_epochs=max_epochs, factor=factor, hyperband_iterations=1, **common)
 
 
 def run_search(tuner, X: np.ndarray, X_val: np.ndarray, epochs: int = 20, batch_size: int = 32,
@@ -215,23 +234,68 @@ def run_search(tuner, X: np.ndarray, X_val: np.ndarray, epochs: int = 20, batch_
     -------
     pandas.DataFrame, see :func:`trials_table`.
     """
-    X = np.asarray(X, dtype=np.float32)
-    X_val = np.asarray(X_val, dtype=np.float32)
-    if X.ndim != 2 or X_val.ndim != 2 or X.shape[1] != X_val.shape[1]:
-        raise ValueError(f"X and X_val must be 2-D with the same number of columns, got {X.shape} and {X_val.shape}")
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    fn = "run_search"
     if not hasattr(tuner, "search") or not hasattr(tuner, "oracle"):
-        raise TypeError(f"tuner must be a keras_tuner.Tuner, got {type(tuner).__name__}")
+        raise _checks.fail(fn, "tuner", "a keras_tuner.Tuner (from make_tuner)", _checks.describe(tuner),
+                           kind=_checks.ArgumentTypeError)
+    X = _checks.finite_array(X, "X", fn, ndim=2)
+    X_val = _checks.finite_array(X_val, "X_val", fn, ndim=2)
+    if X.shape[1] != X_val.shape[1]:
+        raise _checks.fail(fn, "X_val", f"a matrix with {X.shape[1]} columns like X", f"shape {X_val.shape}")
+    epochs = _checks.positive_int(epochs, "epochs", fn)
+    batch_size = _checks.positive_int(batch_size, "batch_size", fn)
+    _check_objective(tuner, X_val[:2], fn)
+    n_before = len(tuner.oracle.trials)
     with warnings.catch_warnings():
         # Hyperband reloads a model's weights to continue it with a fresh optimizer (harmless
         # "Skipping variable loading for optimizer"); the Bayesian tuner's Gaussian process
         # often hits a length-scale bound on tiny searches (sklearn ConvergenceWarning).
         warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
         warnings.filterwarnings("ignore", message="The optimal value found for dimension")
-        tuner.search(X, X, validation_data=(X_val, X_val), epochs=int(epochs), batch_size=batch_size,
-                     callbacks=list(callbacks or []), verbose=verbose)
-    return trials_table(tuner)
+        try:
+            tuner.search(X, X, validation_data=(X_val, X_val), epochs=epochs, batch_size=batch_size,
+                         callbacks=list(callbacks or []), verbose=verbose)
+        except RuntimeError as err:  # KerasTuner gives up after consecutive failed trials
+            failed = [t for t in tuner.oracle.trials.values() if str(t.status) == "FAILED"]
+            reason = (failed[0].message or "").strip().splitlines()[-1:] if failed else []
+            raise RuntimeError(f"{fn}: {len(failed)} trial(s) failed; the first with: "
+                               f"{reason[0] if reason else err}") from err
+    table = trials_table(tuner)
+    new = list(tuner.oracle.trials)[n_before:]
+    bad = table[table["trial_id"].isin(new) & table["score"].isna()]
+    if len(bad):
+        warnings.warn(f"{fn}: {len(bad)} trial(s) have no score (NaN loss or failed): "
+                      f"{bad['trial_id'].tolist()}; they are listed last", stacklevel=2)
+    return table
+
+
+def _check_objective(tuner, X_small: np.ndarray, fn: str) -> None:
+    """Refuse an objective the models do not log, before any trial runs.
+
+    One model is built with the search space's default values and evaluated on two rows
+    (no training, no random draws): its logged names, and their ``val_`` versions, are
+    what a trial can report.
+    """
+    objective = tuner.oracle.objective
+    name = getattr(objective, "name", None)
+    if name is None:  # a multi-objective tuner built by hand: let KerasTuner check it
+        return
+    hp = tuner.oracle.get_space()
+    try:
+        model = tuner.hypermodel.build(hp)
+    except Exception as err:  # noqa: BLE001 - the student's hypermodel: say which call failed
+        raise _checks.fail(fn, "tuner", "a tuner whose hypermodel builds a model", f"an error from "
+                           f"build(hp) with the default values: {type(err).__name__}: {err}") from err
+    if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", True):
+        raise _checks.fail(fn, "tuner", "a tuner whose hypermodel returns a compiled keras.Model",
+                           "an uncompiled model (call model.compile(...) in build(hp))")
+    logged = list(model.evaluate(X_small, X_small, verbose=0, return_dict=True))
+    allowed = logged + [f"val_{k}" for k in logged]
+    if name not in allowed:
+        close = [a for a in allowed if a.replace("_", "") == name.replace("_", "") or name in a]
+        hint = f"did you mean {close[0]!r}?" if close else ""
+        raise _checks.fail(fn, "the tuner's objective", f"one of the names the models log {allowed}",
+                           repr(name), hint=hint)
 
 
 def trials_table(tuner):
@@ -247,7 +311,8 @@ def trials_table(tuner):
 
     oracle = getattr(tuner, "oracle", None)
     if oracle is None or not hasattr(oracle, "trials"):
-        raise TypeError(f"tuner must be a keras_tuner.Tuner, got {type(tuner).__name__}")
+        raise _checks.fail("trials_table", "tuner", "a keras_tuner.Tuner (from make_tuner)",
+                           _checks.describe(tuner), kind=_checks.ArgumentTypeError)
     rows = []
     for trial_id, trial in oracle.trials.items():
         row = {"trial_id": trial_id, **trial.hyperparameters.values}

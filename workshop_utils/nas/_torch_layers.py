@@ -1,13 +1,26 @@
-"""PyTorch layers that mirror the Keras ones in the channel-last layout ``(N, L, C)``.
+"""The PyTorch classes of the ``nas`` package (this module imports torch).
 
-Imported only by :mod:`workshop_utils.nas.build` when a torch model is built.
+* layers that mirror the Keras ones in the channel-last layout ``(N, L, C)`` and
+  :class:`SequentialNet`, for :class:`~workshop_utils.nas.build.SequentialModelBuilder`;
+* :class:`DenseClassifier`, the tabular networks of :mod:`workshop_utils.nas.dense`;
+* :class:`DenseSupernet`, the shared weights of :mod:`workshop_utils.nas.enas`;
+* :class:`Policy`, the LSTM of :class:`~workshop_utils.nas.controller.GeneralController`.
+
+Imported lazily by the builders (``build``, ``dense.build_dense``, ``enas.make_supernet``,
+``GeneralController``), so ``import workshop_utils.nas`` loads no framework; import it
+directly to subclass a class or to use it in ``isinstance``.
 """
 from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn
 
-from .space import Operation
+from .dense import DenseSpec, LinearView, activation_module, arc_spec, dense_forward, linear_shapes, module_key
+from .space import ModelSpace, Operation
 
 _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "elu": nn.ELU,
                 "gelu": nn.GELU, "softplus": nn.Softplus, "linear": nn.Identity, None: nn.Identity}
@@ -102,3 +115,100 @@ class SequentialNet(nn.Module):
             raise ValueError(f"x: expected shape (N, {', '.join(map(str, self.input_shape))}), "
                              f"got {tuple(x.shape)}")
         return self.head(self.layers(x))
+
+
+# --------------------------------------------------------------------------- dense networks (nas.dense, nas.enas)
+class DenseClassifier(nn.Module):
+    """A fully connected classifier for tables: ``(N, n_features)`` -> logits ``(N, n_classes)``.
+
+    Build it with :func:`workshop_utils.nas.dense.build_dense`; ``model.spec`` says what it is.
+    """
+
+    def __init__(self, spec: DenseSpec, n_features: int, n_classes: int) -> None:
+        super().__init__()
+        self.spec, self.n_features, self.n_classes = spec, int(n_features), int(n_classes)
+        self.linears = nn.ModuleDict({
+            module_key(k): nn.Linear(i, o) for k, (i, o) in linear_shapes(spec, n_features, n_classes).items()})
+        n_act = 2 * spec.depth + 1 if spec.family == "resnet" else spec.depth + (spec.family == "densenet")
+        self.acts = nn.ModuleList([activation_module(spec.activation) for _ in range(n_act)])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return dense_forward(LinearView(self.linears), self.spec, x, self.acts, self.training)
+
+    def extra_repr(self) -> str:
+        return str(self.spec)
+
+
+class DenseSupernet(nn.Module):
+    """All the linear layers of a dense space, shared by its children.
+
+    ``supernet(x, arc)`` runs child ``arc`` on ``x`` ``(N, n_features)`` and returns
+    logits ``(N, n_classes)``.  Make one with :func:`workshop_utils.nas.enas.make_supernet`.
+    """
+
+    def __init__(self, space: ModelSpace, n_features: int, n_classes: int) -> None:
+        super().__init__()
+        self.space, self.n_features, self.n_classes = space, int(n_features), int(n_classes)
+        shapes: dict[str, tuple[int, int]] = {}
+        for f, w, d in itertools.product(*(range(n) for n in space.choices[:3])):
+            spec = arc_spec(space, [f, w, d, 0, 0])  # activation and dropout have no weights
+            shapes.update(linear_shapes(spec, n_features, n_classes))
+        self.keys = sorted(shapes)
+        self.linears = nn.ModuleDict({module_key(k): nn.Linear(*shapes[k]) for k in self.keys})
+        self.optimizer = None  # made by train_shared, kept across calls
+
+    def forward(self, x: torch.Tensor, arc: Sequence[int]) -> torch.Tensor:
+        return dense_forward(LinearView(self.linears), arc_spec(self.space, arc), x, training=self.training)
+
+    def child_keys(self, arc: Sequence[int]) -> list[str]:
+        """The keys of the shared layers child ``arc`` uses."""
+        return list(linear_shapes(arc_spec(self.space, arc), self.n_features, self.n_classes))
+
+    def child_parameters(self, arc: Sequence[int]) -> int:
+        """Number of weights child ``arc`` uses."""
+        return sum(p.numel() for k in self.child_keys(arc) for p in self.linears[module_key(k)].parameters())
+
+    def extra_repr(self) -> str:
+        return f"{len(self.keys)} shared linear layers for {self.space.size} children"
+
+
+# --------------------------------------------------------------------------- controller (nas.controller)
+class Policy(nn.Module):
+    """LSTM over layers: input = embedding of the previous token, output = logits per choice.
+
+    ``choices[i]`` is the number of options of layer ``i``; ``forward`` samples an arc (or
+    scores a given one) and returns ``(tokens, log p(arc), entropy, probs per layer)``.
+    """
+
+    def __init__(self, choices: Sequence[int], lstm_size: int) -> None:
+        super().__init__()
+        self.lstm_size = int(lstm_size)
+        self.g_emb = nn.Parameter(torch.empty(1, lstm_size).uniform_(-0.1, 0.1))
+        self.lstm = nn.LSTMCell(lstm_size, lstm_size)
+        self.heads = nn.ModuleList(nn.Linear(lstm_size, n) for n in choices)
+        self.embs = nn.ModuleList(nn.Embedding(n, lstm_size) for n in choices)
+        for p in self.parameters():
+            if p is not self.g_emb:
+                nn.init.uniform_(p, -0.1, 0.1)
+
+    def forward(self, arc: Sequence[int] | None, gen: torch.Generator, temperature: float,
+                tanh_constant: float | None) -> tuple[list[int], Any, Any, list[Any]]:
+        h = c = torch.zeros(1, self.lstm_size)
+        inp = self.g_emb
+        tokens, probs = [], []
+        logp = torch.zeros(())
+        entropy = torch.zeros(())
+        for i, head in enumerate(self.heads):
+            h, c = self.lstm(inp, (h, c))
+            logits = head(h)[0] / temperature
+            if tanh_constant is not None:
+                logits = tanh_constant * torch.tanh(logits)
+            logp_all = torch.log_softmax(logits, -1)
+            p = logp_all.exp()
+            tok = int(torch.multinomial(p.detach(), 1, generator=gen)) if arc is None else int(arc[i])
+            logp = logp + logp_all[tok]
+            entropy = entropy - (p * logp_all).sum()
+            tokens.append(tok)
+            probs.append(p.detach())
+            inp = self.embs[i](torch.tensor([tok]))
+        return tokens, logp, entropy, probs

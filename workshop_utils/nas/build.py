@@ -16,6 +16,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
+from .. import _checks
+from ..backend import count_params  # noqa: F401  (re-exported: nas.count_params is backend.count_params)
 from .space import ModelSpace, Operation
 
 Shape = tuple[int, ...]
@@ -83,22 +87,6 @@ def infer_shapes(input_shape: Sequence[int], ops: Sequence[Operation]) -> list[S
     return out
 
 
-def count_params(model: Any) -> int:
-    """Number of parameters, counted the Keras way in both frameworks.
-
-    Keras's ``count_params()`` includes the non-trainable moving mean and variance of
-    batch normalisation; for a torch model these running buffers are added to
-    ``sum(p.numel())``, so the two counts agree for the same architecture.
-    """
-    from ..backend import framework
-
-    if framework(model) == "keras":
-        return int(model.count_params())
-    n = sum(p.numel() for p in model.parameters())
-    n += sum(b.numel() for name, b in model.named_buffers() if name.endswith(("running_mean", "running_var")))
-    return int(n)
-
-
 class SequentialModelBuilder:
     """Build a model from an arc over a :class:`ModelSpace`, in Keras or PyTorch.
 
@@ -113,9 +101,24 @@ class SequentialModelBuilder:
     model_space : ModelSpace
     model_compile_dict : dict
         Keras: passed to ``model.compile`` (``loss``, ``optimizer``, ``metrics``); an extra
-        ``learning_rate`` key sets the optimizer's learning rate.  Torch: stored on the
-        model as ``model.compile_dict`` (the evaluator reads ``learning_rate``, default 1e-3).
+        ``learning_rate`` key sets the optimizer's learning rate.  Torch models are not
+        compiled: only ``learning_rate`` is used, kept on the builder as
+        :attr:`learning_rate` and handed to the trainer as an explicit argument
+        (:func:`~workshop_utils.nas.search.cnn_evaluator` passes it to
+        :func:`~workshop_utils.nas.search.train_child`).
     backend : {"keras", "torch"}
+
+    Attributes
+    ----------
+    learning_rate : float or None
+        ``model_compile_dict['learning_rate']`` (or ``'lr'``); without one, 1e-3 for torch
+        and None for Keras (the compiled optimizer's own learning rate).
+
+    Notes
+    -----
+    The builder follows the package rule for builders: a Keras model comes compiled, ready
+    for ``fit``; a torch model needs no compiling (its optimizer is made by the training
+    function from an explicit ``lr``).
 
     Examples
     --------
@@ -139,8 +142,14 @@ class SequentialModelBuilder:
             model_compile_dict = {"loss": "binary_crossentropy", "optimizer": "adam"}
         if not isinstance(model_compile_dict, Mapping):
             raise TypeError(f"model_compile_dict: expected a dict, got {type(model_compile_dict).__name__}")
-        if backend not in ("keras", "torch"):
-            raise ValueError(f"backend: expected 'keras' or 'torch', got {backend!r}")
+        backend = _checks.one_of(backend, "backend", "SequentialModelBuilder", ("keras", "torch"))
+        lr = model_compile_dict.get("learning_rate", model_compile_dict.get("lr"))
+        if lr is not None and (backend == "torch" or isinstance(lr, (int, float, np.integer, np.floating))):
+            lr = _checks.number(lr, "model_compile_dict['learning_rate']", "SequentialModelBuilder", low=0.0,
+                                low_open=True)
+        elif lr is None and backend == "torch":
+            lr = 1e-3
+        self.learning_rate: float | None = lr
         self.inputs_op = inputs_op
         self.output_op = output_op
         self.model_space = model_space
@@ -156,13 +165,36 @@ class SequentialModelBuilder:
                              f"{shapes[-1]}; end the space with flatten or a global pooling")
         return shapes
 
-    def __call__(self, arc: Sequence[int]) -> Any:
-        """The model for ``arc``: a compiled ``keras.Model`` or a ``torch.nn.Module``."""
+    def __call__(self, arc: Sequence[int], seed: int | None = None) -> Any:
+        """The model for ``arc``: a compiled ``keras.Model`` or a ``torch.nn.Module``.
+
+        Parameters
+        ----------
+        arc : sequence of int
+        seed : int or None
+            Seeds the initial weights.  Torch: inside
+            :func:`workshop_utils.backend.torch_seeded` (the caller's random state is left
+            alone).  Keras: the layers draw from Keras's global seed, so it is set with
+            ``keras.utils.set_random_seed`` (the Keras exception of the seeding rule, see
+            ``ARCHITECTURE.md``).  None: draw from the current global random state.
+        """
         arc = self.model_space.check_arc(arc)
+        if seed is not None:
+            seed = _checks.non_negative_int(seed, "seed", "SequentialModelBuilder")
         self.shapes(arc)
         ops = self.model_space.operations(arc)
-        model = self._keras(arc, ops) if self.backend == "keras" else self._torch(arc, ops)
-        return model
+        if self.backend == "keras":
+            if seed is not None:
+                import keras
+
+                keras.utils.set_random_seed(seed)  # unseeded Keras layers draw from the global seed
+            return self._keras(arc, ops)
+        if seed is None:
+            return self._torch(arc, ops)
+        from ..backend import torch_seeded
+
+        with torch_seeded(seed):
+            return self._torch(arc, ops)
 
     def __repr__(self) -> str:
         return (f"SequentialModelBuilder(backend={self.backend!r}, input={self.inputs_op}, "
@@ -210,7 +242,6 @@ class SequentialModelBuilder:
         head = torch.nn.Linear(shape[-1], self.output_op.params["units"])
         model = SequentialNet(layers, head, self.inputs_op.params["shape"])
         model.arc = arc
-        model.compile_dict = dict(self.model_compile_dict)
         return model
 
 

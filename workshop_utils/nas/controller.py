@@ -9,7 +9,8 @@ Both share one small interface, used by :func:`workshop_utils.nas.search`:
 Nothing here knows what the layers are (CNN or dense network): a controller only sees
 how many choices each layer has.  The LSTM policy follows ENAS/AMBER's ``GeneralController``
 (logits squashed by ``tanh_constant * tanh(logits / temperature)``, an entropy bonus, a
-moving-average reward baseline), written in PyTorch (imported when a controller is made).
+moving-average reward baseline), written in PyTorch (the LSTM is
+:class:`workshop_utils.nas._torch_layers.Policy`, imported when a controller is made).
 """
 from __future__ import annotations
 
@@ -18,29 +19,18 @@ from typing import Any
 
 import numpy as np
 
+from .. import _checks
 from .space import ModelSpace
 
 
-def _check_space(model_space: Any) -> list[int]:
+def _check_space(model_space: Any, fn: str) -> list[int]:
     if isinstance(model_space, ModelSpace):
         return model_space.choices
-    raise TypeError(f"model_space: expected a ModelSpace, got {type(model_space).__name__}")
+    raise _checks.fail(fn, "model_space", "a ModelSpace", type(model_space).__name__, kind=TypeError)
 
 
-def _check_seed(seed: Any) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed: expected a non-negative integer, got {seed!r}")
-    return int(seed)
-
-
-def _check_reward(reward: Any) -> float:
-    try:
-        r = float(reward)
-    except (TypeError, ValueError):
-        raise TypeError(f"reward: expected a number, got {type(reward).__name__}") from None
-    if not np.isfinite(r):
-        raise ValueError(f"reward: expected a finite number, got {reward!r}")
-    return r
+def _check_reward(reward: Any, fn: str) -> float:
+    return _checks.number(reward, "reward", fn)
 
 
 class RandomController:
@@ -53,9 +43,9 @@ class RandomController:
     """
 
     def __init__(self, model_space: ModelSpace, seed: int = 0) -> None:
-        self.choices = _check_space(model_space)
+        self.choices = _check_space(model_space, "RandomController")
         self.model_space = model_space
-        self.seed = _check_seed(seed)
+        self.seed = _checks.non_negative_int(seed, "seed", "RandomController")
         self._rng = np.random.default_rng(self.seed)
         self.n_updates = 0
 
@@ -67,7 +57,7 @@ class RandomController:
     def update(self, arc: Sequence[int], reward: float) -> float:
         """Random search learns nothing; checks its inputs and returns 0.0."""
         self.model_space.check_arc(arc)
-        _check_reward(reward)
+        _check_reward(reward, "RandomController.update")
         self.n_updates += 1
         return 0.0
 
@@ -119,21 +109,21 @@ class GeneralController:
                  batch_size: int = 1, normalize: bool = True) -> None:
         import torch
 
-        self.choices = _check_space(model_space)
+        from ._torch_layers import Policy
+
+        fn = "GeneralController"
+        self.choices = _check_space(model_space, fn)
         self.model_space = model_space
-        self.seed = _check_seed(seed)
-        for name, val in (("lstm_size", lstm_size), ("batch_size", batch_size)):
-            if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < 1:
-                raise ValueError(f"{name}: expected a positive integer, got {val!r}")
-        for name, val in (("temperature", temperature), ("lr", lr)):
-            if not isinstance(val, (int, float)) or not val > 0:
-                raise ValueError(f"{name}: expected a positive number, got {val!r}")
-        if tanh_constant is not None and (not isinstance(tanh_constant, (int, float)) or tanh_constant <= 0):
-            raise ValueError(f"tanh_constant: expected a positive number or None, got {tanh_constant!r}")
-        if not isinstance(entropy_weight, (int, float)) or entropy_weight < 0:
-            raise ValueError(f"entropy_weight: expected a number >= 0, got {entropy_weight!r}")
-        if not isinstance(baseline_decay, (int, float)) or not 0 <= baseline_decay < 1:
-            raise ValueError(f"baseline_decay: expected a number in [0, 1), got {baseline_decay!r}")
+        self.seed = _checks.non_negative_int(seed, "seed", fn)
+        lstm_size = _checks.positive_int(lstm_size, "lstm_size", fn)
+        batch_size = _checks.positive_int(batch_size, "batch_size", fn)
+        temperature = _checks.number(temperature, "temperature", fn, low=0.0, low_open=True)
+        lr = _checks.number(lr, "lr", fn, low=0.0, low_open=True)
+        if tanh_constant is not None:
+            tanh_constant = _checks.number(tanh_constant, "tanh_constant", fn, low=0.0, low_open=True)
+        entropy_weight = _checks.number(entropy_weight, "entropy_weight", fn, low=0.0)
+        baseline_decay = _checks.number(baseline_decay, "baseline_decay", fn, low=0.0, high=1.0, high_open=True)
+        normalize = _checks.flag(normalize, "normalize", fn)
         self.lstm_size = int(lstm_size)
         self.temperature = float(temperature)
         self.tanh_constant = None if tanh_constant is None else float(tanh_constant)
@@ -149,7 +139,7 @@ class GeneralController:
 
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
-            self.policy = _make_policy(self.choices, self.lstm_size)
+            self.policy = Policy(self.choices, self.lstm_size)
         self._gen = torch.Generator().manual_seed(self.seed)
         self.optimizer = torch.optim.Adam(self.policy.parameters(), lr=self.lr)
 
@@ -207,7 +197,7 @@ class GeneralController:
             The loss of this arc.
         """
         arc = self.model_space.check_arc(arc)
-        reward = _check_reward(reward)
+        reward = _check_reward(reward, "GeneralController.update")
         if self.baseline is None:
             self.baseline = reward
         else:
@@ -228,44 +218,3 @@ class GeneralController:
             self.optimizer.step()
             self._pending = []
         return float(loss.detach())
-
-
-def _make_policy(choices: list[int], lstm_size: int):
-    import torch
-    from torch import nn
-
-    class Policy(nn.Module):
-        """LSTM over layers: input = embedding of the previous token, output = logits per choice."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.g_emb = nn.Parameter(torch.empty(1, lstm_size).uniform_(-0.1, 0.1))
-            self.lstm = nn.LSTMCell(lstm_size, lstm_size)
-            self.heads = nn.ModuleList(nn.Linear(lstm_size, n) for n in choices)
-            self.embs = nn.ModuleList(nn.Embedding(n, lstm_size) for n in choices)
-            for p in self.parameters():
-                if p is not self.g_emb:
-                    nn.init.uniform_(p, -0.1, 0.1)
-
-        def forward(self, arc, gen, temperature, tanh_constant):
-            h = c = torch.zeros(1, lstm_size)
-            inp = self.g_emb
-            tokens, probs = [], []
-            logp = torch.zeros(())
-            entropy = torch.zeros(())
-            for i, head in enumerate(self.heads):
-                h, c = self.lstm(inp, (h, c))
-                logits = head(h)[0] / temperature
-                if tanh_constant is not None:
-                    logits = tanh_constant * torch.tanh(logits)
-                logp_all = torch.log_softmax(logits, -1)
-                p = logp_all.exp()
-                tok = int(torch.multinomial(p.detach(), 1, generator=gen)) if arc is None else int(arc[i])
-                logp = logp + logp_all[tok]
-                entropy = entropy - (p * logp_all).sum()
-                tokens.append(tok)
-                probs.append(p.detach())
-                inp = self.embs[i](torch.tensor([tok]))
-            return tokens, logp, entropy, probs
-
-    return Policy()

@@ -42,14 +42,13 @@ PyTorch and Keras are imported inside the functions.
 """
 from __future__ import annotations
 
-import functools
-
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from .. import _checks
 from .space import ModelSpace, Operation
 
 FAMILIES = ("mlp", "resnet", "densenet")
@@ -205,7 +204,7 @@ def _check_dims(n_features: int, n_classes: int) -> None:
             raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
 
 
-def _activation(name: str) -> Any:
+def activation_module(name: str) -> Any:
     import torch
 
     return {"relu": torch.nn.ReLU, "elu": torch.nn.ELU, "tanh": torch.nn.Tanh, "gelu": torch.nn.GELU}[name]()
@@ -242,7 +241,7 @@ def dense_forward(linears: Any, spec: DenseSpec, x: Any, acts: Sequence[Any] | N
     f, w, d, p = spec.family, spec.units, spec.depth, spec.dropout
     pre = f"{f}-{w}-"
     n_act = 2 * d + 1 if f == "resnet" else d + (f == "densenet")
-    acts = list(acts) if acts is not None else [_activation(spec.activation) for _ in range(n_act)]
+    acts = list(acts) if acts is not None else [activation_module(spec.activation) for _ in range(n_act)]
     if len(acts) < n_act:
         raise ValueError(f"acts: {spec} needs {n_act} activation modules, got {len(acts)}")
 
@@ -266,51 +265,23 @@ def dense_forward(linears: Any, spec: DenseSpec, x: Any, acts: Sequence[Any] | N
     return linears[f"{pre}head{d}"](torch.cat(feats, dim=1))
 
 
-def _module_key(key: str) -> str:
+def module_key(key: str) -> str:
     return key.replace("-", "_")  # ModuleDict keys: no '.', keep them identifier-like
 
 
-class _LinearView:
+class LinearView:
     """Map layer keys to the modules of a ``ModuleDict`` (whose keys use '_')."""
 
     def __init__(self, modules: Any) -> None:
         self.modules = modules
 
     def __getitem__(self, key: str) -> Any:
-        return self.modules[_module_key(key)]
-
-
-@functools.lru_cache(maxsize=None)  # one class, so isinstance() works across calls
-def _torch_classifier_class():
-    import torch
-
-    class DenseClassifier(torch.nn.Module):
-        """A fully connected classifier for tables: ``(N, n_features)`` -> logits ``(N, n_classes)``.
-
-        Build it with :func:`build_dense`; ``model.spec`` says what it is.
-        """
-
-        def __init__(self, spec: DenseSpec, n_features: int, n_classes: int) -> None:
-            super().__init__()
-            self.spec, self.n_features, self.n_classes = spec, int(n_features), int(n_classes)
-            self.linears = torch.nn.ModuleDict({
-                _module_key(k): torch.nn.Linear(i, o)
-                for k, (i, o) in linear_shapes(spec, n_features, n_classes).items()})
-            n_act = 2 * spec.depth + 1 if spec.family == "resnet" else spec.depth + (spec.family == "densenet")
-            self.acts = torch.nn.ModuleList([_activation(spec.activation) for _ in range(n_act)])
-
-        def forward(self, x):
-            return dense_forward(_LinearView(self.linears), self.spec, x, self.acts, self.training)
-
-        def extra_repr(self) -> str:
-            return str(self.spec)
-
-    return DenseClassifier
+        return self.modules[module_key(key)]
 
 
 def build_dense(space: ModelSpace, arc: Sequence[int], n_features: int, n_classes: int,
-                framework: str = "torch", seed: int = 0) -> Any:
-    """Turn an arc of a dense space into an untrained classifier.
+                framework: str = "torch", seed: int = 0, learning_rate: float = 1e-3) -> Any:
+    """Turn an arc of a dense space into an untrained classifier, ready to train.
 
     Parameters
     ----------
@@ -321,11 +292,18 @@ def build_dense(space: ModelSpace, arc: Sequence[int], n_features: int, n_classe
     n_features, n_classes : int
         Input width (genes) and number of classes (>= 2).
     framework : {'torch', 'keras'}
-        ``'torch'``: a ``DenseClassifier`` (``torch.nn.Module``) returning logits
-        ``(N, n_classes)``.  ``'keras'``: a functional ``keras.Model`` of the same
-        network ending in ``Dense(n_classes)`` followed by ``Activation('softmax')``.
+        ``'torch'``: a :class:`~workshop_utils.nas._torch_layers.DenseClassifier`
+        (``torch.nn.Module``) returning logits ``(N, n_classes)``; train it with
+        :func:`fit_dense`.  ``'keras'``: a functional ``keras.Model`` of the same network
+        ending in ``Dense(n_classes)`` followed by ``Activation('softmax')``, compiled
+        (Adam at ``learning_rate``, sparse categorical cross-entropy) like every Keras
+        builder of the package.
     seed : int
-        Seeds the weight initialisation.
+        Seeds the weight initialisation (and Keras' dropout masks); the caller's random
+        state is left as it was.
+    learning_rate : float
+        Keras only: the compiled optimizer's learning rate (torch models take ``lr`` in
+        :func:`fit_dense`).
 
     Examples
     --------
@@ -334,32 +312,37 @@ def build_dense(space: ModelSpace, arc: Sequence[int], n_features: int, n_classe
     >>> model(torch.zeros(3, 765)).shape
     torch.Size([3, 10])
     """
+    fn = "build_dense"
     spec = arc_spec(space, arc)
     _check_dims(n_features, n_classes)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = _checks.non_negative_int(seed, "seed", fn)
+    framework = _checks.one_of(framework, "framework", fn, ("torch", "keras"))
+    learning_rate = _checks.number(learning_rate, "learning_rate", fn, low=0.0, low_open=True)
     if framework == "torch":
-        import torch
+        from ..backend import torch_seeded
+        from ._torch_layers import DenseClassifier
 
-        torch.manual_seed(int(seed))
-        return _torch_classifier_class()(spec, int(n_features), int(n_classes))
-    if framework == "keras":
-        return _keras_dense(spec, int(n_features), int(n_classes), int(seed))
-    raise ValueError(f"framework must be 'torch' or 'keras', got {framework!r}")
+        with torch_seeded(seed):
+            return DenseClassifier(spec, int(n_features), int(n_classes))
+    return _keras_dense(spec, int(n_features), int(n_classes), seed, learning_rate)
 
 
-def _keras_dense(spec: DenseSpec, n_features: int, n_classes: int, seed: int) -> Any:
+def _keras_dense(spec: DenseSpec, n_features: int, n_classes: int, seed: int, learning_rate: float) -> Any:
     import keras
 
-    keras.utils.set_random_seed(seed)
     L = keras.layers
     shapes = linear_shapes(spec, n_features, n_classes)
-    dense = {k: L.Dense(o, name=_module_key(k)) for k, (_, o) in shapes.items()}
+    dense = {k: L.Dense(o, name=module_key(k), kernel_initializer=keras.initializers.GlorotUniform(seed=seed + i))
+             for i, (k, (_, o)) in enumerate(shapes.items())}
     pre = f"{spec.family}-{spec.units}-"
+    n_drop = [0]
 
     def act_drop(h):
         h = L.Activation(spec.activation)(h)
-        return L.Dropout(spec.dropout)(h) if spec.dropout > 0 else h
+        if spec.dropout > 0:
+            n_drop[0] += 1
+            h = L.Dropout(spec.dropout, seed=seed + 1000 + n_drop[0])(h)
+        return h
 
     x = keras.Input((n_features,))
     if spec.family == "mlp":
@@ -379,20 +362,52 @@ def _keras_dense(spec: DenseSpec, n_features: int, n_classes: int, seed: int) ->
             inp = feats[0] if len(feats) == 1 else L.Concatenate()(feats)
             feats.append(act_drop(dense[f"{pre}l{j}"](inp)))
         out = dense[f"{pre}head{spec.depth}"](L.Concatenate()(feats))
-    return keras.Model(x, L.Activation("softmax")(out), name=f"dense_{spec.family}")
+    model = keras.Model(x, L.Activation("softmax")(out), name=f"dense_{spec.family}")
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy")
+    return model
 
 
 # --------------------------------------------------------------------------- training
-def _check_xy(X: Any, y: Any, xname: str, yname: str) -> tuple[np.ndarray, np.ndarray]:
-    if not hasattr(X, "shape") or np.ndim(X) != 2:
-        raise ValueError(f"{xname} must be a 2-D array (n_cells, n_features), got "
-                         f"{getattr(X, 'shape', type(X).__name__)}")
-    y = np.asarray(y)
-    if y.ndim != 1 or len(y) != len(X):
-        raise ValueError(f"{yname} must be a 1-D array of {len(X)} integer labels, got shape {y.shape}")
-    if not np.issubdtype(y.dtype, np.integer) or (len(y) and y.min() < 0):
-        raise ValueError(f"{yname} must hold non-negative integer class codes, got dtype {y.dtype}")
-    return np.asarray(X, dtype=np.float32), y.astype(np.int64)
+def _check_codes(y: Any, name: str, fn: str, n: int | None = None, n_classes: int | None = None,
+                 allow_empty: bool = False) -> np.ndarray:
+    """Integer class codes ``(n,)`` in ``0..n_classes-1`` as int64 (floats like 2.0 are refused with a hint)."""
+    y = _checks.finite_array(y, name, fn, ndim=1, dtype=None, allow_empty=allow_empty)
+    if n is not None and len(y) != n:
+        raise _checks.fail(fn, name, f"{n} labels (one per row)", f"{len(y)} labels")
+    if not np.issubdtype(y.dtype, np.integer):
+        if np.issubdtype(y.dtype, np.floating) and np.all(y == np.round(y)):
+            hint = f"convert them with {name}.astype(int)"
+        else:
+            hint = "encode the classes as integer codes, e.g. with pandas.factorize"
+        raise _checks.fail(fn, name, "integer class codes", f"dtype {y.dtype}", kind=_checks.ArgumentTypeError,
+                           hint=hint)
+    if len(y) and (y.min() < 0 or (n_classes is not None and y.max() >= n_classes)):
+        expected = "class codes >= 0" if n_classes is None else f"class codes in 0..{n_classes - 1}"
+        raise _checks.fail(fn, name, expected, f"codes from {int(y.min())} to {int(y.max())}",
+                           hint="" if n_classes is None else f"there are {n_classes} classes")
+    return y.astype(np.int64)
+
+
+def _check_xy(X: Any, y: Any, xname: str, yname: str, fn: str,
+              n_classes: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A finite table ``X (N, F)`` float32 and class codes ``y (N,)`` int64 in ``0..n_classes-1``."""
+    X = _checks.finite_array(X, xname, fn, ndim=2)
+    return X, _check_codes(y, yname, fn, len(X), n_classes)
+
+
+def _check_features(X_train: np.ndarray, X_valid: np.ndarray, fn: str) -> np.ndarray:
+    """``X_valid``, refused unless it has the features of ``X_train``."""
+    if X_valid.shape[1] != X_train.shape[1]:
+        raise _checks.fail(fn, "X_valid", f"{X_train.shape[1]} features like X_train", f"{X_valid.shape[1]}")
+    return X_valid
+
+
+def _optimizer_settings(fn: str, batch_size: Any, lr: Any, weight_decay: Any, seed: Any,
+                        progress: Any) -> tuple[int, float, float, int, bool]:
+    """The AdamW training arguments shared by :func:`fit_dense` and ENAS, checked."""
+    return (_checks.positive_int(batch_size, "batch_size", fn), _checks.number(lr, "lr", fn, low=0.0, low_open=True),
+            _checks.number(weight_decay, "weight_decay", fn, low=0.0), _checks.non_negative_int(seed, "seed", fn),
+            _checks.flag(progress, "progress", fn))
 
 
 def class_weights(y: np.ndarray, n_classes: int) -> np.ndarray:
@@ -400,9 +415,8 @@ def class_weights(y: np.ndarray, n_classes: int) -> np.ndarray:
 
     Classes absent from ``y`` get weight 1.
     """
-    y = np.asarray(y)
-    if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"y must be a 1-D integer array, got dtype {y.dtype} shape {y.shape}")
+    n_classes = _checks.positive_int(n_classes, "n_classes", "class_weights")
+    y = _check_codes(y, "y", "class_weights", n_classes=n_classes, allow_empty=True)
     counts = np.bincount(y, minlength=n_classes).astype(np.float64)
     w = np.ones(n_classes)
     seen = counts > 0
@@ -411,47 +425,52 @@ def class_weights(y: np.ndarray, n_classes: int) -> np.ndarray:
 
 
 def predict_logits(model: Any, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-    """Logits ``(N, n_classes)`` of a torch classifier (evaluation mode, no gradients)."""
-    import torch
+    """Logits ``(N, n_classes)`` of a classifier over a table ``X (N, n_features)``.
 
-    X = np.asarray(X, dtype=np.float32)
-    if X.ndim != 2:
-        raise ValueError(f"X must be 2-D (n_cells, n_features), got shape {X.shape}")
-    was_training = model.training
-    model.eval()
-    with torch.no_grad():
-        out = [model(torch.from_numpy(X[i:i + batch_size])).numpy() for i in range(0, len(X), batch_size)]
-    model.train(was_training)
-    return np.concatenate(out) if out else np.zeros((0, model.n_classes), np.float32)
+    :func:`workshop_utils.backend.logits` (evaluation mode, no gradients, the model's
+    mode given back), kept two-dimensional.
+    """
+    from ..backend import _logits
+
+    X = _checks.finite_array(X, "X", "predict_logits", ndim=2)
+    z = _logits(model, X, batch_size, "predict_logits")
+    return z.reshape(len(X), -1)
 
 
 def macro_f1(y_true: np.ndarray, logits_or_pred: np.ndarray) -> float:
     """Macro-averaged F1 (scikit-learn) from labels ``(N,)`` and logits ``(N, C)`` or predictions ``(N,)``."""
     from sklearn.metrics import f1_score
 
-    pred = np.asarray(logits_or_pred)
+    fn = "macro_f1"
+    pred = _checks.finite_array(logits_or_pred, "logits_or_pred", fn, ndim=(1, 2), dtype=None)
+    y_true = _check_codes(y_true, "y_true", fn, n=len(pred))
     pred = pred.argmax(1) if pred.ndim == 2 else pred
-    return float(f1_score(np.asarray(y_true), pred, average="macro", zero_division=0))
+    return float(f1_score(y_true, pred, average="macro", zero_division=0))
 
 
 def fit_dense(model: Any, X_train: np.ndarray, y_train: np.ndarray, X_valid: np.ndarray, y_valid: np.ndarray,
               epochs: int = 200, batch_size: int = 64, lr: float = 1e-3, weight_decay: float = 1e-4,
               patience: int = 20, balanced: bool = True, monitor: str = "val_loss", seed: int = 0,
-              progress: bool = False) -> dict:
+              progress: bool = False, min_delta: float = 0.0) -> dict:
     """Train a torch classifier from its current weights, with early stopping.
 
     Cross-entropy (class-weighted when ``balanced``, which helps macro F1 on rare cell
     types), AdamW with ``weight_decay``; after every epoch the validation loss and macro
-    F1 are measured, and the weights of the best epoch (by ``monitor``) are restored at the end.
+    F1 are measured, and the weights of the best epoch (by ``monitor``) are restored at the
+    end.  An epoch improves when it beats the best by more than ``min_delta``, the rule
+    of :func:`workshop_utils.training.fit` (:func:`workshop_utils.training.improved`).
+
+    Every argument is checked before the model is touched: a call that fails on bad input
+    (NaN in a table, a class code the model has no output for) leaves the weights as they were.
 
     Parameters
     ----------
     model : torch.nn.Module
         Maps ``(N, n_features)`` to logits ``(N, n_classes)``.
     X_train, X_valid : np.ndarray
-        ``(N, n_features)`` float32.
+        ``(N, n_features)`` float32, finite.
     y_train, y_valid : np.ndarray
-        ``(N,)`` integer class codes.
+        ``(N,)`` integer class codes in ``0..n_classes-1``.
     epochs, batch_size, patience : int
     lr, weight_decay : float
     balanced : bool
@@ -459,32 +478,44 @@ def fit_dense(model: Any, X_train: np.ndarray, y_train: np.ndarray, X_valid: np.
         Early stopping and the restored epoch follow the lowest validation loss or the
         highest validation macro F1 (ties: the earlier epoch).
     seed : int
-        Seeds the minibatch order and dropout.
+        Seeds the minibatch order (a local numpy generator) and dropout (inside
+        :func:`workshop_utils.backend.torch_seeded`: the caller's random state is left alone).
     progress : bool
         Show a tqdm bar over epochs.
+    min_delta : float
+        Smallest improvement of the monitored value that counts.
 
     Returns
     -------
     dict
-        ``loss``, ``val_loss``, ``val_f1`` (lists, one per epoch), ``best_epoch``, ``seconds``.
+        ``loss``, ``val_loss``, ``val_f1`` (lists, one per epoch), ``best_epoch`` (the
+        **0-based** index of the best epoch in those lists, as in
+        :func:`workshop_utils.training.fit`), ``seconds``.
     """
     import time
 
     import torch
     from tqdm.auto import tqdm
 
-    X_train, y_train = _check_xy(X_train, y_train, "X_train", "y_train")
-    X_valid, y_valid = _check_xy(X_valid, y_valid, "X_valid", "y_valid")
-    for name, v in (("epochs", epochs), ("batch_size", batch_size), ("patience", patience)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
-    if not lr > 0:
-        raise ValueError(f"lr must be positive, got {lr!r}")
-    if monitor not in ("val_loss", "val_f1"):
-        raise ValueError(f"monitor must be 'val_loss' or 'val_f1', got {monitor!r}")
-    n_classes = int(getattr(model, "n_classes", int(max(y_train.max(), y_valid.max())) + 1))
+    from ..backend import require, torch_seeded
+    from ..training import improved
+
+    fn = "fit_dense"
+    require(model, "torch", fn)
+    X_train = _checks.finite_array(X_train, "X_train", fn, ndim=2)
+    X_valid = _check_features(X_train, _checks.finite_array(X_valid, "X_valid", fn, ndim=2), fn)
+    n_out = predict_logits(model, X_train[:2]).shape[1]  # runs the model in eval mode: no state changes
+    n_classes = int(getattr(model, "n_classes", n_out))
+    y_train = _check_codes(y_train, "y_train", fn, len(X_train), n_classes)
+    y_valid = _check_codes(y_valid, "y_valid", fn, len(X_valid), n_classes)
+    epochs = _checks.positive_int(epochs, "epochs", fn)
+    patience = _checks.positive_int(patience, "patience", fn)
+    batch_size, lr, weight_decay, seed, progress = _optimizer_settings(fn, batch_size, lr, weight_decay, seed,
+                                                                       progress)
+    balanced = _checks.flag(balanced, "balanced", fn)
+    monitor = _checks.one_of(monitor, "monitor", fn, ("val_loss", "val_f1"))
+    min_delta = _checks.number(min_delta, "min_delta", fn, low=0.0)
     t0 = time.perf_counter()
-    torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     weight = torch.from_numpy(class_weights(y_train, n_classes)) if balanced else None
     loss_fn = torch.nn.CrossEntropyLoss(weight=weight)
@@ -493,32 +524,34 @@ def fit_dense(model: Any, X_train: np.ndarray, y_train: np.ndarray, X_valid: np.
     Xv, yv = torch.from_numpy(X_valid), torch.from_numpy(y_valid)
     hist: dict = {"loss": [], "val_loss": [], "val_f1": []}
     best, best_state, best_epoch, waited = np.inf, None, 0, 0
-    for epoch in tqdm(range(epochs), desc="epochs", disable=not progress, leave=False):
-        model.train()
-        order = rng.permutation(len(Xt))
-        total = 0.0
-        for i in range(0, len(order), batch_size):
-            idx = torch.from_numpy(order[i:i + batch_size])
-            opt.zero_grad(set_to_none=True)
-            loss = loss_fn(model(Xt[idx]), yt[idx])
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(idx)
-        model.eval()
-        with torch.no_grad():
-            out = model(Xv)
-            val_loss = float(loss_fn(out, yv))
-        hist["loss"].append(total / len(Xt))
-        hist["val_loss"].append(val_loss)
-        hist["val_f1"].append(macro_f1(y_valid, out.numpy()))
-        current = val_loss if monitor == "val_loss" else -hist["val_f1"][-1]
-        if current < best - 1e-4:
-            best, best_epoch, waited = current, epoch, 0
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        else:
-            waited += 1
-            if waited >= patience:
-                break
+    with torch_seeded(seed):
+        for epoch in tqdm(range(epochs), desc="epochs", disable=not progress, leave=False):
+            model.train()
+            order = rng.permutation(len(Xt))
+            total = 0.0
+            for i in range(0, len(order), batch_size):
+                idx = torch.from_numpy(order[i:i + batch_size])
+                opt.zero_grad(set_to_none=True)
+                loss = loss_fn(model(Xt[idx]), yt[idx])
+                loss.backward()
+                opt.step()
+                total += loss.item() * len(idx)
+            model.eval()
+            with torch.no_grad():
+                out = model(Xv)
+                val_loss = float(loss_fn(out, yv))
+            hist["loss"].append(total / len(Xt))
+            hist["val_loss"].append(val_loss)
+            finite = bool(torch.isfinite(out).all())  # a diverged epoch scores NaN, never "improves"
+            hist["val_f1"].append(macro_f1(y_valid, out.numpy()) if finite else float("nan"))
+            current = val_loss if monitor == "val_loss" else -hist["val_f1"][-1]
+            if improved(current, best, min_delta):
+                best, best_epoch, waited = current, epoch, 0
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            else:
+                waited += 1
+                if waited >= patience:
+                    break
     if best_state is not None:
         model.load_state_dict(best_state)
     model.eval()

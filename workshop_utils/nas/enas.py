@@ -24,8 +24,6 @@ PyTorch is imported inside the functions.
 """
 from __future__ import annotations
 
-import functools
-import itertools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -33,50 +31,11 @@ from typing import Any
 
 import numpy as np
 
-from .dense import (_LinearView, _check_space, _check_xy, _module_key, arc_spec, class_weights, dense_forward,
-                    linear_shapes, macro_f1)
+from .. import _checks
+from .dense import _check_features, _check_space, _check_xy, _optimizer_settings, arc_spec, class_weights, macro_f1, module_key
 from .space import ModelSpace
 
 METRICS = ("macro_f1", "accuracy")
-
-
-@functools.lru_cache(maxsize=None)  # one class, so isinstance() works across calls
-def _supernet_class():
-    import torch
-
-    class DenseSupernet(torch.nn.Module):
-        """All the linear layers of a dense space, shared by its children.
-
-        ``supernet(x, arc)`` runs child ``arc`` on ``x`` ``(N, n_features)`` and returns
-        logits ``(N, n_classes)``.  Make one with :func:`make_supernet`.
-        """
-
-        def __init__(self, space: ModelSpace, n_features: int, n_classes: int) -> None:
-            super().__init__()
-            self.space, self.n_features, self.n_classes = space, int(n_features), int(n_classes)
-            shapes: dict[str, tuple[int, int]] = {}
-            for f, w, d in itertools.product(*(range(n) for n in space.choices[:3])):
-                spec = arc_spec(space, [f, w, d, 0, 0])  # activation and dropout have no weights
-                shapes.update(linear_shapes(spec, n_features, n_classes))
-            self.keys = sorted(shapes)
-            self.linears = torch.nn.ModuleDict({_module_key(k): torch.nn.Linear(*shapes[k]) for k in self.keys})
-            self.optimizer = None  # made by train_shared, kept across calls
-
-        def forward(self, x, arc):
-            return dense_forward(_LinearView(self.linears), arc_spec(self.space, arc), x, training=self.training)
-
-        def child_keys(self, arc: Sequence[int]) -> list[str]:
-            """The keys of the shared layers child ``arc`` uses."""
-            return list(linear_shapes(arc_spec(self.space, arc), self.n_features, self.n_classes))
-
-        def child_parameters(self, arc: Sequence[int]) -> int:
-            """Number of weights child ``arc`` uses."""
-            return sum(p.numel() for k in self.child_keys(arc) for p in self.linears[_module_key(k)].parameters())
-
-        def extra_repr(self) -> str:
-            return f"{len(self.keys)} shared linear layers for {self.space.size} children"
-
-    return DenseSupernet
 
 
 def make_supernet(space: ModelSpace, n_features: int, n_classes: int, seed: int = 0) -> Any:
@@ -92,22 +51,26 @@ def make_supernet(space: ModelSpace, n_features: int, n_classes: int, seed: int 
 
     Returns
     -------
-    torch.nn.Module
+    DenseSupernet
+        A ``torch.nn.Module`` (:class:`workshop_utils.nas._torch_layers.DenseSupernet`):
         ``supernet(x, arc)`` -> logits ``(N, n_classes)``; ``supernet.keys`` lists the shared
         layers, ``supernet.child_keys(arc)`` those of one child.
     """
-    import torch
+    from ..backend import torch_seeded
+    from ._torch_layers import DenseSupernet
 
+    fn = "make_supernet"
     _check_space(space)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    torch.manual_seed(int(seed))
-    return _supernet_class()(space, n_features, n_classes)
+    n_features = _checks.positive_int(n_features, "n_features", fn)
+    n_classes = _checks.positive_int(n_classes, "n_classes", fn, minimum=2)
+    seed = _checks.non_negative_int(seed, "seed", fn)
+    with torch_seeded(seed):
+        return DenseSupernet(space, n_features, n_classes)
 
 
-def _check_supernet(supernet: Any) -> Any:
+def _check_supernet(supernet: Any, fn: str) -> Any:
     if not (hasattr(supernet, "linears") and hasattr(supernet, "child_keys") and hasattr(supernet, "space")):
-        raise TypeError(f"supernet must come from make_supernet(), got {type(supernet).__name__}")
+        raise _checks.fail(fn, "supernet", "a supernet from make_supernet()", type(supernet).__name__, kind=TypeError)
     return supernet
 
 
@@ -125,14 +88,15 @@ def child_from_supernet(supernet: Any, arc: Sequence[int]) -> Any:
     """
     import torch
 
-    from .dense import _torch_classifier_class
+    from ._torch_layers import DenseClassifier
 
-    _check_supernet(supernet)
+    _check_supernet(supernet, "child_from_supernet")
     spec = arc_spec(supernet.space, arc)
-    child = _torch_classifier_class()(spec, supernet.n_features, supernet.n_classes)
+    with torch.random.fork_rng(devices=[]):  # the copied weights replace the default init: leave the RNG alone
+        child = DenseClassifier(spec, supernet.n_features, supernet.n_classes)
     with torch.no_grad():
         for key in supernet.child_keys(arc):
-            k = _module_key(key)
+            k = module_key(key)
             child.linears[k].load_state_dict(supernet.linears[k].state_dict())
     return child.eval()
 
@@ -161,7 +125,10 @@ def train_shared(supernet: Any, X: np.ndarray, y: np.ndarray, arcs: Sequence[int
     balanced : bool
         Class-weighted cross-entropy.
     rng : numpy Generator or int
-        Draws the minibatches.
+        Draws the minibatches.  Dropout masks come from torch's random state:
+        :func:`enas_search` runs the whole search inside
+        :func:`workshop_utils.backend.torch_seeded`; wrap a call of your own the same way
+        to make it repeatable.
 
     Returns
     -------
@@ -170,14 +137,19 @@ def train_shared(supernet: Any, X: np.ndarray, y: np.ndarray, arcs: Sequence[int
     """
     import torch
 
-    _check_supernet(supernet)
-    X, y = _check_xy(X, y, "X", "y")
-    for name, v in (("steps", steps), ("batch_size", batch_size)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    fn = "train_shared"
+    _check_supernet(supernet, fn)
+    X, y = _check_xy(X, y, "X", "y", fn, supernet.n_classes)
+    steps = _checks.positive_int(steps, "steps", fn)
+    batch_size = _checks.positive_int(batch_size, "batch_size", fn)
+    lr = _checks.number(lr, "lr", fn, low=0.0, low_open=True)
+    weight_decay = _checks.number(weight_decay, "weight_decay", fn, low=0.0)
+    balanced = _checks.flag(balanced, "balanced", fn)
     if not callable(arcs):
         fixed = supernet.space.check_arc(arcs)
         arcs = lambda: fixed  # noqa: E731
+    if not isinstance(rng, np.random.Generator):
+        rng = _checks.non_negative_int(rng, "rng", fn)
     rng = np.random.default_rng(rng)
     if supernet.optimizer is None:
         supernet.optimizer = torch.optim.AdamW(supernet.parameters(), lr=lr, weight_decay=weight_decay)
@@ -216,10 +188,10 @@ def score_shared(supernet: Any, arc: Sequence[int], X: np.ndarray, y: np.ndarray
     """
     import torch
 
-    _check_supernet(supernet)
-    X, y = _check_xy(X, y, "X", "y")
-    if metric not in METRICS:
-        raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
+    fn = "score_shared"
+    _check_supernet(supernet, fn)
+    X, y = _check_xy(X, y, "X", "y", fn, supernet.n_classes)
+    metric = _checks.one_of(metric, "metric", fn, METRICS)
     arc = supernet.space.check_arc(arc)
     supernet.eval()
     with torch.no_grad():
@@ -263,8 +235,7 @@ class ENASResult:
 
     def top(self, k: int = 5) -> list[tuple[list[int], float]]:
         """The ``k`` best children by final shared-weight score (ties: search reward), best first."""
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise ValueError(f"k must be a positive integer, got {k!r}")
+        k = _checks.positive_int(k, "k", "ENASResult.top")
         return [(list(a), s) for a, s in list(self.scores.items())[:k]]
 
 
@@ -305,60 +276,68 @@ def enas_search(space: ModelSpace, X_train: np.ndarray, y_train: np.ndarray, X_v
     """
     from tqdm.auto import tqdm
 
+    from ..backend import torch_seeded
+    from ._torch_layers import DenseSupernet
     from .controller import GeneralController
     from .search import search
 
+    fn = "enas_search"
     _check_space(space)
-    X_train, y_train = _check_xy(X_train, y_train, "X_train", "y_train")
-    X_valid, y_valid = _check_xy(X_valid, y_valid, "X_valid", "y_valid")
-    if X_valid.shape[1] != X_train.shape[1]:
-        raise ValueError(f"X_valid must have {X_train.shape[1]} features like X_train, got {X_valid.shape[1]}")
-    if metric not in METRICS:
-        raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
-    for name, v, lo in (("n_trials", n_trials, 1), ("warmup_steps", warmup_steps, 0),
-                        ("steps_per_trial", steps_per_trial, 0)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
-            raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
+    X_train, y_train = _check_xy(X_train, y_train, "X_train", "y_train", fn)
+    X_valid, y_valid = _check_xy(X_valid, y_valid, "X_valid", "y_valid", fn)
+    _check_features(X_train, X_valid, fn)
+    metric = _checks.one_of(metric, "metric", fn, METRICS)
+    n_trials = _checks.positive_int(n_trials, "n_trials", fn)
+    warmup_steps = _checks.non_negative_int(warmup_steps, "warmup_steps", fn)
+    steps_per_trial = _checks.non_negative_int(steps_per_trial, "steps_per_trial", fn)
+    batch_size, lr, weight_decay, seed, progress = _optimizer_settings(fn, batch_size, lr, weight_decay, seed,
+                                                                       progress)
     if controller is None:
         controller = GeneralController(space, seed=seed)
     elif not (hasattr(controller, "get_action") and hasattr(controller, "update")):
-        raise TypeError(f"controller needs get_action() and update(arc, reward), got {type(controller).__name__}")
+        raise _checks.fail(fn, "controller", "an object with get_action() and update(arc, reward)",
+                           type(controller).__name__, kind=TypeError)
     n_classes = int(max(y_train.max(), y_valid.max())) + 1
-    supernet = make_supernet(space, X_train.shape[1], n_classes, seed=seed)
-    rng = np.random.default_rng(seed)
-    secs = {}
+    # one seeded torch stream for the initial weights and every dropout mask of the search;
+    # the caller's random state is left as it was
+    with torch_seeded(seed):
+        supernet = DenseSupernet(space, X_train.shape[1], n_classes)
+        rng = np.random.default_rng(seed)
+        secs = {}
 
-    t0 = time.perf_counter()
-    if warmup_steps:
-        def uniform() -> list[int]:
-            return [int(rng.integers(n)) for n in space.choices]
+        t0 = time.perf_counter()
+        if warmup_steps:
+            def uniform() -> list[int]:
+                return [int(rng.integers(n)) for n in space.choices]
 
-        chunk = max(1, warmup_steps // 20)
-        done = 0
-        with tqdm(total=warmup_steps, desc="warm-up (random children)", disable=not progress, leave=False) as bar:
-            while done < warmup_steps:
-                n = min(chunk, warmup_steps - done)
-                train_shared(supernet, X_train, y_train, uniform, n, batch_size, lr, weight_decay, rng=rng)
-                done += n
-                bar.update(n)
-    secs["warmup"] = time.perf_counter() - t0
+            chunk = max(1, warmup_steps // 20)
+            done = 0
+            with tqdm(total=warmup_steps, desc="warm-up (random children)", disable=not progress,
+                      leave=False) as bar:
+                while done < warmup_steps:
+                    n = min(chunk, warmup_steps - done)
+                    train_shared(supernet, X_train, y_train, uniform, n, batch_size, lr, weight_decay, rng=rng)
+                    done += n
+                    bar.update(n)
+        secs["warmup"] = time.perf_counter() - t0
 
-    def evaluate(arc: Sequence[int]) -> dict:
-        if steps_per_trial:
-            train_shared(supernet, X_train, y_train, arc, steps_per_trial, batch_size, lr, weight_decay, rng=rng)
-        return {"reward": score_shared(supernet, arc, X_valid, y_valid, metric)}
+        def evaluate(arc: Sequence[int]) -> dict:
+            if steps_per_trial:
+                train_shared(supernet, X_train, y_train, arc, steps_per_trial, batch_size, lr, weight_decay,
+                             rng=rng)
+            return {"reward": score_shared(supernet, arc, X_valid, y_valid, metric)}
 
-    t0 = time.perf_counter()
-    # cache=False: a child drawn again is trained and scored again (the shared weights moved on)
-    history = search(controller, evaluate, n_trials=n_trials, progress=progress, model_space=space, cache=False)
-    secs["search"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        # cache=False: a child drawn again is trained and scored again (the shared weights moved on)
+        history = search(controller, evaluate, n_trials=n_trials, progress=progress, model_space=space, cache=False)
+        secs["search"] = time.perf_counter() - t0
 
-    t0 = time.perf_counter()
-    rewards: dict[tuple[int, ...], list[float]] = {}
-    for rec in history.records:
-        rewards.setdefault(tuple(int(t) for t in rec["arc"]), []).append(float(rec["reward"]))
-    scores = {a: score_shared(supernet, list(a), X_valid, y_valid, metric) for a in sorted(rewards)}
-    secs["rescore"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        rewards: dict[tuple[int, ...], list[float]] = {}
+        for rec in history.records:
+            rewards.setdefault(tuple(int(t) for t in rec["arc"]), []).append(float(rec["reward"]))
+        scores = {a: score_shared(supernet, list(a), X_valid, y_valid, metric) for a in sorted(rewards)}
+        secs["rescore"] = time.perf_counter() - t0
     # children that differ only in dropout share all weights and score the same in eval mode:
     # ties are broken by the mean reward the child earned during the search (trained with its own dropout)
     mean_reward = {a: float(np.mean(r)) for a, r in rewards.items()}

@@ -3,18 +3,25 @@
 :func:`search` is generic (any controller with ``get_action``/``update``, any
 ``evaluate(arc)``); :func:`cnn_evaluator` is the course's evaluate for the CTCF task:
 build the child, train it briefly with early stopping, reward = validation AUROC.
+
+Nothing is lost: with ``history_path`` the history is written (atomically: a temporary
+file renamed over the old one) after every trial, so an interrupted search keeps the
+trials it finished, and ``search(..., resume=True)`` continues from them.
 """
 from __future__ import annotations
 
 import json
-import math
+import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .. import _checks
+from .._atomic import atomic_write
 from .space import ModelSpace
 
 _BASE_COLUMNS = ["trial", "arc", "ops", "reward", "params", "seconds"]
@@ -100,12 +107,21 @@ class SearchHistory:
         return np.stack([p[layer] for p in self.probs])
 
     def to_csv(self, path: str | Path) -> Path:
-        """Write the table as CSV (``arc`` as JSON, e.g. ``[0, 2, 6, 0]``); returns the path."""
+        """Write the table as CSV (``arc`` as JSON, e.g. ``[0, 2, 6, 0]``); returns the path.
+
+        The file is written to a temporary file next to ``path`` and renamed over it, so an
+        interruption mid-write leaves the previous file as it was.
+        """
+        if not isinstance(path, (str, Path)):
+            raise _checks.fail("SearchHistory.to_csv", "path", "a file path (str or Path)", path, kind=TypeError)
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_dir():
+            raise IsADirectoryError(f"SearchHistory.to_csv: path must be a file, got {str(path)!r}, "
+                                    "which is a directory")
         t = self.table
         t["arc"] = t["arc"].map(json.dumps)
-        t.to_csv(path, index=False)
+        with atomic_write(path, "w", newline="") as fh:
+            t.to_csv(fh, index=False)
         return path
 
     @classmethod
@@ -124,18 +140,45 @@ class SearchHistory:
 
     @classmethod
     def read_csv(cls, path: str | Path, model_space: ModelSpace | None = None) -> SearchHistory:
-        """Read a table written by :meth:`to_csv` (controller probabilities are not stored)."""
+        """Read a table written by :meth:`to_csv` (controller probabilities are not stored).
+
+        Raises
+        ------
+        FileNotFoundError, IsADirectoryError
+            When ``path`` is not a file.
+        ValueError
+            Naming the file, when it is not a readable search history (truncated, edited,
+            another CSV) or holds arcs that ``model_space`` does not have.
+        """
         import pandas as pd
 
-        t = pd.read_csv(path)
+        fn = "SearchHistory.read_csv"
+        path = _checks.file_path(path, "path", fn)
+        where = f"{fn}: {path} is not a readable search history"
+        try:
+            t = pd.read_csv(path)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+            raise ValueError(f"{where} ({type(err).__name__}: {err}); delete it or pass another path") from None
         missing = [c for c in _BASE_COLUMNS if c not in t.columns]
         if missing:
-            raise ValueError(f"path: {path} is not a search history; missing columns {missing}")
+            raise ValueError(f"{where}: missing columns {missing}")
         hist = cls(model_space)
-        for rec in t.to_dict("records"):
-            rec["arc"] = json.loads(rec["arc"])
+        for i, rec in enumerate(t.to_dict("records")):
+            try:
+                arc = json.loads(rec["arc"])
+                if not isinstance(arc, list) or not all(isinstance(a, int) for a in arc):
+                    raise ValueError("not a list of integers")
+                reward = float(rec["reward"])
+                if not np.isfinite(reward):
+                    raise ValueError(f"reward {rec['reward']!r} is not a finite number")
+                if model_space is not None:
+                    model_space.check_arc(arc)
+            except (TypeError, ValueError) as err:
+                raise ValueError(f"{where}: row {i + 2}: arc {rec['arc']!r}, reward {rec['reward']!r}: {err}") from None
+            rec["arc"] = arc
+            rec["reward"] = reward
             hist.records.append(rec)
-        hist.seconds_total = float(t["seconds"].sum())
+        hist.seconds_total = float(t["seconds"].sum()) if len(t) else 0.0
         return hist
 
 
@@ -145,9 +188,12 @@ def _describe(model_space: ModelSpace | None, arc: list[int]) -> str:
     return model_space.describe(arc)
 
 
+_NOT_RESULT = ("trial", "arc", "ops", "seconds", "cached", "controller_loss")
+
+
 def search(controller: Any, evaluate: Callable[[list[int]], float | dict], n_trials: int = 20,
            time_budget: float | None = None, progress: bool = True, history_path: str | Path | None = None,
-           model_space: ModelSpace | None = None, cache: bool = True) -> SearchHistory:
+           model_space: ModelSpace | None = None, cache: bool = True, resume: bool = False) -> SearchHistory:
     """Run a search: ``n_trials`` times sample an arc, evaluate it, update the controller.
 
     Parameters
@@ -158,47 +204,81 @@ def search(controller: Any, evaluate: Callable[[list[int]], float | dict], n_tri
         ``evaluate(arc) -> float`` (the reward) or a dict with at least ``"reward"``
         (optionally ``"params"``, ``"val_auroc"`` ... which become table columns).
     n_trials : int
-        Maximum number of trials.
+        Number of trials the search should have in the end (resumed ones included).
     time_budget : float, optional
-        Wall-time budget in seconds: no trial starts once the elapsed time plus the mean
-        trial time so far would pass it (the first trial always runs).
+        Wall-time budget in seconds for this call: no trial starts once the elapsed time
+        plus the mean trial time so far would pass it (the first trial always runs).
     progress : bool
         Show a tqdm bar with the best reward so far.
     history_path : str or Path, optional
-        CSV written after every trial (nothing is lost if the search is interrupted).
+        CSV written after every trial, atomically (a temporary file renamed over the old
+        one), so an interrupted search (``KeyboardInterrupt``, a crash) keeps every trial
+        it finished and a half-written file never replaces a good one.  Without
+        ``resume``, an existing file is replaced after the first trial.
     model_space : ModelSpace, optional
         For the operations in words; defaults to ``controller.model_space``.
     cache : bool
         An arc drawn again reuses its first result instead of being trained again
         (the trial is recorded with ``cached=True`` and counts toward ``n_trials``).
+    resume : bool
+        Continue the search saved in ``history_path`` (a missing file starts afresh).
+        The controller is given the saved trials again, in order: it draws each saved arc
+        (so it must be a fresh controller with the settings and seed that started the
+        search, else a ``ValueError`` says where it differs) and learns from its saved
+        reward, which puts it in the state it had when the search stopped; then the
+        search goes on with the remaining ``n_trials - len(saved)`` trials.  With the same
+        seed the remaining arcs are the ones the uninterrupted search would have drawn
+        (exactly for :class:`~workshop_utils.nas.RandomController` and
+        :class:`~workshop_utils.nas.GeneralController`, whose updates are deterministic on a CPU).
+        Saved results also fill the ``cache``.
 
     Returns
     -------
     SearchHistory
     """
+    fn = "search"
     if not (hasattr(controller, "get_action") and hasattr(controller, "update")):
-        raise TypeError(f"controller: expected an object with get_action() and update(arc, reward), "
-                        f"got {type(controller).__name__}")
+        raise _checks.fail(fn, "controller", "an object with get_action() and update(arc, reward)",
+                           type(controller).__name__, kind=TypeError)
     if not callable(evaluate):
-        raise TypeError(f"evaluate: expected a callable evaluate(arc) -> reward, got {type(evaluate).__name__}")
-    if isinstance(n_trials, bool) or not isinstance(n_trials, (int, np.integer)) or n_trials < 1:
-        raise ValueError(f"n_trials: expected a positive integer, got {n_trials!r}")
-    if time_budget is not None and (not isinstance(time_budget, (int, float)) or not time_budget > 0):
-        raise ValueError(f"time_budget: expected a positive number of seconds or None, got {time_budget!r}")
+        raise _checks.fail(fn, "evaluate", "a callable evaluate(arc) -> reward", type(evaluate).__name__,
+                           kind=TypeError)
+    n_trials = _checks.positive_int(n_trials, "n_trials", fn)
+    if time_budget is not None:
+        time_budget = _checks.number(time_budget, "time_budget", fn, low=0.0, low_open=True, finite=False)
+    progress = _checks.flag(progress, "progress", fn)
+    cache = _checks.flag(cache, "cache", fn)
+    resume = _checks.flag(resume, "resume", fn)
     space = model_space if model_space is not None else getattr(controller, "model_space", None)
     if space is not None and not isinstance(space, ModelSpace):
-        raise TypeError(f"model_space: expected a ModelSpace or None, got {type(space).__name__}")
+        raise _checks.fail(fn, "model_space", "a ModelSpace or None", type(space).__name__, kind=TypeError)
+    if history_path is not None:
+        if not isinstance(history_path, (str, Path)):
+            raise _checks.fail(fn, "history_path", "a file path (str or Path) or None", history_path, kind=TypeError)
+        history_path = Path(history_path)
+        if history_path.is_dir():
+            raise IsADirectoryError(f"{fn}: history_path must be a file, got {str(history_path)!r}, "
+                                    "which is a directory")
+    if resume and history_path is None:
+        raise _checks.fail(fn, "history_path", "the CSV of the search to resume (resume=True)", None)
 
     from tqdm.auto import tqdm
 
     hist = SearchHistory(space)
     seen: dict[tuple[int, ...], dict] = {}
+    if resume and history_path.exists():
+        _replay(controller, SearchHistory.read_csv(history_path, space), hist, seen, history_path)
     start = time.perf_counter()
-    bar = tqdm(total=int(n_trials), desc=f"search ({type(controller).__name__})", disable=not progress)
+    done_before, seconds_before = len(hist), hist.seconds_total
+    bar = tqdm(total=int(n_trials), initial=min(done_before, n_trials),
+               desc=f"search ({type(controller).__name__})", disable=not progress)
+    if hist.records:
+        bar.set_postfix(best=f"{hist.best_reward:.4f}")
     try:
-        for trial in range(int(n_trials)):
+        for trial in range(done_before, n_trials):
             elapsed = time.perf_counter() - start
-            if time_budget is not None and trial > 0 and elapsed + elapsed / trial > time_budget:
+            run = trial - done_before
+            if time_budget is not None and run > 0 and elapsed + elapsed / run > time_budget:
                 break
             arc, probs = controller.get_action()
             arc = [int(a) for a in arc]
@@ -219,14 +299,42 @@ def search(controller: Any, evaluate: Callable[[list[int]], float | dict], n_tri
                    "cached": bool(cached), "controller_loss": float(loss) if loss is not None else None}
             hist.records.append(rec)
             hist.probs.append([np.asarray(p, dtype=float) for p in probs])
-            hist.seconds_total = time.perf_counter() - start
+            hist.seconds_total = seconds_before + time.perf_counter() - start
             if history_path is not None:
                 hist.to_csv(history_path)
             bar.update(1)
             bar.set_postfix(best=f"{hist.best_reward:.4f}", last=f"{reward:.4f}")
+    except KeyboardInterrupt:
+        if history_path is not None:
+            print(f"search interrupted after {len(hist)} trial(s); they are saved in {history_path}: "
+                  "run the same call with resume=True to continue", file=sys.stderr)
+        raise
     finally:
         bar.close()
     return hist
+
+
+def _replay(controller: Any, saved: SearchHistory, hist: SearchHistory, seen: dict, path: Path) -> None:
+    """Give ``controller`` the saved trials again (see ``search(resume=True)``), filling ``hist`` and ``seen``."""
+    for rec in saved.records:
+        arc, probs = controller.get_action()
+        arc = [int(a) for a in arc]
+        if arc != list(rec["arc"]):
+            raise ValueError(
+                f"search: resume=True: trial {len(hist)} of {path} has arc {list(rec['arc'])} but the controller "
+                f"drew {arc}; resume with a fresh controller of the same kind, settings and seed as the one "
+                "that started the search (or start afresh with resume=False)")
+        controller.update(arc, rec["reward"])
+        rec = dict(rec)
+        for k, v in rec.items():  # values the CSV stored as empty come back as NaN: give back None
+            if isinstance(v, float) and np.isnan(v):
+                rec[k] = None
+        rec["cached"] = bool(rec.get("cached", False))
+        hist.records.append(rec)
+        hist.probs.append([np.asarray(p, dtype=float) for p in probs])
+        if not rec["cached"]:
+            seen.setdefault(tuple(arc), {k: v for k, v in rec.items() if k not in _NOT_RESULT})
+    hist.seconds_total = saved.seconds_total
 
 
 def _as_result(out: Any, arc: list[int]) -> dict:
@@ -236,83 +344,86 @@ def _as_result(out: Any, arc: list[int]) -> dict:
         res = dict(out)
     else:
         res = {"reward": out}
+    if isinstance(res["reward"], (bool, np.bool_)):
+        raise TypeError(f"evaluate: reward for arc {arc} must be a number, got {res['reward']!r}")
     try:
         res["reward"] = float(res["reward"])
     except (TypeError, ValueError):
         raise TypeError(f"evaluate: reward for arc {arc} must be a number, got {res['reward']!r}") from None
-    if not math.isfinite(res["reward"]):
-        raise ValueError(f"evaluate: reward for arc {arc} is not finite: {res['reward']}")
+    if not np.isfinite(res["reward"]):
+        raise ValueError(f"evaluate: reward for arc {arc} is not finite: {res['reward']} (a search cannot learn "
+                         "from it; see the evaluator's message or check the data for NaN)")
     return res
 
 
-def _split_data(data: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _split_data(data: Any, fn: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(X_train, y_train, X_valid, y_valid)`` from a CTCFData or a 4-tuple, checked (finite X, 0/1 labels)."""
+    from ..training import _check_xy
+
     if hasattr(data, "x_train") and hasattr(data, "x_valid"):
         parts = (data.x_train, data.y_train, data.x_valid, data.y_valid)
     elif isinstance(data, (tuple, list)) and len(data) == 4:
         parts = tuple(data)
     else:
-        raise TypeError(f"data: expected a CTCFData or a tuple (X_train, y_train, X_valid, y_valid), "
-                        f"got {type(data).__name__}")
-    xtr, ytr, xva, yva = (np.asarray(p, dtype=np.float32) for p in parts)
-    if len(xtr) != len(ytr) or len(xva) != len(yva):
-        raise ValueError(f"data: X and y lengths differ: train {len(xtr)} vs {len(ytr)}, "
-                         f"valid {len(xva)} vs {len(yva)}")
+        raise _checks.fail(fn, "data", "a CTCFData or a tuple (X_train, y_train, X_valid, y_valid)",
+                           type(data).__name__, kind=TypeError)
+    xtr, ytr = _check_xy(parts[0], parts[1], fn, "data train ")
+    xva, yva = _check_xy(parts[2], parts[3], fn, "data valid ")
+    if xva.shape[1:] != xtr.shape[1:]:
+        raise _checks.fail(fn, "data", f"validation sequences of the training shape {xtr.shape[1:]}",
+                           f"shape {xva.shape[1:]}")
     if len(np.unique(yva)) < 2:
-        raise ValueError("data: the validation labels need both classes to compute an AUROC")
-    return xtr, ytr.reshape(-1), xva, yva.reshape(-1)
+        raise _checks.fail(fn, "data", "a split whose validation labels hold both classes (for an AUROC)",
+                           f"validation labels of class {int(yva[0])} only")
+    return xtr, ytr, xva, yva
 
 
-def _auroc(y_true: np.ndarray, y_score: np.ndarray) -> float:
-    from sklearn.metrics import roc_auc_score
-
-    return float(_safe_metric(roc_auc_score, y_true, y_score))
-
-
-def _safe_metric(fn: Callable, y_true: np.ndarray, y_score: np.ndarray) -> float:
-    """``fn(y_true, y_score)``, or 0.5 when the scores are not finite (a diverged child)."""
-    if not np.all(np.isfinite(y_score)):
-        return 0.5
-    return fn(y_true, y_score)
+def _child_settings(fn: str, epochs: Any, patience: Any, batch_size: Any, seed: Any,
+                    progress: Any) -> tuple[int, int, int, int, bool]:
+    """The child-training arguments shared by :func:`train_child` and :func:`cnn_evaluator`, checked."""
+    return (_checks.positive_int(epochs, "epochs", fn), _checks.positive_int(patience, "patience", fn),
+            _checks.positive_int(batch_size, "batch_size", fn), _checks.non_negative_int(seed, "seed", fn),
+            _checks.flag(progress, "progress", fn))
 
 
 def train_child(model: Any, data: Any, epochs: int = 3, patience: int = 1, batch_size: int = 128,
-                seed: int = 0, progress: bool = False) -> int:
+                seed: int = 0, progress: bool = False, lr: float | None = None) -> int:
     """Train a built child with early stopping on validation loss; returns the epochs run.
 
-    Keras: ``model.fit`` with ``EarlyStopping(restore_best_weights=True)``.  PyTorch:
-    :func:`workshop_utils.training.fit` (lr from ``model.compile_dict['learning_rate']``,
-    default 1e-3).
+    :func:`workshop_utils.backend.fit_binary`: Keras ``model.fit`` with
+    ``EarlyStopping(restore_best_weights=True)`` (the model must be compiled, as the
+    builders return it); PyTorch :func:`workshop_utils.training.fit`.
 
     Parameters
     ----------
     model : keras.Model (compiled) or torch.nn.Module
     data : CTCFData or (X_train ``(N, L, 4)``, y_train ``(N,)``, X_valid, y_valid)
+        Finite inputs, labels 0/1: checked before the model is touched.
+    epochs, patience, batch_size : int
+    seed : int
+        Torch: seeds dropout and shuffling locally.  Keras: training draws from Keras's
+        global seed, which is set with ``keras.utils.set_random_seed`` (the Keras exception
+        of the seeding rule).
+    progress : bool
+    lr : float or None
+        Learning rate.  Torch: default 1e-3 (a builder's is ``builder.learning_rate``).
+        Keras: None keeps the compiled optimizer's; a number replaces it.
     """
-    from ..backend import framework
+    from ..backend import fit_binary, require_model
 
-    xtr, ytr, xva, yva = _split_data(data)
-    for name, v in (("epochs", epochs), ("patience", patience), ("batch_size", batch_size)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"{name}: expected a positive integer, got {v!r}")
-    if framework(model) == "keras":
-        import keras
-
-        keras.utils.set_random_seed(seed)
-        stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
-        hist = model.fit(xtr, ytr, validation_data=(xva, yva), epochs=epochs, batch_size=batch_size,
-                         callbacks=[stop], verbose=int(progress), shuffle=True)
-        return len(hist.history["loss"])
-    from .. import training
-
-    lr = float(getattr(model, "compile_dict", {}).get("learning_rate", 1e-3))
-    out = training.fit(model, train=(xtr, ytr), valid=(xva, yva), epochs=epochs, batch_size=batch_size,
-                       lr=lr, patience=patience, seed=seed, progress=progress)
-    return len(out["loss"])
+    fn = "train_child"
+    require_model(model, fn)
+    xtr, ytr, xva, yva = _split_data(data, fn)
+    epochs, patience, batch_size, seed, progress = _child_settings(fn, epochs, patience, batch_size, seed, progress)
+    if lr is not None:
+        lr = _checks.number(lr, "lr", fn, low=0.0, low_open=True)
+    return fit_binary(model, (xtr, ytr), (xva, yva), epochs=epochs, batch_size=batch_size, patience=patience,
+                      seed=seed, lr=lr, progress=progress)
 
 
 def cnn_evaluator(builder: Any, data: Any, epochs: int = 3, patience: int = 1, batch_size: int = 128,
                   reward: Callable[[np.ndarray, np.ndarray], float] | None = None, seed: int = 0,
-                  progress: bool = False) -> Callable[[list[int]], dict]:
+                  progress: bool = False, nonfinite_reward: float | None = None) -> Callable[[list[int]], dict]:
     """The course's ``evaluate(arc)``: build the child, train briefly, score it on validation data.
 
     Parameters
@@ -320,40 +431,65 @@ def cnn_evaluator(builder: Any, data: Any, epochs: int = 3, patience: int = 1, b
     builder : SequentialModelBuilder
     data : CTCFData or tuple
         ``(X_train (N, L, 4), y_train (N,), X_valid (M, L, 4), y_valid (M,))``; pass a
-        subset of the training data to keep each trial short.
+        subset of the training data to keep each trial short.  Checked once, here: finite
+        inputs, labels 0/1, both classes in the validation labels.
     epochs, patience, batch_size : int
         Child training: at most ``epochs``, early stopping on validation loss.
     reward : callable, optional
         ``reward(y_true, y_score) -> float`` with ``y_score`` the predicted probabilities
         ``(M,)``; default: validation AUROC (``sklearn.metrics.roc_auc_score``).
     seed : int
-        Every child starts from the same seed, so arcs are compared fairly.
+        Every child starts from the same seed (``builder(arc, seed=seed)`` and
+        :func:`train_child`), so arcs are compared fairly.
+    progress : bool
+    nonfinite_reward : float or None
+        A child whose training diverged scores NaN/inf on the validation data.  None (the
+        default) raises a ``ValueError`` naming the arc (a search that went on would learn
+        nothing from it); a number is used as that child's reward and ``val_auroc``, with
+        a warning (0.5 scores it as guessing).
 
     Returns
     -------
     callable
         ``evaluate(arc) -> {"reward", "val_auroc", "params", "epochs"}``.
     """
-    from .build import SequentialModelBuilder, count_params
+    from .build import SequentialModelBuilder
 
+    fn = "cnn_evaluator"
     if not isinstance(builder, SequentialModelBuilder):
-        raise TypeError(f"builder: expected a SequentialModelBuilder, got {type(builder).__name__}")
-    xtr, ytr, xva, yva = _split_data(data)
+        raise _checks.fail(fn, "builder", "a SequentialModelBuilder", type(builder).__name__, kind=TypeError)
+    xtr, ytr, xva, yva = _split_data(data, fn)
+    epochs, patience, batch_size, seed, progress = _child_settings(fn, epochs, patience, batch_size, seed, progress)
     if reward is not None and not callable(reward):
-        raise TypeError(f"reward: expected a callable reward(y_true, y_score) -> float, got {type(reward).__name__}")
+        raise _checks.fail(fn, "reward", "a callable reward(y_true, y_score) -> float", type(reward).__name__,
+                           kind=TypeError)
+    if nonfinite_reward is not None:
+        nonfinite_reward = _checks.number(nonfinite_reward, "nonfinite_reward", fn)
 
     def evaluate(arc: Sequence[int]) -> dict:
-        from ..backend import logits
-        from ..config import set_seed
+        from sklearn.metrics import roc_auc_score
 
-        set_seed(seed)
-        model = builder(arc)
+        from ..backend import count_params, logits, sigmoid
+
+        model = builder(arc, seed=seed)
         n_epochs = train_child(model, (xtr, ytr, xva, yva), epochs=epochs, patience=patience,
-                               batch_size=batch_size, seed=seed, progress=progress)
+                               batch_size=batch_size, seed=seed, progress=progress, lr=builder.learning_rate)
         z = logits(model, xva)
-        score = (1.0 / (1.0 + np.exp(-np.clip(z, -60, 60)))).astype(np.float64)
-        auroc = _auroc(yva, score)
-        value = auroc if reward is None else float(_safe_metric(reward, yva, score))
-        return {"reward": value, "val_auroc": auroc, "params": count_params(model), "epochs": n_epochs}
+        params = count_params(model)
+        if not np.isfinite(z).all():
+            bad = int((~np.isfinite(z)).sum())
+            if nonfinite_reward is None:
+                raise ValueError(f"cnn_evaluator: arc {list(arc)} gave {bad} non-finite validation logit(s) "
+                                 f"(NaN/inf): its training diverged. Lower the learning rate "
+                                 f"(model_compile_dict['learning_rate']), or pass nonfinite_reward=0.5 to score "
+                                 "such children as guessing")
+            warnings.warn(f"cnn_evaluator: arc {list(arc)} diverged ({bad} non-finite validation logits); "
+                          f"its reward is nonfinite_reward={nonfinite_reward}", RuntimeWarning, stacklevel=2)
+            return {"reward": nonfinite_reward, "val_auroc": nonfinite_reward, "params": params,
+                    "epochs": n_epochs}
+        score = sigmoid(z)
+        auroc = float(roc_auc_score(yva, score))
+        value = auroc if reward is None else float(reward(yva, score))
+        return {"reward": value, "val_auroc": auroc, "params": params, "epochs": n_epochs}
 
     return evaluate

@@ -93,34 +93,34 @@ class Operation:
         self._validate()
 
     def _validate(self) -> None:
+        from .. import _checks
+
         p = self.params
+        fn = f"Operation({self.name!r})"
 
         def pos_int(key: str) -> None:
-            v = p[key]
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{key}: {self.name} needs a positive integer, got {v!r}")
+            p[key] = _checks.positive_int(p[key], key, fn)  # numpy integers too; stored as int
 
         if self.name == "conv1d":
             pos_int("filters")
             pos_int("kernel_size")
-            if p["padding"] not in ("same", "valid"):
-                raise ValueError(f"padding: expected 'same' or 'valid', got {p['padding']!r}")
+            _checks.one_of(p["padding"], "padding", fn, ("same", "valid"))
         if self.name in ("maxpool1d", "avgpool1d"):
             pos_int("pool_size")
             if p["strides"] is not None:
                 pos_int("strides")
         if self.name == "dense":
             pos_int("units")
-        if self.name in ("conv1d", "dense") and p["activation"] not in ACTIVATIONS:
-            raise ValueError(f"activation: expected one of {ACTIVATIONS}, got {p['activation']!r}")
-        if self.name == "dropout" and not (isinstance(p["rate"], (int, float)) and 0 <= p["rate"] < 1):
-            raise ValueError(f"rate: dropout needs 0 <= rate < 1, got {p['rate']!r}")
+        if self.name in ("conv1d", "dense"):
+            _checks.one_of(p["activation"], "activation", fn, ACTIVATIONS)
+        if self.name == "dropout":
+            p["rate"] = _checks.rate(p["rate"], "rate", fn, high_open=True)
         if self.name == "input":
             shape = p["shape"]
             if (not isinstance(shape, (tuple, list)) or not shape
-                    or not all(isinstance(s, int) and s > 0 for s in shape)):
-                raise ValueError(f"shape: input needs a tuple of positive ints like (200, 4), got {shape!r}")
-            p["shape"] = tuple(shape)
+                    or not all(hasattr(s, "__index__") and not isinstance(s, bool) and s > 0 for s in shape)):
+                raise _checks.fail(fn, "shape", "a tuple of positive ints like (200, 4)", shape)
+            p["shape"] = tuple(int(s) for s in shape)
 
     def __repr__(self) -> str:
         args = "".join(f", {k}={v!r}" for k, v in self.params.items()
