@@ -232,3 +232,44 @@ def test_damaged_top_arcs_file_names_the_file(tmp_path):
     with pytest.raises(IsADirectoryError, match="path"):
         nas.load_top_arcs(tmp_path)
     assert nas.load_top_arcs(tmp_path / "missing.json") is None
+
+
+def _toy_cnn_evaluator(backend="torch"):
+    rng = np.random.default_rng(1)
+    X = np.eye(4, dtype=np.float32)[rng.integers(0, 4, (160, 30))]
+    y = (X[:, 10:14, 0].sum(1) >= 1).astype(np.float32)
+    space = ModelSpace.from_dict([[Operation("conv1d", filters=f, kernel_size=3) for f in (2, 4)],
+                                  [Operation("maxpool1d", pool_size=p, strides=p) for p in (2, 5)],
+                                  [Operation("flatten"), Operation("globalmaxpool1d")]])
+    builder = SequentialModelBuilder(Operation("input", shape=(30, 4)), Operation("dense", units=1,
+                                     activation="sigmoid"), space, {"loss": "binary_crossentropy",
+                                                                    "optimizer": "adam", "learning_rate": 0.01},
+                                     backend=backend)
+    return space, cnn_evaluator(builder, (X[:100], y[:100], X[100:], y[100:]), epochs=2, batch_size=32)
+
+
+def test_a_batch_of_children_in_parallel_gives_the_history_of_a_serial_search():
+    """The same seed and batch give the same arcs and rewards with or without workers."""
+    import pickle
+
+    space, ev = _toy_cnn_evaluator()
+    pickle.loads(pickle.dumps(ev))  # a process pool or Dask can ship it
+    serial = search(GeneralController(space, seed=0, batch_size=3), ev, n_trials=7, progress=False)
+    with nas.process_pool(2) as pool:
+        spawned = search(GeneralController(space, seed=0, batch_size=3), ev, n_trials=7, progress=False,
+                         executor=pool)
+    for other in (spawned,):
+        assert [r["arc"] for r in other.records] == [r["arc"] for r in serial.records]
+        assert np.array_equal(other.rewards, serial.rewards)
+        assert [r["cached"] for r in other.records] == [r["cached"] for r in serial.records]
+    # batch=3 with the controller's own batch_size=3 draws exactly what update-by-update sampling draws
+    one_by_one = search(GeneralController(space, seed=0, batch_size=3), ev, n_trials=7, progress=False, batch=1)
+    assert [r["arc"] for r in one_by_one.records] == [r["arc"] for r in serial.records]
+
+
+def test_search_refuses_a_bad_executor_and_batch():
+    space = nas.course_model_space()
+    with pytest.raises(TypeError, match="executor"):
+        search(RandomController(space), toy_reward, n_trials=2, executor="pool", progress=False)
+    with pytest.raises(ValueError, match="batch"):
+        search(RandomController(space), toy_reward, n_trials=2, batch=0, progress=False)

@@ -26,7 +26,7 @@ from pathlib import Path
 from .build import SequentialModelBuilder, count_params, infer_shapes
 from .controller import GeneralController, RandomController
 from .plots import plot_layer_probs, plot_search_comparison, plot_search_rewards
-from .search import SearchHistory, cnn_evaluator, search, train_child
+from .search import CNNEvaluator, SearchHistory, cnn_evaluator, process_pool, search, train_child
 from .space import ModelSpace, Operation, course_model_space
 
 TOP_ARCS_FILE = "nas_top_arcs.json"
@@ -116,8 +116,8 @@ def save_top_arcs(history: SearchHistory, k: int = 2, space_name: str = "course"
 
 
 __all__ = [
-    "GeneralController", "ModelSpace", "Operation", "RandomController", "SearchHistory",
+    "CNNEvaluator", "GeneralController", "ModelSpace", "Operation", "RandomController", "SearchHistory",
     "SequentialModelBuilder", "TOP_ARCS_FILE", "cnn_evaluator", "count_params", "course_model_space",
     "infer_shapes", "load_top_arcs", "plot_layer_probs", "plot_search_comparison", "plot_search_rewards",
-    "save_top_arcs", "search", "train_child",
+    "process_pool", "save_top_arcs", "search", "train_child",
 ]

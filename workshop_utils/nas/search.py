@@ -15,6 +15,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
@@ -193,8 +194,16 @@ _NOT_RESULT = ("trial", "arc", "ops", "seconds", "cached", "controller_loss")
 
 def search(controller: Any, evaluate: Callable[[list[int]], float | dict], n_trials: int = 20,
            time_budget: float | None = None, progress: bool = True, history_path: str | Path | None = None,
-           model_space: ModelSpace | None = None, cache: bool = True, resume: bool = False) -> SearchHistory:
-    """Run a search: ``n_trials`` times sample an arc, evaluate it, update the controller.
+           model_space: ModelSpace | None = None, cache: bool = True, resume: bool = False,
+           executor: Executor | None = None, batch: int | None = None) -> SearchHistory:
+    """Run a search: sample a batch of arcs, evaluate them, update the controller; until ``n_trials``.
+
+    The controller draws ``batch`` arcs, the children are evaluated (at the same time when
+    an ``executor`` is given), then the controller learns from their rewards in the order
+    they were drawn (one REINFORCE step per batch, as AMBER and ENAS do). With the same
+    seed and ``batch``, the history is the same with or without an executor and whatever
+    its number of workers (rewards to float rounding when workers train with fewer
+    threads than this process: about 1e-6 of AUROC).
 
     Parameters
     ----------
@@ -231,6 +240,17 @@ def search(controller: Any, evaluate: Callable[[list[int]], float | dict], n_tri
         (exactly for :class:`~workshop_utils.nas.RandomController` and
         :class:`~workshop_utils.nas.GeneralController`, whose updates are deterministic on a CPU).
         Saved results also fill the ``cache``.
+    executor : concurrent.futures.Executor, optional
+        Evaluates the children of a batch in parallel, each in its own process: a
+        ``ProcessPoolExecutor`` (see :func:`process_pool`) on one machine, or
+        ``dask.distributed.Client(...).get_executor()`` on a cluster (workers with one thread
+        each). ``evaluate`` is sent to the workers, so it must be picklable
+        (:func:`cnn_evaluator` is). Not a thread pool: children seed their framework's global
+        generator, which threads would share. None evaluates here, one child after the other.
+    batch : int, optional
+        Arcs drawn per controller update; default ``controller.batch_size`` (1 for the
+        random controller), so that the controller's updates are those of a serial search.
+        Use the number of workers (or a multiple) to keep them busy.
 
     Returns
     -------
@@ -261,6 +281,10 @@ def search(controller: Any, evaluate: Callable[[list[int]], float | dict], n_tri
                                     "which is a directory")
     if resume and history_path is None:
         raise _checks.fail(fn, "history_path", "the CSV of the search to resume (resume=True)", None)
+    if executor is not None and not callable(getattr(executor, "submit", None)):
+        raise _checks.fail(fn, "executor", "a concurrent.futures.Executor (with submit) or None",
+                           type(executor).__name__, kind=TypeError)
+    batch = _checks.positive_int(getattr(controller, "batch_size", 1) if batch is None else batch, "batch", fn)
 
     from tqdm.auto import tqdm
 
@@ -275,35 +299,37 @@ def search(controller: Any, evaluate: Callable[[list[int]], float | dict], n_tri
     if hist.records:
         bar.set_postfix(best=f"{hist.best_reward:.4f}")
     try:
-        for trial in range(done_before, n_trials):
+        trial = done_before
+        while trial < n_trials:
             elapsed = time.perf_counter() - start
             run = trial - done_before
-            if time_budget is not None and run > 0 and elapsed + elapsed / run > time_budget:
+            if time_budget is not None and run > 0 and elapsed + elapsed / run * min(batch, n_trials - trial) \
+                    > time_budget:
                 break
-            arc, probs = controller.get_action()
-            arc = [int(a) for a in arc]
+            drawn = []
+            for _ in range(min(batch, n_trials - trial)):
+                arc, probs = controller.get_action()
+                drawn.append(([int(a) for a in arc], probs))
             t0 = time.perf_counter()
-            key = tuple(arc)
-            cached = cache and key in seen
-            if cached:
-                result = dict(seen[key])
-            else:
-                out = evaluate(arc)
-                result = _as_result(out, arc)
-                seen[key] = dict(result)
-            reward = result.pop("reward")
-            loss = controller.update(arc, reward)
-            seconds = 0.0 if cached else time.perf_counter() - t0
-            rec = {"trial": trial, "arc": arc, "ops": _describe(space, arc), "reward": reward,
-                   "params": result.pop("params", None), "seconds": round(seconds, 3), **result,
-                   "cached": bool(cached), "controller_loss": float(loss) if loss is not None else None}
-            hist.records.append(rec)
-            hist.probs.append([np.asarray(p, dtype=float) for p in probs])
-            hist.seconds_total = seconds_before + time.perf_counter() - start
+            results = _evaluate_batch([arc for arc, _ in drawn], evaluate, executor, seen if cache else None)
+            batch_seconds = time.perf_counter() - t0
+            for (arc, probs), (result, cached, seconds) in zip(drawn, results):
+                result = dict(result)
+                reward = result.pop("reward")
+                loss = controller.update(arc, reward)
+                rec = {"trial": trial, "arc": arc, "ops": _describe(space, arc), "reward": reward,
+                       "params": result.pop("params", None),
+                       "seconds": round(0.0 if cached else seconds if executor is None else batch_seconds, 3),
+                       **result, "cached": bool(cached),
+                       "controller_loss": float(loss) if loss is not None else None}
+                hist.records.append(rec)
+                hist.probs.append([np.asarray(p, dtype=float) for p in probs])
+                hist.seconds_total = seconds_before + time.perf_counter() - start
+                trial += 1
+                bar.update(1)
+                bar.set_postfix(best=f"{hist.best_reward:.4f}", last=f"{reward:.4f}")
             if history_path is not None:
                 hist.to_csv(history_path)
-            bar.update(1)
-            bar.set_postfix(best=f"{hist.best_reward:.4f}", last=f"{reward:.4f}")
     except KeyboardInterrupt:
         if history_path is not None:
             print(f"search interrupted after {len(hist)} trial(s); they are saved in {history_path}: "
@@ -312,6 +338,78 @@ def search(controller: Any, evaluate: Callable[[list[int]], float | dict], n_tri
     finally:
         bar.close()
     return hist
+
+
+def _evaluate_batch(arcs: list[list[int]], evaluate: Callable, executor: Executor | None,
+                    seen: dict | None) -> list[tuple[dict, bool, float]]:
+    """``(result, cached, seconds)`` per arc, in order; new arcs go to ``executor`` together.
+
+    An arc already evaluated (in ``seen``, or earlier in this batch) is not trained again.
+    """
+    todo: dict[tuple[int, ...], Any] = {}
+    for arc in arcs:
+        key = tuple(arc)
+        if (seen is None or key not in seen) and key not in todo:
+            todo[key] = executor.submit(_timed, evaluate, arc) if executor is not None else None
+    fresh: dict[tuple[int, ...], tuple[dict, float]] = {}
+    for key, fut in todo.items():
+        out, seconds = fut.result() if fut is not None else _timed(evaluate, list(key))
+        fresh[key] = (_as_result(out, list(key)), seconds)
+    results, used = [], set()
+    for arc in arcs:
+        key = tuple(arc)
+        if key in fresh and key not in used:
+            used.add(key)
+            result, seconds = fresh[key]
+            if seen is not None:
+                seen[key] = dict(result)
+            results.append((result, False, seconds))
+        elif seen is not None and key in seen:
+            results.append((dict(seen[key]), True, 0.0))
+        else:  # cache=False and the arc came twice in one batch: the same child, evaluated once
+            results.append((dict(fresh[key][0]), False, fresh[key][1]))
+    return results
+
+
+def _timed(evaluate: Callable, arc: list[int]) -> tuple[Any, float]:
+    """``(evaluate(arc), seconds)``; module-level so process pools can run it."""
+    t0 = time.perf_counter()
+    out = evaluate(arc)
+    return out, time.perf_counter() - t0
+
+
+def process_pool(workers: int = 2) -> Executor:
+    """A ``ProcessPoolExecutor`` for :func:`search`: fresh (spawned) workers, threads shared out.
+
+    Each worker limits OpenMP/BLAS, PyTorch and TensorFlow to ``cores // workers`` threads
+    so the workers do not oversubscribe the machine. Use it as a context manager::
+
+        with nas.process_pool(2) as pool:
+            hist = nas.search(controller, evaluate, n_trials=16, executor=pool, batch=4)
+    """
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    workers = _checks.positive_int(workers, "workers", "process_pool")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_limit_threads, initargs=(max(1, cores // workers),))
+
+
+def _limit_threads(n: int) -> None:
+    import os
+
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS"):
+        os.environ[var] = str(n)
+    os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+    try:
+        import torch
+
+        torch.set_num_threads(n)
+        torch.set_num_interop_threads(1)
+    except (ImportError, RuntimeError):
+        pass
 
 
 def _replay(controller: Any, saved: SearchHistory, hist: SearchHistory, seen: dict, path: Path) -> None:
@@ -466,14 +564,39 @@ def cnn_evaluator(builder: Any, data: Any, epochs: int = 3, patience: int = 1, b
     if nonfinite_reward is not None:
         nonfinite_reward = _checks.number(nonfinite_reward, "nonfinite_reward", fn)
 
-    def evaluate(arc: Sequence[int]) -> dict:
+    return CNNEvaluator(builder, xtr, ytr, xva, yva, epochs, patience, batch_size, reward, seed, progress,
+                        nonfinite_reward)
+
+
+class CNNEvaluator:
+    """``evaluate(arc)`` of :func:`cnn_evaluator` (a class, so process pools and Dask can pickle it).
+
+    Build it with :func:`cnn_evaluator`, which checks the arguments.
+    """
+
+    def __init__(self, builder: Any, xtr: np.ndarray, ytr: np.ndarray, xva: np.ndarray, yva: np.ndarray,
+                 epochs: int, patience: int, batch_size: int, reward: Callable | None, seed: int, progress: bool,
+                 nonfinite_reward: float | None) -> None:
+        self.builder, self.data = builder, (xtr, ytr, xva, yva)
+        self.epochs, self.patience, self.batch_size = epochs, patience, batch_size
+        self.reward, self.seed, self.progress, self.nonfinite_reward = reward, seed, progress, nonfinite_reward
+
+    def __repr__(self) -> str:
+        return (f"<cnn_evaluator: {len(self.data[0])} training / {len(self.data[2])} validation sequences, "
+                f"{self.epochs} epochs, seed {self.seed}>")
+
+    def __call__(self, arc: Sequence[int]) -> dict:
+        """``{"reward", "val_auroc", "params", "epochs"}`` of the child ``arc``, trained from ``seed``."""
         from sklearn.metrics import roc_auc_score
 
         from ..backend import count_params, logits, sigmoid
 
+        builder, seed, nonfinite_reward = self.builder, self.seed, self.nonfinite_reward
+        xtr, ytr, xva, yva = self.data
         model = builder(arc, seed=seed)
-        n_epochs = train_child(model, (xtr, ytr, xva, yva), epochs=epochs, patience=patience,
-                               batch_size=batch_size, seed=seed, progress=progress, lr=builder.learning_rate)
+        n_epochs = train_child(model, (xtr, ytr, xva, yva), epochs=self.epochs, patience=self.patience,
+                               batch_size=self.batch_size, seed=seed, progress=self.progress,
+                               lr=builder.learning_rate)
         z = logits(model, xva)
         params = count_params(model)
         if not np.isfinite(z).all():
@@ -489,7 +612,5 @@ def cnn_evaluator(builder: Any, data: Any, epochs: int = 3, patience: int = 1, b
                     "epochs": n_epochs}
         score = sigmoid(z)
         auroc = float(roc_auc_score(yva, score))
-        value = auroc if reward is None else float(reward(yva, score))
+        value = auroc if self.reward is None else float(self.reward(yva, score))
         return {"reward": value, "val_auroc": auroc, "params": params, "epochs": n_epochs}
-
-    return evaluate
