@@ -370,6 +370,16 @@ def count_params(model: Any) -> int:
     return int(n)
 
 
+def weight_arrays(model: Any) -> list[np.ndarray]:
+    """Every weight array of a Keras or PyTorch model (buffers too), as numpy, in a fixed order.
+
+    Used to fingerprint a model's state (e.g. so a cached result is never reused after training).
+    """
+    if require_model(model, "weight_arrays") == "keras":
+        return [np.asarray(w) for w in model.get_weights()]
+    return [t.detach().cpu().numpy() for t in model.state_dict().values()]
+
+
 def input_conv(model: Any, x: np.ndarray) -> tuple[Any, int, int] | None:
     """The ``Conv1d`` that a torch model applies first, directly to its (transposed) input.
 

@@ -116,20 +116,14 @@ def _callbacks(cbs: Any) -> list[dict]:
     return out
 
 
-def _n_params(model: Any, fw: str) -> int:
-    if fw == "torch":
-        return int(sum(p.numel() for p in model.parameters()))
-    return int(model.count_params())
-
-
 def _fingerprint(model: Any, fw: str) -> str:
     """A digest of the model's weights (so a cached attribution is never reused for changed weights)."""
     import hashlib
 
     h = hashlib.blake2b(digest_size=16)
-    weights = ([p.detach().cpu().numpy() for p in model.state_dict().values()] if fw == "torch"
-               else model.get_weights())
-    for w in weights:
+    from .. import backend
+
+    for w in backend.weight_arrays(model):
         a = np.ascontiguousarray(np.asarray(w))
         h.update(str((a.dtype, a.shape)).encode())
         h.update(a.tobytes())
@@ -181,7 +175,7 @@ def _model(model: Any, split: str, data: Any = None, attribution: tuple = (), pr
     data = data if data is not None else load_ctcf()
     x, y = getattr(data, f"x_{split}"), np.asarray(getattr(data, f"y_{split}"))
     out: dict[str, Any] = {"scores": np.asarray(backend.predict_proba(model, x), dtype=np.float32).reshape(-1),
-                           "n_params": _n_params(model, fw), "framework": fw}
+                           "n_params": backend.count_params(model), "framework": fw}
     anchor = np.where(y == 1)[0][:N_ANCHOR]
     for method in attribution:
         out[f"anchor_{method}"] = _attribute(model, fw, method, np.ascontiguousarray(x[anchor]))

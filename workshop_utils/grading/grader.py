@@ -555,16 +555,10 @@ def error_row(student: str, settings: GradeSettings, err: BaseException) -> dict
 def _data_files() -> dict[str, Path]:
     """``{path relative to the data folder: file}`` of the course data the kernels read (read-only)."""
     from .. import config
-    from ..datasets import SPLITS, default_sizes
+    from ..datasets import course_data_files
 
     root = config.data_dir()
-    real = root / "CTCF_200.h5"
-    if real.is_file():
-        return {"CTCF_200.h5": real}
-    sizes = default_sizes()
-    tag = "_".join(str(sizes[s]) for s in SPLITS)
-    sim = config.cache_dir() / f"ctcf_sim_default_s0_{tag}.h5"
-    return {str(sim.relative_to(root)): sim} if sim.is_file() else {}
+    return {str(f.relative_to(root)): f for f in course_data_files()}
 
 
 def _snapshot(folder: Path) -> dict[Path, bytes]:

@@ -27,7 +27,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..config import is_quick, pick
-from .core import (N_ANCHOR, Check, Practice, Requirement, answer_check, as_float, as_vector, close,
+from .core import (Check, Practice, Requirement, answer_check, as_float, as_vector, close,
                    figure_check)
 
 R = Requirement

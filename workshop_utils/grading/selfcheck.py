@@ -13,7 +13,6 @@ failed, and not counted in the points possible here.
 from __future__ import annotations
 
 import inspect
-from typing import Any
 
 from .core import CheckResult, Missing, run_checks
 from .export import collect
