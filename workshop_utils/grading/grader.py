@@ -116,12 +116,12 @@ class CsvLog:
         self.lock = threading.Lock()
         if path.exists() and path.stat().st_size > 0:
             if not resume:
-                raise SystemExit(f"--out: {path} exists; pass --resume to continue it or choose another file")
+                raise FileExistsError(f"--out: {path} exists; pass --resume to continue it, or choose another file")
             text = path.read_bytes().decode("utf-8", "replace")
             if not text.endswith("\n"):  # an interrupted write: drop the partial row
                 text = text[: text.rfind("\n") + 1]
             if text and next(csv.reader(io.StringIO(text.splitlines()[0]))) != columns:
-                raise SystemExit(f"--out: {path} has other columns than {columns}")
+                raise ValueError(f"--out: {path} has other columns than {columns}: is it the CSV of the other day?")
             self.done = {r["student"] for r in csv.DictReader(io.StringIO(text))}
             self.expected = text.encode()
         else:
@@ -821,7 +821,7 @@ def main(argv: list[str] | None = None) -> int:
                             memory_mb=args.memory_mb, resume=args.resume, unsafe_no_sandbox=args.unsafe_no_sandbox,
                             export_timeout=args.export_timeout, check_timeout=args.check_timeout, jobs=args.jobs, dask=args.dask,
                             verbose=not args.quiet)
-    except (FileNotFoundError, ValueError, RuntimeError) as err:
+    except (OSError, ValueError, RuntimeError) as err:
         print(f"workshop-grade: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

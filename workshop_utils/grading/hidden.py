@@ -35,20 +35,23 @@ def load_hidden(path: str | Path) -> dict[tuple[int, int], list[Check]]:
     FileNotFoundError
         When ``path`` does not exist.
     ValueError
-        When the file does not define ``HIDDEN_CHECKS`` as described above.
+        When the file cannot be run (a syntax error...) or does not define ``HIDDEN_CHECKS`` as described above.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"hidden: no such file {path}")
-    ns = runpy.run_path(str(path), run_name="workshop_hidden_checks")
+    try:
+        ns = runpy.run_path(str(path), run_name="workshop_hidden_checks")
+    except Exception as err:  # noqa: BLE001 - a broken file must say which file and why
+        raise ValueError(f"hidden: {path} could not be loaded ({type(err).__name__}: {err})") from err
     table = ns.get("HIDDEN_CHECKS")
     if not isinstance(table, dict):
         raise ValueError(f"hidden: {path} must define HIDDEN_CHECKS = {{(day, practice): [Check, ...]}}")
     out: dict[tuple[int, int], list[Check]] = {}
     for key, checks in table.items():
         if not (isinstance(key, tuple) and len(key) == 2):
-            raise ValueError(f"hidden: keys of HIDDEN_CHECKS must be (day, practice), got {key!r}")
-        if not all(isinstance(c, Check) for c in checks):
-            raise ValueError(f"hidden: HIDDEN_CHECKS[{key}] must be a list of Check")
+            raise ValueError(f"hidden: {path}: keys of HIDDEN_CHECKS must be (day, practice), got {key!r}")
+        if not isinstance(checks, (list, tuple)) or not all(isinstance(c, Check) for c in checks):
+            raise ValueError(f"hidden: {path}: HIDDEN_CHECKS[{key}] must be a list of Check")
         out[(int(key[0]), int(key[1]))] = [dataclasses.replace(c, hidden=True) for c in checks]
     return out
