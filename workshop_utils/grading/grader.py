@@ -773,24 +773,21 @@ def _grade_all(todo: list[str], notebooks: dict, settings: GradeSettings, log: C
     return rows
 
 
-def _seconds(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not (0 < v < math.inf):
-        raise argparse.ArgumentTypeError(f"expected a finite positive number of seconds, got {text!r}")
-    return v
+def _number(kind: type, low: float, what: str):
+    """An argparse type: ``kind`` (float or int), finite, > ``low``; says what it expected."""
+    def parse(text: str):
+        try:
+            v = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not (low < v < math.inf):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return v
+    return parse
 
 
-def _positive(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return v
+_seconds = _number(float, 0, "a finite positive number of seconds")
+_positive = _number(int, 0, "a positive integer")
 
 
 def main(argv: list[str] | None = None) -> int:
