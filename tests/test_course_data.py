@@ -171,3 +171,28 @@ def test_load_ctcf_course_removes_a_damaged_download(server):
 def test_bad_arguments_name_the_argument(call, exc, name):
     with pytest.raises(exc, match=rf"^\w+: {name} must be"):
         call()
+
+
+def test_load_real_peaks_ships_two_factors():
+    from workshop_utils.datasets import load_real_peaks
+    from workshop_utils.motifs import best_hits, ctcf_pfm, pwm_log_odds
+
+    X, names = load_real_peaks("CTCF")
+    assert X.shape == (500, 200, 4) and X.dtype == np.float32 and len(names) == 500
+    assert names[0] == "chr11:190037-190237" and np.allclose(X.sum(-1), 1)
+    Xp, names_p = load_real_peaks("TAp73alpha")
+    assert Xp.shape == (1000, 200, 4) and len(set(names_p)) == 1000
+    # real CTCF peaks carry stronger CTCF sites than the peaks of another factor
+    pwm = pwm_log_odds(ctcf_pfm())
+    assert np.median(best_hits(X, pwm)["score"]) > np.median(best_hits(Xp, pwm)["score"]) + 3
+    with pytest.raises(ValueError, match="^load_real_peaks: factor must be one of"):
+        load_real_peaks("ctcf")
+
+
+def test_load_real_peaks_names_a_damaged_file(monkeypatch, tmp_path):
+    from workshop_utils import config
+    from workshop_utils.datasets import REAL_PEAK_FILES, load_real_peaks
+
+    (config.data_dir() / REAL_PEAK_FILES["CTCF"]).write_bytes(b"not gzip")
+    with pytest.raises(ValueError, match="load_real_peaks: .* is not a readable gzipped FASTA file"):
+        load_real_peaks("CTCF")
