@@ -600,7 +600,7 @@ def ctcf_source(source: str | None = None) -> str:
         return _checks.one_of(source, "source", fn, SOURCES)
     value = os.environ.get(SOURCE_ENV, "")
     norm = value.strip().lower()
-    if norm in ("",):
+    if not norm:
         return "simulated"
     if norm not in SOURCES:
         raise _checks.fail(fn, f"the environment variable {SOURCE_ENV}", f"one of {', '.join(SOURCES)} or unset",
