@@ -15,6 +15,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 def _isolated_data_dir(tmp_path, monkeypatch):
     """Each test gets its own data folder, so caches never leak between tests."""
     monkeypatch.setenv("WORKSHOP_DATA", str(tmp_path / "data"))
+    monkeypatch.delenv("WORKSHOP_CTCF_SOURCE", raising=False)  # the tests expect the simulated data
 
 
 @pytest.fixture

@@ -95,7 +95,7 @@ def test_densenet_layers_see_all_earlier_outputs():
 def test_builder_validation():
     space = small_space()
     with pytest.raises(ValueError, match="n_classes"):
-        build_dense(space, ARCS["mlp"], 12, 1)
+        build_dense(space, ARCS["mlp"], 12, 0)
     with pytest.raises(ValueError, match="n_features"):
         build_dense(space, ARCS["mlp"], 0, 3)
     with pytest.raises(ValueError, match="framework"):
@@ -169,3 +169,19 @@ def test_fit_dense_can_monitor_validation_f1():
     assert hist["val_f1"].index(max(hist["val_f1"])) == hist["best_epoch"]
     with pytest.raises(ValueError, match="monitor"):
         fit_dense(model, X, y, X, y, monitor="auroc")
+
+
+def test_build_dense_regression_has_one_linear_output():
+    """n_classes=1 is a regression network: torch gives (N, 1) outputs; Keras a linear output and MSE."""
+    import torch
+
+    space = small_space()
+    x = np.random.default_rng(0).normal(size=(5, 12)).astype(np.float32)
+    for arc in ARCS.values():
+        model = build_dense(space, arc, 12, 1)
+        with torch.no_grad():
+            assert model(torch.from_numpy(x)).shape == (5, 1)
+        km = build_dense(space, arc, 12, 1, framework="keras")
+        assert km.output_shape == (None, 1) and km.layers[-1].get_config()["activation"] == "linear"
+        assert km.loss == "mse"
+        assert not np.allclose(km.predict(x, verbose=0), 1.0)      # not a softmax over one output

@@ -65,3 +65,33 @@ def test_batches_cover_range():
 
 def test_random_sequences_deterministic():
     np.testing.assert_array_equal(random_sequences(4, 8, seed=3), random_sequences(4, 8, seed=3))
+
+
+def test_dinucleotide_shuffle_keeps_every_2mer_count():
+    from workshop_utils.sequences import dinucleotide_shuffle
+
+    X = random_sequences(50, 120, seed=3)
+    X[:5, 40:60] = one_hot_encode("CCGCGAGGGGGCGCTAGTGG" * 1)[0]      # a CTCF-like site to break up
+    S = dinucleotide_shuffle(X, seed=0)
+    assert S.shape == X.shape and S.dtype == np.float32 and np.all(S.sum(-1) == 1)
+
+    def counts(A):
+        i = A.argmax(-1)
+        return np.stack([np.bincount(4 * r[:-1] + r[1:], minlength=16) for r in i])
+
+    np.testing.assert_array_equal(counts(S), counts(X))
+    np.testing.assert_array_equal(S[:, 0], X[:, 0])
+    np.testing.assert_array_equal(S[:, -1], X[:, -1])
+    assert (S != X).any(axis=(1, 2)).mean() > 0.95                   # the sequences did change
+    np.testing.assert_array_equal(S, dinucleotide_shuffle(X, seed=0))  # seeded
+    assert not np.array_equal(S, dinucleotide_shuffle(X, seed=1))
+    assert np.array_equal(dinucleotide_shuffle(X[:1, :2], seed=0), X[:1, :2])  # too short to shuffle
+
+
+def test_dinucleotide_shuffle_refuses_n_and_bad_seed():
+    from workshop_utils.sequences import dinucleotide_shuffle
+
+    with pytest.raises(ValueError, match="^dinucleotide_shuffle: X must be"):
+        dinucleotide_shuffle(one_hot_encode(["ACGNT"]))
+    with pytest.raises(TypeError, match="^dinucleotide_shuffle: seed must be"):
+        dinucleotide_shuffle(one_hot_encode(["ACGTT"]), seed="x")

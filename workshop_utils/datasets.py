@@ -12,6 +12,8 @@ and :mod:`workshop_utils.toy_data` (the autoencoder lesson's toy genes).
 from __future__ import annotations
 
 import json
+import logging
+import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +25,16 @@ from ._atomic import atomic_path
 from .motifs import DECOY_NAMES, counts_to_ppm, jaspar_counts, sample_instances
 
 SPLITS = ("train", "valid", "test")
+
+#: The course's own CTCF ChIP-seq data (51,156 sequences of 200 nt, the ``CTCF_200.h5`` layout).
+COURSE_CTCF_URL = "https://www.dropbox.com/s/0ks4dk6md2l9mqx/CTCF_200.h5?dl=1"
+#: sha256 of the course file: unknown until someone downloads it (``fetch_course_ctcf`` logs
+#: the hash it sees; record it here and in ``data/README.md``).  None skips the check.
+COURSE_CTCF_SHA256: str | None = None
+#: Where ``load_ctcf`` gets its data when ``source`` is not given (values: :data:`SOURCES`).
+SOURCE_ENV = "WORKSHOP_CTCF_SOURCE"
+SOURCES = ("simulated", "course")
+_log = logging.getLogger(__name__)
 _BACKGROUND_FILE = Path(__file__).with_name("background_hg38.json")
 
 
@@ -83,7 +95,8 @@ class SimulationPreset:
         site the peak caller missed).
     p_unbound_with_site : float
         Fraction of unbound sequences that nevertheless carry a CTCF instance near
-        the centre (e.g. a methylated, inaccessible site).
+        the centre, placed like a bound one but not score-filtered (e.g. a methylated,
+        inaccessible site).
     flank_site_rate : float
         Probability that a sequence of either class carries an extra CTCF instance
         in its flanks, at least ``flank_offset`` nt from the centre: sites away from
@@ -165,11 +178,27 @@ def simulate_ctcf(n: int, length: int = 200, preset: str | SimulationPreset = "d
                   seed: int = 0, p_bound: float = 0.5) -> tuple[np.ndarray, np.ndarray, dict]:
     """Simulate CTCF ChIP-seq-like sequences.
 
-    Background DNA comes from an order-4 Markov chain fitted on real human sequence
-    (:func:`load_background`).  Bound sequences carry a CTCF instance sampled from
-    JASPAR MA0139.1 on a random strand near the centre (Gaussian jitter), except a
-    fraction with no site; a fraction of unbound sequences carry a site anywhere;
-    decoy motifs of other factors are planted in both classes.
+    In this order (a later step writes over an earlier one where they overlap):
+
+    1. Background DNA from an order-4 Markov chain fitted on real human sequence
+       (:func:`load_background`); labels ``y`` drawn with probability ``p_bound``.
+    2. Both classes: Poisson(``decoy_rate``) decoy motifs of other factors and
+       Poisson(``half_site_rate``) CTCF half-sites (the 5' or 3' 9 nt), anywhere, on a
+       random strand.
+    3. Both classes: with probability ``flank_site_rate`` (1.0 in both presets, so every
+       sequence) a full CTCF instance in a flank, starting at least ``flank_offset`` nt
+       before or after the centre start ``(length - 19) / 2``; not score-filtered and not
+       recorded in ``sites``.
+    4. Bound sequences, except a fraction ``p_bound_without_site``: a CTCF instance of
+       JASPAR MA0139.1 with log-odds score >= ``min_site_score`` (resampled until it is),
+       on a random strand, starting at the centre plus Gaussian jitter
+       (sd ``center_jitter``), clipped to the sequence.
+    5. Unbound sequences, a fraction ``p_unbound_with_site``: a CTCF instance placed the
+       same way as in step 4 (near the centre, Gaussian jitter), but not score-filtered.
+
+    The sites of steps 4 and 5 are the ones returned in ``sites``.  So a CTCF site alone
+    does not tell the classes apart (every sequence has a flank site); a strong site near
+    the centre does, most of the time.
 
     Parameters
     ----------
@@ -449,29 +478,203 @@ def course_data_files() -> list[Path]:
     return [p for p in [simulated_cache_path()] if p.is_file()]
 
 
+def course_download_dir() -> Path:
+    """The folder :func:`fetch_course_ctcf` downloads into: ``data_dir()/downloads`` (git-ignored).
+
+    Kept apart from ``data_dir()/CTCF_200.h5`` on purpose: a download never changes what
+    ``load_ctcf()`` reads by default.
+    """
+    path = config.data_dir() / "downloads"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _sha256_arg(value, name: str, fn: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _checks.fail(fn, name, "None or a sha256 hex digest (str)", _checks.describe(value),
+                           kind=_checks.ArgumentTypeError)
+    digest = value.lower().removeprefix("sha256:")
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise _checks.fail(fn, name, "None or a sha256 hex digest (64 hex digits)", _checks.describe(value))
+    return digest
+
+
+def _url_arg(value, name: str, fn: str) -> str:
+    if not isinstance(value, str):
+        raise _checks.fail(fn, name, "an http(s) URL (str)", _checks.describe(value), kind=_checks.ArgumentTypeError)
+    if not value.startswith(("http://", "https://")):
+        raise _checks.fail(fn, name, "an http(s) URL", _checks.describe(value))
+    return value
+
+
+def fetch_course_ctcf(url: str = COURSE_CTCF_URL, known_hash: str | None = COURSE_CTCF_SHA256,
+                      folder: str | Path | None = None, retries: int = 2, timeout: float = 60.0,
+                      progressbar: bool = True) -> Path:
+    """Download the course's ``CTCF_200.h5`` once and return its local path.
+
+    Built on ``pooch``: the file is cached in ``folder`` (a second call downloads
+    nothing), a progress bar shows the download, a failed attempt is retried
+    ``retries`` times (waiting 1 s, 2 s, ...), and a download is written under a
+    temporary name and kept only when complete (and matching ``known_hash`` when one is
+    given).  The sha256 of the file is logged (a warning while ``known_hash`` is None,
+    so someone records it).  The file holds ``x_<split>`` ``(N, 4, 200)`` one-hot and
+    ``y_<split>`` labels; read it with :func:`read_ctcf_h5` or ``load_ctcf(source="course")``.
+
+    Parameters
+    ----------
+    url : str
+        Where the file is (override it to use a mirror, or a local server in tests).
+    known_hash : str or None
+        Expected sha256 hex digest; None accepts any file (the hash is then logged).
+    folder : str or Path, optional
+        Download folder; :func:`course_download_dir` when omitted.
+    retries : int
+        Further attempts after a failed one.
+    timeout : float
+        Seconds to wait for the server before an attempt fails.
+    progressbar : bool
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    Path
+        The local file ``folder/CTCF_200.h5``.
+
+    Raises
+    ------
+    ConnectionError
+        The file could not be downloaded (offline, the link is gone: HTTP 404, ...).
+    ValueError
+        The downloaded file's sha256 differs from ``known_hash`` (nothing is kept).
+    """
+    fn = "fetch_course_ctcf"
+    url = _url_arg(url, "url", fn)
+    known_hash = _sha256_arg(known_hash, "known_hash", fn)
+    if folder is not None and not isinstance(folder, (str, os.PathLike)):
+        raise _checks.fail(fn, "folder", "None or a folder path (str or Path)", _checks.describe(folder),
+                           kind=_checks.ArgumentTypeError)
+    retries = _checks.non_negative_int(retries, "retries", fn)
+    timeout = _checks.number(timeout, "timeout", fn, low=0, low_open=True)
+    progressbar = _checks.flag(progressbar, "progressbar", fn)
+    folder = course_download_dir() if folder is None else Path(folder).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise _checks.fail(fn, "folder", "a folder", f"{str(folder)!r}, which is a file")
+    try:
+        import pooch
+        import requests
+    except ImportError:  # pragma: no cover - pooch is a dependency
+        raise ImportError(f"{fn} needs the package pooch: pip install pooch") from None
+
+    name = "CTCF_200.h5"
+    store = pooch.create(path=folder, base_url="", registry={name: known_hash and f"sha256:{known_hash}"},
+                         urls={name: url}, retry_if_failed=retries)
+    downloader = pooch.HTTPDownloader(progressbar=progressbar, timeout=timeout)
+    try:
+        path = Path(store.fetch(name, downloader=downloader))
+    except requests.exceptions.RequestException as err:
+        raise ConnectionError(f"{fn}: could not download {url} after {retries + 1} attempt(s): "
+                              f"{type(err).__name__}: {err} (offline, or the link is gone)") from None
+    except ValueError as err:
+        raise ValueError(f"{fn}: the file downloaded from {url} is not the expected one, nothing was kept "
+                         f"({err})") from None
+    seen = pooch.file_hash(str(path), alg="sha256")
+    if known_hash is None:
+        _log.warning("%s: %s has sha256 %s (no known hash to check it against: record it in "
+                     "workshop_utils.datasets.COURSE_CTCF_SHA256 and data/README.md)", fn, path, seen)
+    else:
+        _log.info("%s: %s has the expected sha256 %s", fn, path, seen)
+    return path
+
+
+def ctcf_source(source: str | None = None) -> str:
+    """Where :func:`load_ctcf` takes its data: ``'simulated'`` (the default) or ``'course'``.
+
+    ``source`` when given, else the environment variable ``WORKSHOP_CTCF_SOURCE``
+    (set it before starting Jupyter, or ``os.environ[...]`` in the first cell, to switch a
+    whole notebook to the course's real data), else ``'simulated'``.
+    """
+    fn = "ctcf_source"
+    if source is not None:
+        return _checks.one_of(source, "source", fn, SOURCES)
+    value = os.environ.get(SOURCE_ENV, "")
+    norm = value.strip().lower()
+    if not norm:
+        return "simulated"
+    if norm not in SOURCES:
+        raise _checks.fail(fn, f"the environment variable {SOURCE_ENV}", f"one of {', '.join(SOURCES)} or unset",
+                           repr(value))
+    return norm
+
+
+def _subsample(data: CTCFData, sizes: dict[str, int], seed: int) -> CTCFData:
+    """At most ``sizes[split]`` sequences of each split, drawn without replacement (seeded)."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for s in SPLITS:
+        x, y = data.split(s)
+        keep = np.sort(rng.choice(len(y), sizes[s], replace=False)) if len(y) > sizes[s] else np.arange(len(y))
+        out[f"x_{s}"], out[f"y_{s}"] = x[keep], y[keep]
+    return CTCFData(**out, sites=None, source=f"{data.source} (subsampled to {dict(sizes)}, seed={seed})")
+
+
+def _load_course(url: str, sizes, seed: int, fn: str) -> CTCFData | None:
+    """The course's data (subsampled in quick mode or to explicit ``sizes``), or None with a warning."""
+    try:
+        path = fetch_course_ctcf(url, known_hash=COURSE_CTCF_SHA256)
+    except (ConnectionError, ValueError, OSError, ImportError) as err:
+        warnings.warn(f"{fn}: could not get the course's CTCF data ({err}); using the simulated data instead",
+                      stacklevel=3)
+        return None
+    try:
+        data = read_ctcf_h5(path)
+    except (ValueError, OSError) as err:
+        path.unlink(missing_ok=True)  # a damaged download: the next call downloads it again
+        warnings.warn(f"{fn}: the downloaded course file is damaged and was removed ({err}); using the simulated "
+                      "data instead", stacklevel=3)
+        return None
+    data.source = f"course data {url} ({path})"
+    if sizes is not None or config.is_quick():
+        data = _subsample(data, _sizes(sizes, fn), seed)
+    return data
+
+
 def load_ctcf(preset: str = "default", seed: int = 0, sizes: dict[str, int] | None = None,
-              path: str | Path | None = None, cache: bool = True) -> CTCFData:
-    """Load the CTCF binding data: your own file if there is one, else the simulated set.
+              path: str | Path | None = None, cache: bool = True, source: str | None = None,
+              url: str | None = None) -> CTCFData:
+    """Load the CTCF binding data: your own file, the course's real data, or the simulated set.
 
     Order of precedence:
 
     1. ``path`` when given (a ``CTCF_200.h5``-layout file).
-    2. ``data_dir()/CTCF_200.h5`` when it exists (put the course's real file there).
-    3. The simulator, cached in :func:`simulated_cache_path` (a cache that cannot be read,
-       whatever the damage, is rebuilt with a warning).
+    2. ``source='course'`` (or the environment variable ``WORKSHOP_CTCF_SOURCE=course``):
+       the course's real ChIP-seq data, downloaded once by :func:`fetch_course_ctcf`.
+       In quick mode, or when ``sizes`` is given, each split is subsampled (``seed``) to
+       ``sizes``.  Real data have no planted sites (``sites`` is None).  Offline, the
+       link gone or a damaged download: a warning, and the simulated data below.
+    3. ``data_dir()/CTCF_200.h5`` when it exists (put your own file there).
+    4. The simulator, cached in :func:`simulated_cache_path` (a cache that cannot be read,
+       whatever the damage, is rebuilt with a warning).  This is the default: its planted
+       sites are what the interpretation lessons check attributions against.
 
     Parameters
     ----------
     preset : str
         Simulator preset (``'default'`` or ``'hard'``).
     seed : int
-        Simulator seed.
+        Simulator seed (and the subsampling seed of the course data).
     sizes : dict, optional
         ``{'train': n, 'valid': n, 'test': n}``; :func:`default_sizes` when omitted.
     path : str or Path, optional
         Explicit file to read.
     cache : bool
         Keep the simulated data on disk for the next call.
+    source : {'simulated', 'course'}, optional
+        Where the data come from; :func:`ctcf_source` (the environment variable, else
+        ``'simulated'``) when omitted.
+    url : str, optional
+        Where the course file is downloaded from; :data:`COURSE_CTCF_URL` when omitted.
 
     Returns
     -------
@@ -484,6 +687,12 @@ def load_ctcf(preset: str = "default", seed: int = 0, sizes: dict[str, int] | No
         return read_ctcf_h5(path)
     cache = _checks.flag(cache, "cache", fn)
     cached = _cache_path(preset, seed, sizes, fn)  # checks preset, seed and sizes
+    source = _checks.one_of(source, "source", fn, SOURCES) if source is not None else ctcf_source()
+    url = COURSE_CTCF_URL if url is None else _url_arg(url, "url", fn)
+    if source == "course":
+        data = _load_course(url, sizes, seed, fn)
+        if data is not None:
+            return data
     real = config.data_dir() / "CTCF_200.h5"
     if real.is_file():
         return read_ctcf_h5(real)
@@ -503,6 +712,68 @@ def load_ctcf(preset: str = "default", seed: int = 0, sizes: dict[str, int] | No
         warnings.warn(f"could not cache the simulated data in {cached} ({err}); it will be simulated again "
                       "next time", stacklevel=2)
     return data
+
+
+# --------------------------------------------------------------------------- real peaks
+#: Real ChIP-seq peak sequences shipped in ``data/`` (200 nt around each summit, hg19;
+#: provenance and license in ``data/README.md``).
+REAL_PEAK_FILES = {"CTCF": "peaks_GM12878_CTCF_top500_w200.fa.gz", "TAp73alpha": "peaks_TAp73alpha_w200.fa.gz"}
+
+
+def _read_fasta_gz(path: Path, fn: str) -> tuple[list[str], list[str]]:
+    import gzip
+
+    names, seqs = [], []
+    try:
+        with gzip.open(path, "rt", encoding="ascii") as f:
+            for line in f:
+                line = line.strip()
+                if line.startswith(">"):
+                    names.append(line[1:].split()[0])
+                    seqs.append([])
+                elif line:
+                    if not seqs:
+                        raise ValueError("sequence before the first '>' header")
+                    seqs[-1].append(line)
+    except (OSError, EOFError, UnicodeDecodeError, ValueError) as err:
+        raise ValueError(f"{fn}: {path} is not a readable gzipped FASTA file ({err})") from None
+    return names, ["".join(parts) for parts in seqs]
+
+
+def load_real_peaks(factor: str = "CTCF") -> tuple[np.ndarray, list[str]]:
+    """Real ChIP-seq peak sequences that ship with the workbook, one-hot encoded.
+
+    ``'CTCF'``: the 500 strongest CTCF peaks of GM12878 cells (ENCODE); ``'TAp73alpha'``:
+    1,000 peaks of the transcription factor TAp73alpha, a real control set of *another*
+    factor.  Both are 200-nt windows centred on the peak summits (hg19), as shipped in
+    the gimmemotifs package's examples (see ``data/README.md``).
+
+    Parameters
+    ----------
+    factor : {'CTCF', 'TAp73alpha'}
+
+    Returns
+    -------
+    X : np.ndarray
+        float32 ``(N, 200, 4)`` (A, C, G, T; soft-masked lowercase bases count as bases,
+        an ``N`` is 0.25 in each channel).
+    names : list of str
+        ``'chrom:start-end'`` of each window, in file order.
+    """
+    fn = "load_real_peaks"
+    factor = _checks.one_of(factor, "factor", fn, sorted(REAL_PEAK_FILES))
+    name = REAL_PEAK_FILES[factor]
+    candidates = [config.data_dir() / name]
+    if config.REPO_DIR is not None:
+        candidates.append(config.REPO_DIR / "data" / name)
+    path = next((c for c in candidates if c.is_file()), None)
+    if path is None:
+        raise FileNotFoundError(f"{fn}: {name} must be in one of {[str(c.parent) for c in candidates]}, got no such "
+                                "file; it ships in the repository's data/ folder")
+    names, seqs = _read_fasta_gz(path, fn)
+    from .sequences import one_hot_encode
+
+    return one_hot_encode(seqs), names
 
 
 def main() -> None:

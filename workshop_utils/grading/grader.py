@@ -426,7 +426,7 @@ def execute_job(job: SandboxJob, stop: threading.Event | None = None, probe_x: b
         if not data_files:  # a fresh worker: build the (deterministic) course data once, then mount it
             from ..datasets import load_ctcf
 
-            load_ctcf()
+            load_ctcf(source="simulated")
             data_files = _data_files()
         probe_dir = None
         probe_x = job.probe_x if probe_x is None else probe_x
@@ -662,7 +662,7 @@ def grade_folder(submissions: str | Path, day: int, out: str | Path, hidden: lis
               "of the package and the CSV apply.", file=sys.stderr)
     if not sandboxed:
         jobs, dask = 1, None  # without a sandbox, parallel kernels could reach each other
-    ref = reference()  # the true labels, loaded before any submission runs
+    ref = reference(source="simulated")  # the true labels, loaded before any submission runs
     from . import probe as probe_mod
 
     tmp_root = Path(tempfile.mkdtemp(prefix="workshop-grade-"))

@@ -199,7 +199,8 @@ def linear_shapes(spec: DenseSpec, n_features: int, n_classes: int) -> dict[str,
 
 
 def _check_dims(n_features: int, n_classes: int) -> None:
-    for name, v, lo in (("n_features", n_features, 1), ("n_classes", n_classes, 2)):
+    # n_classes = 1: one output, a regression (build_dense); classifiers check >= 2 themselves
+    for name, v, lo in (("n_features", n_features, 1), ("n_classes", n_classes, 1)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
             raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
 
@@ -290,7 +291,10 @@ def build_dense(space: ModelSpace, arc: Sequence[int], n_features: int, n_classe
     arc : sequence of int
         Five tokens, one per decision.
     n_features, n_classes : int
-        Input width (genes) and number of classes (>= 2).
+        Input width (genes) and number of classes (>= 2), or ``n_classes=1`` for a
+        **regression**: one linear output ``(N, 1)`` (Keras: a linear activation, compiled
+        with the mean squared error).  :func:`fit_dense` trains classifiers only; train a
+        regression network with an MSE loop of your own.
     framework : {'torch', 'keras'}
         ``'torch'``: a :class:`~workshop_utils.nas._torch_layers.DenseClassifier`
         (``torch.nn.Module``) returning logits ``(N, n_classes)``; train it with
@@ -362,8 +366,10 @@ def _keras_dense(spec: DenseSpec, n_features: int, n_classes: int, seed: int, le
             inp = feats[0] if len(feats) == 1 else L.Concatenate()(feats)
             feats.append(act_drop(dense[f"{pre}l{j}"](inp)))
         out = dense[f"{pre}head{spec.depth}"](L.Concatenate()(feats))
-    model = keras.Model(x, L.Activation("softmax")(out), name=f"dense_{spec.family}")
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy")
+    regression = n_classes == 1
+    model = keras.Model(x, L.Activation("linear" if regression else "softmax")(out), name=f"dense_{spec.family}")
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                  loss="mse" if regression else "sparse_categorical_crossentropy")
     return model
 
 
