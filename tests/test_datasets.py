@@ -57,10 +57,13 @@ def test_default_presets_are_unchanged_by_the_grammar_preset():
 def test_grammar_preset_labels_depend_on_spacing_and_orientation():
     X, y, sites = simulate_ctcf(3000, preset="grammar", seed=1)
     assert X.shape == (3000, 200, 4) and 0.45 < y.mean() < 0.55
-    grammar = ((sites["spacing"] >= 24) & (sites["spacing"] <= 28)
+    grammar = ((sites["spacing"] >= 25) & (sites["spacing"] <= 27)
                & (sites["strand"] == 1) & (sites["strand2"] == -1))
-    # the binding grammar explains the label up to the preset's 5% label noise each way
-    assert grammar[y == 1].mean() > 0.9 and grammar[y == 0].mean() < 0.1
+    # the binding grammar explains the label up to the preset's 2% label noise each way
+    assert grammar[y == 1].mean() > 0.95 and grammar[y == 0].mean() < 0.05
+    # wrong spacings lie on both sides of the preferred one, at least 3 nt away
+    wrong_spacing = sites["spacing"][(y == 0) & ~grammar & ((sites["spacing"] < 25) | (sites["spacing"] > 27))]
+    assert set(np.unique(wrong_spacing)) == set(range(19, 22)) | set(range(31, 37))
     # every sequence of both classes carries two strong sites on the recorded strands
     pwm = pwm_log_odds(ctcf_pfm())
     for i in range(0, 3000, 150):
@@ -72,7 +75,7 @@ def test_grammar_preset_labels_depend_on_spacing_and_orientation():
             assert (pwm * window).sum() >= datasets.PRESETS["grammar"].min_site_score
     # unbound sequences are wrong in spacing, orientation or both, in about equal parts
     wrong = y == 0
-    right_spacing = (sites["spacing"] <= 28)
+    right_spacing = (sites["spacing"] >= 25) & (sites["spacing"] <= 27)
     convergent = (sites["strand"] == 1) & (sites["strand2"] == -1)
     assert 0.2 < (right_spacing & ~convergent)[wrong].mean() < 0.45
     assert 0.2 < (~right_spacing & convergent)[wrong].mean() < 0.45
@@ -88,7 +91,9 @@ def test_grammar_preset_rejects_spacings_that_do_not_fit():
     with pytest.raises(ValueError, match="pair spacings must be"):
         simulate_ctcf(10, preset=bad)
     with pytest.raises(ValueError, match="pair spacings must be"):
-        simulate_ctcf(10, length=80, preset="grammar")
+        simulate_ctcf(10, length=60, preset=datasets.SimulationPreset(pair_spacing=(40, 45)))
+    with pytest.raises(ValueError, match="leaves no spacing"):
+        simulate_ctcf(10, preset=datasets.SimulationPreset(pair_spacing=(25, 27), other_spacing=(23, 29)))
 
 
 def test_background_is_fitted_on_human_dna():

@@ -113,7 +113,10 @@ class SimulationPreset:
         is in a wrong grammar and ``p_unbound_with_site`` the fraction of unbound ones
         whose pair is in the binding grammar (label noise); ``center_jitter`` is unused.
     other_spacing : tuple of two ints
-        Start-to-start distances (nt) of the wrong-spacing pairs.
+        Range of start-to-start distances (nt) of the wrong-spacing pairs; those within
+        ``spacing_margin`` nt of ``pair_spacing`` are left out.
+    spacing_margin : int
+        Smallest difference (nt) between a wrong spacing and the preferred range.
     """
 
     p_bound_without_site: float = 0.19
@@ -126,17 +129,19 @@ class SimulationPreset:
     half_site_rate: float = 1.0
     pair_spacing: tuple[int, int] | None = None
     other_spacing: tuple[int, int] = (36, 70)
+    spacing_margin: int = 3
 
 
 PRESETS: dict[str, SimulationPreset] = {
     "default": SimulationPreset(),
     "hard": SimulationPreset(p_bound_without_site=0.27, p_unbound_with_site=0.13,
                              center_jitter=35.0, min_site_score=3.0, decoy_rate=2.5),
-    # motif grammar: a convergent pair 24-28 nt apart binds; the same sites arranged
-    # otherwise do not.  A one-layer CNN with 25-nt pooling sees the sites but not
-    # their spacing (benchmarks/architecture_matters.py).
-    "grammar": SimulationPreset(p_bound_without_site=0.05, p_unbound_with_site=0.05, flank_site_rate=0.5,
-                                pair_spacing=(24, 28), other_spacing=(36, 70)),
+    # motif grammar: a convergent pair whose starts are 25-27 nt apart binds; the same
+    # sites 19-21 or 31-36 nt apart, or in another orientation, do not.  A one-layer CNN
+    # with 25-nt pooling sees the sites and (mostly) their order, not their exact spacing
+    # (benchmarks/architecture_matters.py).
+    "grammar": SimulationPreset(p_bound_without_site=0.02, p_unbound_with_site=0.02, flank_site_rate=0.5,
+                                pair_spacing=(25, 27), other_spacing=(19, 36), spacing_margin=3),
 }
 
 
@@ -311,7 +316,12 @@ def _plant_pairs(seqs, y, preset, ppm, pwm, rng) -> tuple[np.ndarray, np.ndarray
     kind = rng.integers(3, size=n)
     right_spacing = good | (kind == 1)
     right_strands = good | (kind == 0)
-    spacing = np.where(right_spacing, rng.integers(lo, hi + 1, size=n), rng.integers(olo, ohi + 1, size=n))
+    others = np.array([d for d in range(olo, ohi + 1)
+                       if not lo - preset.spacing_margin <= d <= hi + preset.spacing_margin])
+    if not len(others):
+        raise ValueError(f"simulate_ctcf: other_spacing={preset.other_spacing} leaves no spacing "
+                         f"{preset.spacing_margin} nt away from pair_spacing={preset.pair_spacing}")
+    spacing = np.where(right_spacing, rng.integers(lo, hi + 1, size=n), others[rng.integers(len(others), size=n)])
     # strands of (first, second) site: convergent = (+1, -1); wrong: tandem (+,+), (-,-) or divergent (-,+)
     wrong = np.array([[1, 1], [-1, -1], [-1, 1]])[rng.integers(3, size=n)]
     strands = np.where(right_strands[:, None], np.array([1, -1]), wrong)
