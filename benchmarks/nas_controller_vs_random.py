@@ -20,8 +20,20 @@ learned search starts to pay.
         [--entropy-weight 0.01] [--baseline-decay 0.95] [--batch 1] [--temperature 1.0]
         [--tanh-constant 1.5] [--out build/nas_benchmark.csv]
 
+Measured 2026-11-30 with the defaults (grammar preset, 24 children per search, seeds 0-4,
+4000 sequences, <= 4 epochs, controller lr 0.01, entropy 0.01, baseline decay 0.95, batch 1,
+temperature 1, tanh constant 1.5; 181 distinct arcs, 1120 s on the shared 2-core machine):
+best validation AUROC controller 0.9773 / 0.9682 / 0.9721 / 0.9773 / 0.9751, random
+0.9513 / 0.9572 / 0.9493 / 0.9631 / 0.9554: controller better in 5 of 5 seeds, mean
+difference +0.0187, standard error 0.0027.  13% of uniform draws score above 0.75 (the
+arcs with pooling 4, a second convolution and global max pooling); random search's
+expected best after 24 draws is 0.939, the controller's mean best 0.974 (0.967 already
+after 12 children).
+
 Previous measurement (default preset, Keras children, 24 trials, seeds 0 1 2, 8000
-sequences, <= 3 epochs): controller 0.789 +- 0.013 vs random 0.771 +- 0.013, overlapping.
+sequences, <= 3 epochs): controller 0.789 +- 0.013 vs random 0.771 +- 0.013, overlapping:
+on the default data most arcs are within noise of each other and the controller has
+little to learn.
 """
 from __future__ import annotations
 
