@@ -43,6 +43,59 @@ def test_planted_sites_are_real_ctcf_instances():
     assert np.mean(np.abs(hits["start"] - sites["start"][idx]) <= 2) > 0.6
 
 
+def test_default_presets_are_unchanged_by_the_grammar_preset():
+    # md5 of simulate_ctcf(300, preset, seed=5) before the 'grammar' preset was added:
+    # the Day-1 lessons and homework thresholds rest on these data
+    import hashlib
+
+    for preset, digest in (("default", "779aadfb52b927d462f417c51790eff7"),
+                           ("hard", "6ae7a51e494e89badc2c37784423d506")):
+        X, y, s = simulate_ctcf(300, preset=preset, seed=5)
+        assert hashlib.md5(X.tobytes() + y.tobytes() + s["start"].tobytes()).hexdigest() == digest
+
+
+def test_grammar_preset_labels_depend_on_spacing_and_orientation():
+    X, y, sites = simulate_ctcf(3000, preset="grammar", seed=1)
+    assert X.shape == (3000, 200, 4) and 0.45 < y.mean() < 0.55
+    grammar = ((sites["spacing"] >= 25) & (sites["spacing"] <= 27)
+               & (sites["strand"] == 1) & (sites["strand2"] == -1))
+    # the binding grammar explains the label up to the preset's 2% label noise each way
+    assert grammar[y == 1].mean() > 0.95 and grammar[y == 0].mean() < 0.05
+    # wrong spacings lie on both sides of the preferred one, at least 3 nt away
+    wrong_spacing = sites["spacing"][(y == 0) & ~grammar & ((sites["spacing"] < 25) | (sites["spacing"] > 27))]
+    assert set(np.unique(wrong_spacing)) == set(range(19, 22)) | set(range(31, 37))
+    # every sequence of both classes carries two strong sites on the recorded strands
+    pwm = pwm_log_odds(ctcf_pfm())
+    for i in range(0, 3000, 150):
+        for start, strand in ((sites["start"][i], sites["strand"][i]),
+                              (sites["start"][i] + sites["spacing"][i], sites["strand2"][i])):
+            window = X[i, start:start + 19]
+            if strand == -1:
+                window = window[::-1, ::-1]
+            assert (pwm * window).sum() >= datasets.PRESETS["grammar"].min_site_score
+    # unbound sequences are wrong in spacing, orientation or both, in about equal parts
+    wrong = y == 0
+    right_spacing = (sites["spacing"] >= 25) & (sites["spacing"] <= 27)
+    convergent = (sites["strand"] == 1) & (sites["strand2"] == -1)
+    assert 0.2 < (right_spacing & ~convergent)[wrong].mean() < 0.45
+    assert 0.2 < (~right_spacing & convergent)[wrong].mean() < 0.45
+    # the same motif content in both classes: the number of strong CTCF hits does not differ
+    from workshop_utils.motifs import scan
+
+    n_hits = (scan(X[:1000], pwm) >= 6.0).sum((1, 2))
+    assert abs(n_hits[y[:1000] == 1].mean() - n_hits[y[:1000] == 0].mean()) < 0.15
+
+
+def test_grammar_preset_rejects_spacings_that_do_not_fit():
+    bad = datasets.SimulationPreset(pair_spacing=(10, 12))
+    with pytest.raises(ValueError, match="pair spacings must be"):
+        simulate_ctcf(10, preset=bad)
+    with pytest.raises(ValueError, match="pair spacings must be"):
+        simulate_ctcf(10, length=60, preset=datasets.SimulationPreset(pair_spacing=(40, 45)))
+    with pytest.raises(ValueError, match="leaves no spacing"):
+        simulate_ctcf(10, preset=datasets.SimulationPreset(pair_spacing=(25, 27), other_spacing=(23, 29)))
+
+
 def test_background_is_fitted_on_human_dna():
     bg = datasets.load_background()
     assert bg["order"] == 4 and bg["transitions"].shape == (256, 4)

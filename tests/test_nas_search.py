@@ -273,3 +273,19 @@ def test_search_refuses_a_bad_executor_and_batch():
         search(RandomController(space), toy_reward, n_trials=2, executor="pool", progress=False)
     with pytest.raises(ValueError, match="batch"):
         search(RandomController(space), toy_reward, n_trials=2, batch=0, progress=False)
+
+
+def test_expected_best_of_random_matches_simulation_and_checks_inputs():
+    rewards = np.array([0.5, 0.6, 0.9, 0.55, 0.7])
+    assert nas.expected_best_of_random(rewards, 1) == pytest.approx(rewards.mean())
+    curve = nas.expected_best_of_random(rewards, [1, 2, 8, 200])
+    assert curve.shape == (4,) and np.all(np.diff(curve) > 0) and curve[-1] == pytest.approx(0.9, abs=1e-6)
+    rng = np.random.default_rng(0)
+    draws = rng.choice(rewards, size=(200_000, 3)).max(1)
+    assert nas.expected_best_of_random(rewards, 3) == pytest.approx(draws.mean(), abs=2e-3)
+    with pytest.raises(ValueError, match="expected_best_of_random: n_trials must be"):
+        nas.expected_best_of_random(rewards, 0)
+    with pytest.raises(ValueError, match="expected_best_of_random: rewards must be finite"):
+        nas.expected_best_of_random([0.5, np.nan], 2)
+    with pytest.raises(TypeError, match="expected_best_of_random: n_trials must be"):
+        nas.expected_best_of_random(rewards, "3")

@@ -113,6 +113,23 @@ class SimulationPreset:
     half_site_rate : float
         Mean number of CTCF half-sites (the 5' or 3' half of an instance) per
         sequence, in both classes: they share k-mers with real sites but do not bind.
+    pair_spacing : tuple of two ints or None
+        None (the classic simulator) or the motif-grammar simulator: every sequence of
+        both classes carries a *pair* of strong CTCF instances anywhere along it, and
+        only a convergent pair (forward site, then a reverse-complement site) whose
+        starts lie ``pair_spacing[0]..pair_spacing[1]`` nt apart binds.  Unbound
+        sequences carry the same sites in a wrong grammar: convergent at a spacing
+        drawn from ``other_spacing``, or the preferred spacing in a wrong orientation
+        (tandem or divergent), or both wrong.  Bound and unbound sequences then have
+        the same motif content, so only the arrangement tells them apart.  In this
+        mode ``p_bound_without_site`` is the fraction of bound sequences whose pair
+        is in a wrong grammar and ``p_unbound_with_site`` the fraction of unbound ones
+        whose pair is in the binding grammar (label noise); ``center_jitter`` is unused.
+    other_spacing : tuple of two ints
+        Range of start-to-start distances (nt) of the wrong-spacing pairs; those within
+        ``spacing_margin`` nt of ``pair_spacing`` are left out.
+    spacing_margin : int
+        Smallest difference (nt) between a wrong spacing and the preferred range.
     """
 
     p_bound_without_site: float = 0.19
@@ -123,12 +140,21 @@ class SimulationPreset:
     flank_site_rate: float = 1.0
     flank_offset: int = 50
     half_site_rate: float = 1.0
+    pair_spacing: tuple[int, int] | None = None
+    other_spacing: tuple[int, int] = (36, 70)
+    spacing_margin: int = 3
 
 
 PRESETS: dict[str, SimulationPreset] = {
     "default": SimulationPreset(),
     "hard": SimulationPreset(p_bound_without_site=0.27, p_unbound_with_site=0.13,
                              center_jitter=35.0, min_site_score=3.0, decoy_rate=2.5),
+    # motif grammar: a convergent pair whose starts are 25-27 nt apart binds; the same
+    # sites 19-21 or 31-36 nt apart, or in another orientation, do not.  A one-layer CNN
+    # with 25-nt pooling sees the sites and (mostly) their order, not their exact spacing
+    # (benchmarks/architecture_matters.py).
+    "grammar": SimulationPreset(p_bound_without_site=0.02, p_unbound_with_site=0.02, flank_site_rate=0.5,
+                                pair_spacing=(25, 27), other_spacing=(19, 36), spacing_margin=3),
 }
 
 
@@ -207,7 +233,9 @@ def simulate_ctcf(n: int, length: int = 200, preset: str | SimulationPreset = "d
     length : int
         Sequence length (>= 60).
     preset : str or SimulationPreset
-        ``'default'`` (a small CNN reaches about 0.85 test AUROC) or ``'hard'``.
+        ``'default'`` (a small CNN reaches about 0.85 test AUROC), ``'hard'``, or
+        ``'grammar'`` (binding depends on the spacing and orientation of a pair of
+        sites; see :class:`SimulationPreset` ``pair_spacing``).
     seed : int
         Everything is deterministic given the seed.
     p_bound : float
@@ -220,7 +248,9 @@ def simulate_ctcf(n: int, length: int = 200, preset: str | SimulationPreset = "d
     y : np.ndarray
         float32 ``(n,)``.
     sites : dict
-        ``start`` and ``strand`` int arrays of shape ``(n,)`` (-1 / 0 where no site).
+        ``start`` and ``strand`` int arrays of shape ``(n,)`` (-1 / 0 where no site);
+        for a grammar preset, those of the pair's first site, plus ``spacing`` (the
+        start-to-start distance of the pair) and ``strand2`` (its second site's strand).
     """
     fn = "simulate_ctcf"
     preset = _preset(preset, fn)
@@ -261,6 +291,9 @@ def simulate_ctcf(n: int, length: int = 200, preset: str | SimulationPreset = "d
     pos = np.where(rng.random(len(idx)) < 0.5, left, (length - W) - left)
     _plant(seqs, idx, sample_instances(ctcf, len(idx), rng), pos, rng)
 
+    if preset.pair_spacing is not None:
+        return _plant_pairs(seqs, y, preset, ctcf, pwm, rng)
+
     start = np.full(n, -1, dtype=np.int64)
     strand = np.zeros(n, dtype=np.int64)
     bound_site = (y == 1) & (rng.random(n) >= preset.p_bound_without_site)
@@ -284,6 +317,52 @@ def simulate_ctcf(n: int, length: int = 200, preset: str | SimulationPreset = "d
 
     X = np.eye(4, dtype=np.float32)[seqs]
     return X, y, {"start": start, "strand": strand}
+
+
+def _strong_instances(ppm, pwm, k, min_score, rng) -> np.ndarray:
+    """``k`` instances of ``ppm`` resampled until their log-odds score reaches ``min_score``."""
+    inst = sample_instances(ppm, k, rng)
+    W = ppm.shape[0]
+    for _ in range(50):
+        weak = pwm[np.arange(W), inst].sum(1) < min_score
+        if not weak.any():
+            break
+        inst[weak] = sample_instances(ppm, int(weak.sum()), rng)
+    return inst
+
+
+def _plant_pairs(seqs, y, preset, ppm, pwm, rng) -> tuple[np.ndarray, np.ndarray, dict]:
+    """The grammar simulator: one pair of strong CTCF sites per sequence (see ``pair_spacing``)."""
+    n, length = seqs.shape
+    W = ppm.shape[0]
+    lo, hi = preset.pair_spacing
+    olo, ohi = preset.other_spacing
+    if not W <= lo <= hi or not W <= olo <= ohi or hi + W > length or ohi + W > length:
+        raise ValueError(f"simulate_ctcf: pair spacings must be >= the motif width {W} and fit in "
+                         f"{length} nt, got pair_spacing={preset.pair_spacing}, other_spacing={preset.other_spacing}")
+    good = np.where(y == 1, rng.random(n) >= preset.p_bound_without_site, rng.random(n) < preset.p_unbound_with_site)
+    # wrong grammar: 0 = convergent at a wrong spacing, 1 = wrong orientation, 2 = both wrong
+    kind = rng.integers(3, size=n)
+    right_spacing = good | (kind == 1)
+    right_strands = good | (kind == 0)
+    others = np.array([d for d in range(olo, ohi + 1)
+                       if not lo - preset.spacing_margin <= d <= hi + preset.spacing_margin])
+    if not len(others):
+        raise ValueError(f"simulate_ctcf: other_spacing={preset.other_spacing} leaves no spacing "
+                         f"{preset.spacing_margin} nt away from pair_spacing={preset.pair_spacing}")
+    spacing = np.where(right_spacing, rng.integers(lo, hi + 1, size=n), others[rng.integers(len(others), size=n)])
+    # strands of (first, second) site: convergent = (+1, -1); wrong: tandem (+,+), (-,-) or divergent (-,+)
+    wrong = np.array([[1, 1], [-1, -1], [-1, 1]])[rng.integers(3, size=n)]
+    strands = np.where(right_strands[:, None], np.array([1, -1]), wrong)
+    first = (rng.random(n) * (length - spacing - W + 1)).astype(np.int64)
+    rows = np.arange(n)
+    for j, pos in enumerate((first, first + spacing)):
+        inst = _strong_instances(ppm, pwm, n, preset.min_site_score, rng)
+        inst = np.where(strands[:, j, None] < 0, 3 - inst[:, ::-1], inst)
+        seqs[rows[:, None], pos[:, None] + np.arange(W)] = inst
+    X = np.eye(4, dtype=np.float32)[seqs]
+    return X, y, {"start": first, "strand": strands[:, 0].astype(np.int64),
+                  "spacing": spacing.astype(np.int64), "strand2": strands[:, 1].astype(np.int64)}
 
 
 def _preset(preset, fn: str) -> SimulationPreset:

@@ -26,7 +26,8 @@ from pathlib import Path
 from .build import SequentialModelBuilder, count_params, infer_shapes
 from .controller import GeneralController, RandomController
 from .plots import plot_layer_probs, plot_search_comparison, plot_search_rewards
-from .search import CNNEvaluator, SearchHistory, cnn_evaluator, process_pool, search, train_child
+from .search import (CNNEvaluator, SearchHistory, cnn_evaluator, expected_best_of_random, process_pool, search,
+                     train_child)
 from .space import ModelSpace, Operation, course_model_space
 
 TOP_ARCS_FILE = "nas_top_arcs.json"

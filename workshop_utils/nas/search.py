@@ -614,3 +614,45 @@ class CNNEvaluator:
         auroc = float(roc_auc_score(yva, score))
         value = auroc if self.reward is None else float(self.reward(yva, score))
         return {"reward": value, "val_auroc": auroc, "params": params, "epochs": n_epochs}
+
+
+def expected_best_of_random(rewards: Sequence[float] | np.ndarray, n_trials: int | Sequence[int]) -> np.ndarray:
+    """Random search's expected best reward after ``n_trials`` uniform draws.
+
+    With the rewards of every arc of a space (or of a uniform sample of its arcs),
+    random search draws ``n`` of them with replacement; the best of those has
+    expectation ``sum_k r_(k) [(k/M)^n - ((k-1)/M)^n]`` over the sorted rewards
+    ``r_(1) <= ... <= r_(M)``.  This is the curve a learned search must beat at equal
+    budget.
+
+    Parameters
+    ----------
+    rewards : array-like ``(M,)``
+        Finite rewards, one per arc (larger is better).
+    n_trials : int or sequence of int
+        Budget(s), each >= 1.
+
+    Returns
+    -------
+    np.ndarray
+        float64 ``(len(n_trials),)`` (shape ``()`` for an int): expected best reward per budget.
+
+    Examples
+    --------
+    >>> float(expected_best_of_random([0.5, 1.0], 1)), float(expected_best_of_random([0.5, 1.0], 2))
+    (0.75, 0.875)
+    """
+    fn = "expected_best_of_random"
+    r = np.sort(_checks.finite_array(rewards, "rewards", fn, ndim=1, dtype=np.float64))
+    scalar = _checks.is_int(n_trials)
+    if scalar:
+        ns = [_checks.positive_int(n_trials, "n_trials", fn)]
+    elif isinstance(n_trials, (str, bytes)) or not isinstance(n_trials, (Sequence, np.ndarray)) or not len(n_trials):
+        raise _checks.fail(fn, "n_trials", "a positive int or a non-empty sequence of them", n_trials,
+                           kind=TypeError)
+    else:
+        ns = [_checks.positive_int(n, f"n_trials[{i}]", fn) for i, n in enumerate(n_trials)]
+    m = len(r)
+    k = np.arange(1, m + 1)
+    out = np.array([float(np.sum(r * ((k / m) ** n - ((k - 1) / m) ** n))) for n in ns])
+    return out[0] if scalar else out
