@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/nas_parallel.py [--trials 16] [--workers 2] [--backend torch]
 
-The same search twice (the course space, the lesson's LSTM controller with 4 arcs per update,
+The same search twice (the course space, the lesson's LSTM controller with 8 arcs per update,
 children trained on the lesson's quick-mode data unless WORKSHOP_QUICK=0): once evaluating the
 children one after the other, once through ``nas.process_pool(workers)``. It prints both wall
 times, the ratio (target >= 1.4x on 2 cores), whether the two searches drew the same arcs (they
@@ -25,7 +25,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--trials", type=int, default=16)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--backend", choices=("torch", "keras"), default="torch")
+    ap.add_argument("--backend", choices=("torch", "keras"), default="keras", help="the lesson's children are Keras")
+    ap.add_argument("--batch", type=int, default=8, help="arcs per controller update (default 8)")
+    ap.add_argument("--threads", type=int, default=None, help="threads per worker (default cores / workers)")
     args = ap.parse_args()
     os.environ.setdefault("WORKSHOP_QUICK", "1")
     import numpy as np
@@ -44,13 +46,13 @@ def main() -> None:
                                  epochs=wu.pick(full=3, quick=2), seed=0)
     load0 = os.getloadavg()
     t = time.perf_counter()
-    serial = nas.search(nas.GeneralController(space, seed=0, batch_size=4), evaluate, n_trials=args.trials,
+    serial = nas.search(nas.GeneralController(space, seed=0, batch_size=args.batch), evaluate, n_trials=args.trials,
                         progress=False, cache=False)
     t_serial = time.perf_counter() - t
-    with nas.process_pool(args.workers) as pool:
+    with nas.process_pool(args.workers, threads=args.threads) as pool:
         pool.submit(int, 0).result()  # start the workers outside the timing
         t = time.perf_counter()
-        parallel = nas.search(nas.GeneralController(space, seed=0, batch_size=4), evaluate, n_trials=args.trials,
+        parallel = nas.search(nas.GeneralController(space, seed=0, batch_size=args.batch), evaluate, n_trials=args.trials,
                               progress=False, cache=False, executor=pool)
         t_par = time.perf_counter() - t
     load1 = os.getloadavg()

@@ -378,11 +378,13 @@ def _timed(evaluate: Callable, arc: list[int]) -> tuple[Any, float]:
     return out, time.perf_counter() - t0
 
 
-def process_pool(workers: int = 2) -> Executor:
+def process_pool(workers: int = 2, threads: int | None = None) -> Executor:
     """A ``ProcessPoolExecutor`` for :func:`search`: fresh (spawned) workers, threads shared out.
 
-    Each worker limits OpenMP/BLAS, PyTorch and TensorFlow to ``cores // workers`` threads
-    so the workers do not oversubscribe the machine. Use it as a context manager::
+    Each worker limits OpenMP/BLAS, PyTorch and TensorFlow to ``threads`` threads (default
+    ``cores // workers``, so the workers do not oversubscribe the machine; a worker with as
+    many threads as this process reproduces its rewards bit for bit). Use it as a context
+    manager::
 
         with nas.process_pool(2) as pool:
             hist = nas.search(controller, evaluate, n_trials=16, executor=pool, batch=4)
@@ -393,8 +395,9 @@ def process_pool(workers: int = 2) -> Executor:
 
     workers = _checks.positive_int(workers, "workers", "process_pool")
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    threads = max(1, cores // workers) if threads is None else _checks.positive_int(threads, "threads", "process_pool")
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_limit_threads, initargs=(max(1, cores // workers),))
+                               initializer=_limit_threads, initargs=(threads,))
 
 
 def _limit_threads(n: int) -> None:
