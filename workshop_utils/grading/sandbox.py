@@ -155,7 +155,10 @@ def bwrap_argv(job_dir: Path, limits: Limits, env: dict[str, str], command: list
         raise RuntimeError(f"the grader's sandbox needs bubblewrap: {INSTALL_HINT}")
     size = str(limits.file_mb * 2 ** 20)
     argv = [bw, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-            "--uid", "1000", "--gid", "1000", "--hostname", "sandbox", "--clearenv"]
+            "--uid", "1000", "--gid", "1000", "--hostname", "sandbox", "--clearenv",
+            # the private, empty folders first: a later bind (the Python installation, the package)
+            # may lie below one of them (a clone in /tmp) and must stay visible
+            "--proc", "/proc", "--dev", "/dev", "--size", size, "--tmpfs", "/tmp", "--size", size, "--tmpfs", "/dev/shm"]
     for d in ("/usr", "/bin", "/lib", "/lib32", "/lib64", "/sbin"):
         if os.path.lexists(d):
             argv += ["--ro-bind", d, d]
@@ -166,9 +169,7 @@ def bwrap_argv(job_dir: Path, limits: Limits, env: dict[str, str], command: list
     for p in python_mounts():
         argv += ["--ro-bind", str(p), str(p)]
     argv += ["--ro-bind", str(package_dir()), str(LIB / "workshop_utils"),
-             "--proc", "/proc", "--dev", "/dev", "--size", size, "--tmpfs", "/tmp",
-             "--size", size, "--tmpfs", "/dev/shm", "--size", size, "--tmpfs", str(WORK),
-             "--ro-bind", str(job_dir), str(JOB)]
+             "--size", size, "--tmpfs", str(WORK), "--ro-bind", str(job_dir), str(JOB)]
     for inside, host in (ro_extra or {}).items():
         argv += ["--ro-bind", str(host), str(inside)]
     for k, v in env.items():
