@@ -11,25 +11,12 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
-from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 from workshop_utils.datasets import make_ctcf_data
 
-
-def kmer_counts(X: np.ndarray, k: int = 6) -> sparse.csr_matrix:
-    """Bag of k-mers: ``(N, 4**k)`` counts of each k-mer on the forward strand."""
-    idx = X.argmax(-1).astype(np.int64)
-    n, L = idx.shape
-    code = np.zeros((n, L - k + 1), dtype=np.int64)
-    for j in range(k):
-        code = code * 4 + idx[:, j:L - k + 1 + j]
-    rows = np.repeat(np.arange(n), L - k + 1)
-    m = sparse.csr_matrix((np.ones(code.size, dtype=np.float32), (rows, code.ravel())), shape=(n, 4 ** k))
-    m.sum_duplicates()
-    return m
+from _kmers import kmer_counts
 
 
 def cnn_auroc(data, epochs: int, seed: int = 0) -> float:
