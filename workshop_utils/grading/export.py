@@ -116,7 +116,7 @@ def _callbacks(cbs: Any) -> list[dict]:
     return out
 
 
-def _fingerprint(model: Any, fw: str) -> str:
+def _fingerprint(model: Any) -> str:
     """A digest of the model's weights (so a cached attribution is never reused for changed weights)."""
     import hashlib
 
@@ -148,7 +148,7 @@ def _attribute(model: Any, fw: str, method: str, x: np.ndarray) -> np.ndarray:
 
     from .. import attribution
 
-    key = (id(model), _fingerprint(model, fw), method, hashlib.blake2b(x.tobytes(), digest_size=16).hexdigest())
+    key = (id(model), _fingerprint(model), method, hashlib.blake2b(x.tobytes(), digest_size=16).hexdigest())
     if method == "ism":
         return _cached(key, lambda: attribution.ism(model, x, progress=False))
     return _cached(key, lambda: attribution.integrated_gradients(model, x, n_steps=IG_STEPS))
@@ -183,7 +183,7 @@ def _model(model: Any, split: str, data: Any = None, attribution: tuple = (), pr
         out["probe_missing"] = probe_x
     elif probe_x is not None:
         rows = probe_x if large_probe else probe_x[:probe_size()]
-        key = (id(model), _fingerprint(model, fw), "scores", id(probe_x), len(rows))
+        key = (id(model), _fingerprint(model), "scores", id(probe_x), len(rows))
         out["probe_scores"] = _cached(key, lambda: backend.predict_proba(model, rows)).reshape(-1)
         head = np.ascontiguousarray(probe_x[:min(probe_attr_size(), probe_size())])
         for method in attribution:
