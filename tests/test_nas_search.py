@@ -289,3 +289,65 @@ def test_expected_best_of_random_matches_simulation_and_checks_inputs():
         nas.expected_best_of_random([0.5, np.nan], 2)
     with pytest.raises(TypeError, match="expected_best_of_random: n_trials must be"):
         nas.expected_best_of_random(rewards, "3")
+
+
+def test_expected_best_of_distinct_draws_is_exact():
+    import itertools
+
+    rewards = np.array([0.5, 0.6, 0.9, 0.55, 0.7, 0.52])
+    for n in (1, 2, 3, 6):
+        exact = np.mean([max(c) for c in itertools.combinations(rewards, n)])  # every subset is equally likely
+        assert nas.expected_best_of_random(rewards, n, replace=False) == pytest.approx(exact, rel=1e-12)
+    curve = nas.expected_best_of_random(rewards, [1, 2, 3], replace=False)
+    assert np.all(curve > nas.expected_best_of_random(rewards, [1, 2, 3])[:3] - 1e-12)  # distinct >= with replacement
+    with pytest.raises(ValueError, match="at most 6"):
+        nas.expected_best_of_random(rewards, 7, replace=False)
+
+
+def test_children_budget_counts_trained_networks_and_stops_a_converged_controller(tmp_path):
+    space = ModelSpace.from_dict([[Operation("identity"), Operation("flatten")],
+                                  [Operation("identity"), Operation("flatten"), Operation("dropout")]])
+    calls = []
+
+    def ev(arc):
+        calls.append(tuple(arc))
+        return 0.1 * arc[0] + 0.01 * arc[1]
+
+    hist = search(RandomController(space, seed=0), ev, n_trials=4, progress=False, budget="children")
+    t = hist.table
+    assert len(calls) == 4 == int((~t["cached"]).sum()) and len(set(calls)) == 4
+    assert len(hist) >= 4 and list(t["trial"]) == list(range(len(hist)))  # redraws were free but recorded
+    # every arc of the space trained: the redraws stop at max_draws
+    calls.clear()
+    hist = search(RandomController(space, seed=0), ev, n_trials=7, progress=False, budget="children", max_draws=30)
+    assert len(set(calls)) == len(calls) == 6 and len(hist) == 30
+
+    class Stubborn:  # a controller sure of one arc
+        def get_action(self):
+            return [1, 2], [np.array([0.0, 1.0]), np.array([0.0, 0.0, 1.0])]
+
+        def update(self, arc, reward):
+            return None
+
+    hist = search(Stubborn(), ev, n_trials=3, progress=False, budget="children", model_space=space)
+    assert len(hist) == 30 and int((~hist.table["cached"]).sum()) == 1  # default max_draws = 10 * n_trials
+    # resume counts the children of the saved trials, not its draws
+    path = tmp_path / "h.csv"
+    first = search(RandomController(space, seed=3), ev, n_trials=3, progress=False, budget="children",
+                   history_path=path)
+    again = search(RandomController(space, seed=3), ev, n_trials=5, progress=False, budget="children",
+                   history_path=path, resume=True)
+    assert [list(r["arc"]) for r in again.records[:len(first)]] == [r["arc"] for r in first.records]
+    assert int((~again.table["cached"]).sum()) == 5
+
+
+def test_children_budget_validates_its_arguments():
+    space = nas.course_model_space()
+    with pytest.raises(ValueError, match="budget"):
+        search(RandomController(space), toy_reward, n_trials=2, budget="draws", progress=False)
+    with pytest.raises(ValueError, match="cache"):
+        search(RandomController(space), toy_reward, n_trials=2, budget="children", cache=False, progress=False)
+    with pytest.raises(ValueError, match="max_draws"):
+        search(RandomController(space), toy_reward, n_trials=2, max_draws=5, progress=False)
+    with pytest.raises(ValueError, match="max_draws"):
+        search(RandomController(space), toy_reward, n_trials=2, budget="children", max_draws=0, progress=False)

@@ -195,7 +195,8 @@ _NOT_RESULT = ("trial", "arc", "ops", "seconds", "cached", "controller_loss")
 def search(controller: Any, evaluate: Callable[[list[int]], float | dict], n_trials: int = 20,
            time_budget: float | None = None, progress: bool = True, history_path: str | Path | None = None,
            model_space: ModelSpace | None = None, cache: bool = True, resume: bool = False,
-           executor: Executor | None = None, batch: int | None = None) -> SearchHistory:
+           executor: Executor | None = None, batch: int | None = None, budget: str = "trials",
+           max_draws: int | None = None) -> SearchHistory:
     """Run a search: sample a batch of arcs, evaluate them, update the controller; until ``n_trials``.
 
     The controller draws ``batch`` arcs, the children are evaluated (at the same time when
@@ -251,6 +252,15 @@ def search(controller: Any, evaluate: Callable[[list[int]], float | dict], n_tri
         Arcs drawn per controller update; default ``controller.batch_size`` (1 for the
         random controller), so that the controller's updates are those of a serial search.
         Use the number of workers (or a multiple) to keep them busy.
+    budget : {"trials", "children"}
+        What ``n_trials`` counts. ``"trials"``: every draw, a cached one too.
+        ``"children"``: only the children actually trained, so that two searches compared
+        at ``n_trials`` trained the same number of networks; a draw of an arc already
+        trained reuses its reward for free (the controller still learns from it).  A
+        controller sure of one arc would redraw it for ever, so the search also stops
+        after ``max_draws`` draws.  Needs ``cache=True``.
+    max_draws : int, optional
+        With ``budget="children"``: the most draws in all (default ``10 * n_trials``).
 
     Returns
     -------
@@ -285,6 +295,18 @@ def search(controller: Any, evaluate: Callable[[list[int]], float | dict], n_tri
         raise _checks.fail(fn, "executor", "a concurrent.futures.Executor (with submit) or None",
                            type(executor).__name__, kind=TypeError)
     batch = _checks.positive_int(getattr(controller, "batch_size", 1) if batch is None else batch, "batch", fn)
+    if budget not in ("trials", "children"):
+        raise _checks.fail(fn, "budget", "'trials' or 'children'", budget)
+    if budget == "children" and not cache:
+        raise _checks.fail(fn, "cache", "True with budget='children' (a redrawn arc is free only from the cache)",
+                           cache)
+    if max_draws is not None:
+        if budget != "children":
+            raise _checks.fail(fn, "max_draws", "None unless budget='children'", max_draws)
+        max_draws = _checks.positive_int(max_draws, "max_draws", fn)
+    elif budget == "children":
+        max_draws = 10 * n_trials
+    children = budget == "children"
 
     from tqdm.auto import tqdm
 
@@ -293,21 +315,27 @@ def search(controller: Any, evaluate: Callable[[list[int]], float | dict], n_tri
     if resume and history_path.exists():
         _replay(controller, SearchHistory.read_csv(history_path, space), hist, seen, history_path)
     start = time.perf_counter()
-    done_before, seconds_before = len(hist), hist.seconds_total
+    def n_counted() -> int:
+        return sum(not r["cached"] for r in hist.records) if children else len(hist)
+
+    done_before, seconds_before = n_counted(), hist.seconds_total
     bar = tqdm(total=int(n_trials), initial=min(done_before, n_trials),
                desc=f"search ({type(controller).__name__})", disable=not progress)
     if hist.records:
         bar.set_postfix(best=f"{hist.best_reward:.4f}")
     try:
         trial = done_before
-        while trial < n_trials:
+        while trial < n_trials and (not children or len(hist) < max_draws):
             elapsed = time.perf_counter() - start
             run = trial - done_before
             if time_budget is not None and run > 0 and elapsed + elapsed / run * min(batch, n_trials - trial) \
                     > time_budget:
                 break
             drawn = []
-            for _ in range(min(batch, n_trials - trial)):
+            n_draw = min(batch, n_trials - trial)
+            if children:
+                n_draw = min(n_draw, max_draws - len(hist))
+            for _ in range(n_draw):
                 arc, probs = controller.get_action()
                 drawn.append(([int(a) for a in arc], probs))
             t0 = time.perf_counter()
@@ -317,7 +345,7 @@ def search(controller: Any, evaluate: Callable[[list[int]], float | dict], n_tri
                 result = dict(result)
                 reward = result.pop("reward")
                 loss = controller.update(arc, reward)
-                rec = {"trial": trial, "arc": arc, "ops": _describe(space, arc), "reward": reward,
+                rec = {"trial": len(hist), "arc": arc, "ops": _describe(space, arc), "reward": reward,
                        "params": result.pop("params", None),
                        "seconds": round(0.0 if cached else seconds if executor is None else batch_seconds, 3),
                        **result, "cached": bool(cached),
@@ -325,6 +353,8 @@ def search(controller: Any, evaluate: Callable[[list[int]], float | dict], n_tri
                 hist.records.append(rec)
                 hist.probs.append([np.asarray(p, dtype=float) for p in probs])
                 hist.seconds_total = seconds_before + time.perf_counter() - start
+                if children and cached:
+                    continue
                 trial += 1
                 bar.update(1)
                 bar.set_postfix(best=f"{hist.best_reward:.4f}", last=f"{reward:.4f}")
@@ -619,21 +649,26 @@ class CNNEvaluator:
         return {"reward": value, "val_auroc": auroc, "params": params, "epochs": n_epochs}
 
 
-def expected_best_of_random(rewards: Sequence[float] | np.ndarray, n_trials: int | Sequence[int]) -> np.ndarray:
+def expected_best_of_random(rewards: Sequence[float] | np.ndarray, n_trials: int | Sequence[int],
+                            replace: bool = True) -> np.ndarray:
     """Random search's expected best reward after ``n_trials`` uniform draws.
 
     With the rewards of every arc of a space (or of a uniform sample of its arcs),
     random search draws ``n`` of them with replacement; the best of those has
     expectation ``sum_k r_(k) [(k/M)^n - ((k-1)/M)^n]`` over the sorted rewards
     ``r_(1) <= ... <= r_(M)``.  This is the curve a learned search must beat at equal
-    budget.
+    budget.  With ``replace=False`` the ``n`` arcs are distinct (a budget of ``n``
+    trained children, ``search(budget="children")``, over the rewards of *every* arc of
+    the space): ``sum_k r_(k) [C(k, n) - C(k-1, n)] / C(M, n)``.
 
     Parameters
     ----------
     rewards : array-like ``(M,)``
         Finite rewards, one per arc (larger is better).
     n_trials : int or sequence of int
-        Budget(s), each >= 1.
+        Budget(s), each >= 1 (and <= M without replacement).
+    replace : bool
+        Draws with replacement (default) or distinct arcs.
 
     Returns
     -------
@@ -655,7 +690,23 @@ def expected_best_of_random(rewards: Sequence[float] | np.ndarray, n_trials: int
                            kind=TypeError)
     else:
         ns = [_checks.positive_int(n, f"n_trials[{i}]", fn) for i, n in enumerate(n_trials)]
+    replace = _checks.flag(replace, "replace", fn)
     m = len(r)
     k = np.arange(1, m + 1)
-    out = np.array([float(np.sum(r * ((k / m) ** n - ((k - 1) / m) ** n))) for n in ns])
+    if replace:
+        out = np.array([float(np.sum(r * ((k / m) ** n - ((k - 1) / m) ** n))) for n in ns])
+    else:
+        from scipy.special import gammaln
+
+        def log_comb(a, b):  # log C(a, b) for a >= b
+            return gammaln(a + 1) - gammaln(b + 1) - gammaln(a - b + 1)
+
+        out = []
+        for n in ns:
+            if n > m:
+                raise _checks.fail(fn, "n_trials", f"at most {m} (the number of rewards) when replace=False", n)
+            # P(the best of n distinct draws is r_(k)) = C(k-1, n-1) / C(m, n)
+            kk = k[k >= n]
+            out.append(float(np.sum(r[kk - 1] * np.exp(log_comb(kk - 1, n - 1) - log_comb(m, n)))))
+        out = np.array(out)
     return out[0] if scalar else out
