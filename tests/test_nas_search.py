@@ -351,3 +351,29 @@ def test_children_budget_validates_its_arguments():
         search(RandomController(space), toy_reward, n_trials=2, max_draws=5, progress=False)
     with pytest.raises(ValueError, match="max_draws"):
         search(RandomController(space), toy_reward, n_trials=2, budget="children", max_draws=0, progress=False)
+
+
+def test_load_reward_table_reads_the_shipped_rewards_and_refuses_damaged_files(tmp_path):
+    table = nas.load_reward_table()
+    space = nas.course_model_space()
+    assert len(table) == space.size == 378 and all(len(a) == 4 for a in table)
+    best = max(table, key=table.get)
+    assert table[best] > 0.95 and space.describe(best).endswith("globalmaxpool1d")
+    # the second convolution matters on the grammar preset: no arc without it scores above 0.75
+    assert max(r for a, r in table.items() if a[2] == 6) < 0.75
+    from workshop_utils.nas.search import REWARD_TABLE_FILE
+
+    text = REWARD_TABLE_FILE.read_text()
+    bad = tmp_path / "t.json"
+    for damaged, match in ((text[: len(text) // 2], "not a complete reward table"),
+                           (text.replace('"[0, 0, 0, 0]": ', '"[0, 0, 0, 9]": '), "token"),
+                           (text.replace('"[0, 0, 0, 0]": ', '"[0, 0, 0]": '), "tokens|layers"),
+                           (text.replace('"[0, 0, 0, 0]": 0.', '"[0, 0, 0, 0]": 1.'), r"in \[0, 1\]"),
+                           (text.replace('"[0, 0, 0, 0]": 0.', '"[0, 0, 0, 0]": NaN, "x": 0.'), "not a complete")):
+        bad.write_text(damaged)
+        with pytest.raises(ValueError, match=match):
+            nas.load_reward_table(bad)
+    with pytest.raises(FileNotFoundError):
+        nas.load_reward_table(tmp_path / "missing.json")
+    with pytest.raises(TypeError, match="path"):
+        nas.load_reward_table(3)

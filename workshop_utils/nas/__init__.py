@@ -26,8 +26,8 @@ from pathlib import Path
 from .build import SequentialModelBuilder, count_params, infer_shapes
 from .controller import GeneralController, RandomController
 from .plots import plot_layer_probs, plot_search_comparison, plot_search_rewards
-from .search import (CNNEvaluator, SearchHistory, cnn_evaluator, expected_best_of_random, process_pool, search,
-                     train_child)
+from .search import (CNNEvaluator, SearchHistory, cnn_evaluator, expected_best_of_random, load_reward_table,
+                     process_pool, search, train_child)
 from .space import ModelSpace, Operation, course_model_space
 
 TOP_ARCS_FILE = "nas_top_arcs.json"
@@ -119,6 +119,6 @@ def save_top_arcs(history: SearchHistory, k: int = 2, space_name: str = "course"
 __all__ = [
     "CNNEvaluator", "GeneralController", "ModelSpace", "Operation", "RandomController", "SearchHistory",
     "SequentialModelBuilder", "TOP_ARCS_FILE", "cnn_evaluator", "count_params", "course_model_space",
-    "infer_shapes", "load_top_arcs", "plot_layer_probs", "plot_search_comparison", "plot_search_rewards",
+    "expected_best_of_random", "infer_shapes", "load_reward_table", "load_top_arcs", "plot_layer_probs", "plot_search_comparison", "plot_search_rewards",
     "process_pool", "save_top_arcs", "search", "train_child",
 ]

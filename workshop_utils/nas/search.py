@@ -710,3 +710,60 @@ def expected_best_of_random(rewards: Sequence[float] | np.ndarray, n_trials: int
             out.append(float(np.sum(r[kk - 1] * np.exp(log_comb(kk - 1, n - 1) - log_comb(m, n)))))
         out = np.array(out)
     return out[0] if scalar else out
+
+
+#: The rewards of every arc of the course space on the grammar preset, shipped with the package.
+REWARD_TABLE_FILE = Path(__file__).with_name("rewards_grammar.json")
+
+
+def load_reward_table(path: str | Path | None = None) -> dict[tuple[int, ...], float]:
+    """The validation AUROC of every arc of the course space, each child trained once.
+
+    ``benchmarks/nas_controller_vs_random.py`` trains all 378 arcs of
+    :func:`~workshop_utils.nas.space.course_model_space` on the ``'grammar'`` preset
+    (4,000 training sequences, <= 4 epochs, every child from seed 0) and ships the rewards
+    as ``workshop_utils/nas/rewards_grammar.json`` (provenance in ``data/README.md``).  Because every child starts from the same seed, a
+    search over this space can look a reward up instead of training the child, which makes
+    it cheap to repeat searches over many seeds.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        Default: the shipped table; or any file the benchmark wrote with ``--table``.
+
+    Returns
+    -------
+    dict
+        ``{arc (tuple of 4 ints): reward (float in [0, 1])}``, one entry per arc of the space.
+
+    Raises
+    ------
+    ValueError
+        Naming the file, when it is not a complete, readable reward table (truncated, edited,
+        an arc missing or outside the space, a reward that is not a number in [0, 1]).
+    """
+    import json
+
+    from .space import course_model_space
+
+    fn = "load_reward_table"
+    if path is not None and not isinstance(path, (str, Path)):
+        raise _checks.fail(fn, "path", "a file path (str or Path) or None", path, kind=TypeError)
+    path = _checks.file_path(Path(path) if path is not None else REWARD_TABLE_FILE, "path", fn)
+    where = f"{fn}: {path} is not a complete reward table"
+    try:
+        raw = json.loads(path.read_text())["rewards"]
+        table = {tuple(int(t) for t in json.loads(k)): float(v) for k, v in raw.items()}
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
+        raise ValueError(f"{where} ({type(err).__name__}: {err})") from None
+    space = course_model_space()
+    for arc, reward in table.items():
+        try:
+            space.check_arc(list(arc))
+        except ValueError as err:
+            raise ValueError(f"{where}: {err}") from None
+        if not 0.0 <= reward <= 1.0:  # also refuses NaN
+            raise ValueError(f"{where}: the reward of arc {list(arc)} is {reward}, expected a number in [0, 1]")
+    if len(table) != space.size:
+        raise ValueError(f"{where}: it has {len(table)} arcs, the course space {space.size}")
+    return table
