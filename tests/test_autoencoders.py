@@ -111,6 +111,28 @@ def test_kl_warmup_schedule_values():
     assert ae.kl_warmup(0, beta_max=2.0).beta_at(0) == 2.0
 
 
+def test_kl_warmup_with_kappa_is_tybalts_schedule():
+    """Tybalt's form: beta grows by kappa per epoch, beta(e) = min(1, kappa * e)."""
+    for kappa in (0.05, 0.3, 1.0, 2.5):
+        cb = ae.kl_warmup(kappa=kappa)
+        assert [cb.beta_at(e) for e in range(25)] == [min(1.0, kappa * e) for e in range(25)]
+    cb = ae.kl_warmup(kappa=0.5, start=0.2, beta_max=1.5)
+    assert [cb.beta_at(e) for e in range(5)] == [0.2, 0.7, 1.2, 1.5, 1.5]
+    # kappa = 1 / warmup_epochs is the same schedule as warmup_epochs
+    np.testing.assert_allclose([ae.kl_warmup(kappa=0.25).beta_at(e) for e in range(8)],
+                               [ae.kl_warmup(4).beta_at(e) for e in range(8)])
+
+
+def test_kl_warmup_with_kappa_reaches_the_loss(X):
+    import keras
+
+    model = ae.vae(6, 2, hidden=(), beta=0.0, seed=3)
+    model.compile(optimizer=keras.optimizers.SGD(0.0), loss="binary_crossentropy")
+    hist = model.fit(X, X, epochs=4, batch_size=40, verbose=0, callbacks=[ae.kl_warmup(kappa=0.4)]).history
+    np.testing.assert_allclose(hist["beta"], [0.0, 0.4, 0.8, 1.0])
+    assert ae.get_beta(model) == 1.0
+
+
 def test_deep_autoencoder_learns_and_gene():
     """Tiny version of the lesson's claim: deep beats linear on g1, g2, g1*g2."""
     from workshop_utils.toy_data import toy_genes
@@ -177,3 +199,13 @@ def test_input_validation(X):
         ae.set_beta(ae.vae(6, 2, hidden=()), -1.0)
     with pytest.raises(ValueError, match="warmup_epochs"):
         ae.kl_warmup(-1)
+    with pytest.raises(ValueError, match="exactly one"):
+        ae.kl_warmup()
+    with pytest.raises(ValueError, match="exactly one"):
+        ae.kl_warmup(2, kappa=0.5)
+    with pytest.raises(ValueError, match="kappa"):
+        ae.kl_warmup(kappa=0.0)
+    with pytest.raises(TypeError, match="kappa"):
+        ae.kl_warmup(kappa="0.1")
+    with pytest.raises(ValueError, match="start"):
+        ae.kl_warmup(kappa=0.1, start=2.0)

@@ -178,6 +178,7 @@ CASES = [
     ("encode", ValueError, "X",
      lambda t: autoencoders.encode(autoencoders.shallow_autoencoder(3, 1), _nan(X3))),
     ("kl_warmup", ValueError, "beta_max", lambda t: autoencoders.kl_warmup(2, beta_max=-1)),
+    ("kl_warmup", ValueError, "kappa", lambda t: autoencoders.kl_warmup(kappa=-0.1)),
     ("set_beta", TypeError, "model", lambda t: autoencoders.set_beta("model", 1.0)),
     # --- tuning
     ("make_tuner", ValueError, "kind",
@@ -191,6 +192,8 @@ CASES = [
     ("run_search", ValueError, "X", lambda t: tuning.run_search(_tuner(t), _nan(X3), X3, epochs=1)),
     ("run_search", ValueError, "objective",
      lambda t: tuning.run_search(_tuner(t, objective="val_los"), X3, X3, epochs=1)),
+    ("tybalt_hypermodel", ValueError, "kappas[0]", lambda t: tuning.tybalt_hypermodel(5, kappas=[0.0])),
+    ("tybalt_hypermodel", TypeError, "epochs[1]", lambda t: tuning.tybalt_hypermodel(5, epochs=[10, 2.5])),
     ("trials_table", TypeError, "tuner", lambda t: tuning.trials_table("tuner")),
 ]
 

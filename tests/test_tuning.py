@@ -109,3 +109,74 @@ def test_plot_trials():
     with pytest.raises(ValueError, match="depth2"):
         plot_trials(table, x="depth2")
     plt.close("all")
+
+
+def test_tybalt_hypermodel_declares_fit_choices_and_builds_a_vae():
+    import keras_tuner as kt
+
+    hm = tuning.tybalt_hypermodel(6, latent_dims=(3, 2), learning_rates=(1e-3, 2e-3), kappas=(0.5, 1.0),
+                                  batch_sizes=(8, 16), epochs=(2, 3), hidden=(4,))
+    assert isinstance(hm, kt.HyperModel)
+    hp = kt.HyperParameters()
+    hm.declare_hyperparameters(hp)
+    assert {"kappa", "batch_size", "epochs"} <= set(hp.values)  # known to the oracle before trial 1
+    model = hm.build(hp)
+    assert hp.values["latent_dim"] == 3 and hp.values["learning_rate"] == 1e-3  # first value = default
+    assert model.get_layer("z_mean").units == 3
+    assert np.isclose(float(model.optimizer.learning_rate.numpy()), 1e-3)
+
+
+@pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")  # get_best_models: no optimizer state
+def test_tybalt_search_scores_at_beta_one_and_applies_kappa(tmp_path):
+    import keras_tuner as kt
+
+    from workshop_utils import autoencoders as ae
+
+    X = np.random.default_rng(1).random((48, 6)).astype(np.float32)
+    hm = tuning.tybalt_hypermodel(6, latent_dims=(2, 3), learning_rates=(1e-3,), kappas=(0.4, 1.0),
+                                  batch_sizes=(16, 32), epochs=(1, 2), hidden=(4,))
+    oracle = kt.oracles.GridSearchOracle(objective=kt.Objective("val_loss_beta1", "min"), max_trials=3)
+    tuner = kt.Tuner(oracle=oracle, hypermodel=hm, directory=tmp_path, project_name="tybalt", overwrite=True)
+    tuner.search(X[:36], validation_data=(X[36:], X[36:]), verbose=0)
+    table = tuning.trials_table(tuner, metrics=True)
+    assert len(table) == 3 and table["score"].notna().all()
+    assert {"latent_dim", "learning_rate", "kappa", "batch_size", "epochs", "val_reconstruction", "val_kl",
+            "final_beta"} <= set(table.columns)
+    # the warm-up each trial chose was applied: beta of the last epoch = min(1, kappa * (epochs - 1))
+    np.testing.assert_allclose(table["final_beta"], np.minimum(1.0, table["kappa"] * (table["epochs"] - 1)))
+    np.testing.assert_allclose(table["val_reconstruction"] + table["val_kl"], table["score"], rtol=1e-6)
+    assert (table["val_kl"] > 0).all()
+    # the score is the loss at beta = 1 of the saved (final) weights
+    best = tuner.get_best_models(1)[0]
+    ae.set_beta(best, 1.0)
+    assert np.isclose(best.evaluate(X[36:], X[36:], verbose=0), table.loc[0, "score"], rtol=1e-5)
+    assert "val_kl" not in tuning.trials_table(tuner).columns  # metrics only when asked
+
+
+def test_tybalt_hypermodel_fit_refuses_what_it_tunes():
+    import keras_tuner as kt
+
+    hm = tuning.tybalt_hypermodel(6, latent_dims=(2,), epochs=(1,), hidden=(4,))
+    hp = kt.HyperParameters()
+    model = hm.build(hp)
+    X = np.random.default_rng(2).random((8, 6)).astype(np.float32)
+    with pytest.raises(ValueError, match="epochs must not be passed"):
+        hm.fit(hp, model, X, validation_data=(X, X), epochs=3)
+    with pytest.raises(ValueError, match="validation_data"):
+        hm.fit(hp, model, X)
+
+
+def test_tybalt_hypermodel_input_validation(tmp_path):
+    with pytest.raises(ValueError, match="tybalt_hypermodel: kappas"):
+        tuning.tybalt_hypermodel(6, kappas=(0.1, 0.0))
+    with pytest.raises(ValueError, match="latent_dims"):
+        tuning.tybalt_hypermodel(6, latent_dims=())
+    with pytest.raises(TypeError, match="batch_sizes"):
+        tuning.tybalt_hypermodel(6, batch_sizes=(32.5,))
+    with pytest.raises(ValueError, match="distinct"):
+        tuning.tybalt_hypermodel(6, epochs=(10, 10))
+    with pytest.raises(ValueError, match="n_features"):
+        tuning.tybalt_hypermodel(0)
+    with pytest.raises(TypeError, match="metrics"):
+        tuning.trials_table(tuning.make_tuner("random", tuning.latent_size_hypermodel(3), tmp_path, "x"),
+                            metrics="yes")

@@ -109,21 +109,27 @@ class KLDivergence(keras.layers.Layer):
 
 
 class KLWarmUp(keras.callbacks.Callback):
-    """Raise ``beta`` linearly from ``start`` to ``beta_max`` over ``warmup_epochs`` epochs.
+    """Raise ``beta`` linearly from ``start`` to ``beta_max`` over the first epochs (Tybalt's warm-up).
 
-    Tybalt's warm-up (kappa per epoch): epoch ``e`` (0-based) trains with
-    ``beta = start + (beta_max - start) * min(1, e / warmup_epochs)``.  The value used
-    is written to ``logs['beta']`` (so it appears in ``history.history``).
+    With ``warmup_epochs``: epoch ``e`` (0-based) trains with
+    ``beta = start + (beta_max - start) * min(1, e / warmup_epochs)``.  With ``kappa``
+    (Tybalt's form, ``warmup_epochs=None``): ``beta`` grows by ``kappa`` per epoch,
+    ``beta = min(beta_max, start + kappa * e)``.  The value used is written to
+    ``logs['beta']`` (so it appears in ``history.history``).
     """
 
-    def __init__(self, warmup_epochs: int, beta_max: float = 1.0, start: float = 0.0):
+    def __init__(self, warmup_epochs: int | None, beta_max: float = 1.0, start: float = 0.0,
+                 kappa: float | None = None):
         super().__init__()
-        self.warmup_epochs = int(warmup_epochs)
+        self.warmup_epochs = None if warmup_epochs is None else int(warmup_epochs)
+        self.kappa = None if kappa is None else float(kappa)
         self.beta_max = float(beta_max)
         self.start = float(start)
         self.current = self.start
 
     def beta_at(self, epoch: int) -> float:
+        if self.kappa is not None:
+            return min(self.beta_max, self.start + self.kappa * epoch)
         frac = 1.0 if self.warmup_epochs == 0 else min(1.0, epoch / self.warmup_epochs)
         return self.start + (self.beta_max - self.start) * frac
 

@@ -424,26 +424,50 @@ def get_beta(model) -> float:
                             else layers[0].beta))
 
 
-def kl_warmup(warmup_epochs: int, beta_max: float = 1.0, start: float = 0.0):
+def kl_warmup(warmup_epochs: int | None = None, beta_max: float = 1.0, start: float = 0.0, *,
+              kappa: float | None = None):
     """A Keras callback that raises a VAE's ``beta`` linearly over the first epochs.
 
-    Epoch ``e`` (0-based) trains with ``beta = start + (beta_max - start) * min(1, e / warmup_epochs)``
-    (Tybalt: ``beta`` starts at 0 and grows by ``kappa = 1 / warmup_epochs`` per epoch).
+    Give exactly one of ``warmup_epochs`` and ``kappa``:
+
+    * ``warmup_epochs``: epoch ``e`` (0-based) trains with
+      ``beta = start + (beta_max - start) * min(1, e / warmup_epochs)``;
+    * ``kappa`` (Tybalt's parameter): ``beta`` grows by ``kappa`` per epoch,
+      ``beta = min(beta_max, start + kappa * e)``; with the defaults ``min(1, kappa * e)``.
+      ``kappa = 1 / warmup_epochs`` gives the same schedule as ``warmup_epochs``.
+
     The value is assigned to the model's ``beta`` variable, which the loss reads, and
     logged as ``history.history['beta']``.
 
     Parameters
     ----------
-    warmup_epochs : int
+    warmup_epochs : int, optional
         Epochs to reach ``beta_max`` (0: ``beta_max`` from the first epoch).
     beta_max, start : float
-        Final and initial ``beta`` (>= 0).
+        Final and initial ``beta`` (>= 0; with ``kappa``, ``start <= beta_max``).
+    kappa : float, optional
+        Increase of ``beta`` per epoch (> 0), instead of ``warmup_epochs``.
+
+    Returns
+    -------
+    keras.callbacks.Callback
+        A :class:`~workshop_utils._keras_autoencoders.KLWarmUp`; ``beta_at(e)`` gives the
+        ``beta`` of epoch ``e``.
     """
     fn = "kl_warmup"
-    warmup_epochs = _checks.non_negative_int(warmup_epochs, "warmup_epochs", fn)
+    if (warmup_epochs is None) == (kappa is None):
+        raise _checks.fail(fn, "warmup_epochs / kappa", "exactly one of them",
+                           f"warmup_epochs={_checks.describe(warmup_epochs)}, kappa={_checks.describe(kappa)}")
+    if warmup_epochs is not None:
+        warmup_epochs = _checks.non_negative_int(warmup_epochs, "warmup_epochs", fn)
     beta_max = _checks.number(beta_max, "beta_max", fn, low=0.0)
     start = _checks.number(start, "start", fn, low=0.0)
-    return _layers().KLWarmUp(warmup_epochs, beta_max=beta_max, start=start)
+    if kappa is not None:
+        kappa = _checks.number(kappa, "kappa", fn, low=0.0, low_open=True)
+        if start > beta_max:
+            raise _checks.fail(fn, "start", f"at most beta_max ({beta_max}) when kappa is given",
+                               _checks.describe(start))
+    return _layers().KLWarmUp(warmup_epochs, beta_max=beta_max, start=start, kappa=kappa)
 
 
 # --------------------------------------------------------------------------- using a trained model

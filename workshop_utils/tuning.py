@@ -24,7 +24,7 @@ from . import _checks
 from . import autoencoders as _ae
 
 __all__ = ["autoencoder_hypermodel", "latent_size_hypermodel", "make_tuner", "run_search",
-           "trials_table", "vae_hypermodel"]
+           "trials_table", "tybalt_hypermodel", "vae_hypermodel"]
 
 TUNERS = ("random", "grid", "bayesian", "hyperband")
 
@@ -134,6 +134,66 @@ def vae_hypermodel(n_features: int, learning_rates: Sequence[float] = (1e-4, 3e-
                        learning_rate=hp.Choice("learning_rate", learning_rates), seed=seed)
 
     return build
+
+
+def tybalt_hypermodel(n_features: int, latent_dims: Sequence[int] = (5, 10, 20),
+                      learning_rates: Sequence[float] = (5e-4, 1e-3, 2e-3),
+                      kappas: Sequence[float] = (0.05, 0.1, 1.0), batch_sizes: Sequence[int] = (32, 64, 128),
+                      epochs: Sequence[int] = (10, 25, 50), hidden: Sequence[int] = (100,), seed: int = 0):
+    """Tybalt's search over more than the learning rate, as a ``keras_tuner.HyperModel``.
+
+    Tybalt (Way & Greene 2018) chose the learning rate, the batch size, the epochs and the
+    KL warm-up rate ``kappa`` by grid search and compared latent sizes.  The hypermodel's
+    ``build(hp)`` chooses ``latent_dim`` and ``learning_rate`` (the model), its
+    ``fit(hp, model, x, validation_data=...)`` chooses ``kappa`` (``beta = min(1, kappa * epoch)``),
+    ``batch_size`` and ``epochs`` (the training).  The first value of every list is the
+    default (what ``hp`` returns outside a search).
+
+    The objective is ``"val_loss_beta1"`` (minimise): the validation loss with ``beta = 1``
+    measured after training, so trials that warm up differently are scored on the same
+    loss.  Pass it to the oracle: ``kt.Objective("val_loss_beta1", "min")``.  See
+    :class:`~workshop_utils._keras_tuning.TybaltHyperModel`.
+
+    Parameters
+    ----------
+    n_features : int
+        Width of the data ``X (N, n_features)``, values in [0, 1].
+    latent_dims : sequence of int
+        Code sizes to choose from.
+    learning_rates : sequence of float
+        Adam learning rates (> 0).
+    kappas : sequence of float
+        Increase of ``beta`` per epoch (> 0; 1 = full KL from the second epoch on).
+    batch_sizes, epochs : sequence of int
+        Arguments of ``model.fit`` to choose from; do not pass ``epochs`` or ``batch_size``
+        to ``tuner.search``.
+    hidden : sequence of int
+        Encoder widths of every VAE (fixed).
+    seed : int
+        Every trial starts from the same seed (a fair comparison).
+
+    Returns
+    -------
+    TybaltHyperModel
+        Use ``tuner.search(X, validation_data=(X_val, X_val))`` with ``X (N, n_features)``.
+    """
+    fn = "tybalt_hypermodel"
+    n_features = _checks.positive_int(n_features, "n_features", fn)
+    latent_dims = _choices(latent_dims, "latent_dims", fn)
+    learning_rates = _choices(learning_rates, "learning_rates", fn, kind="number")
+    kappas = _choices(kappas, "kappas", fn, kind="number")
+    batch_sizes = _choices(batch_sizes, "batch_sizes", fn)
+    epochs = _choices(epochs, "epochs", fn)
+    for name, values in (("latent_dims", latent_dims), ("learning_rates", learning_rates), ("kappas", kappas),
+                         ("batch_sizes", batch_sizes), ("epochs", epochs)):
+        if len(set(values)) != len(values):
+            raise _checks.fail(fn, name, "distinct values", _checks.describe(tuple(values)))
+    hidden = _ae._widths(hidden, "hidden", fn)
+    seed = _checks.non_negative_int(seed, "seed", fn)
+    from ._keras_tuning import TybaltHyperModel
+
+    return TybaltHyperModel(n_features, latent_dims, learning_rates, kappas, batch_sizes, epochs,
+                            hidden=hidden, seed=seed)
 
 
 def make_tuner(kind: str, hypermodel: Callable, directory: str | Path, project_name: str,
@@ -298,14 +358,21 @@ def _check_objective(tuner, X_small: np.ndarray, fn: str) -> None:
                            repr(name), hint=hint)
 
 
-def trials_table(tuner):
+def trials_table(tuner, metrics: bool = False):
     """The tuner's trials as a table, one row per trial, best first.
+
+    Parameters
+    ----------
+    tuner : keras_tuner.Tuner
+    metrics : bool
+        Add a column per metric the trials recorded besides the objective (their last
+        value), e.g. the ``val_reconstruction`` and ``val_kl`` of :func:`tybalt_hypermodel`.
 
     Returns
     -------
     pandas.DataFrame with ``trial_id``, one column per hyperparameter (Hyperband's
-    bookkeeping ``tuner/...`` values included as ``tuner/epochs`` etc.), ``score`` (the
-    objective, NaN for a trial that failed) and ``status``.
+    bookkeeping ``tuner/...`` values included as ``tuner/epochs`` etc.), the metrics when
+    asked, ``score`` (the objective, NaN for a trial that failed) and ``status``.
     """
     import pandas as pd
 
@@ -313,9 +380,16 @@ def trials_table(tuner):
     if oracle is None or not hasattr(oracle, "trials"):
         raise _checks.fail("trials_table", "tuner", "a keras_tuner.Tuner (from make_tuner)",
                            _checks.describe(tuner), kind=_checks.ArgumentTypeError)
+    metrics = _checks.flag(metrics, "metrics", "trials_table")
+    objective_name = getattr(getattr(oracle, "objective", None), "name", None)
     rows = []
     for trial_id, trial in oracle.trials.items():
         row = {"trial_id": trial_id, **trial.hyperparameters.values}
+        if metrics:
+            for name in trial.metrics.metrics:
+                if name != objective_name:
+                    value = trial.metrics.get_last_value(name)
+                    row[name] = np.nan if value is None else float(value)
         row["score"] = np.nan if trial.score is None else float(trial.score)
         row["status"] = str(trial.status)
         rows.append(row)
