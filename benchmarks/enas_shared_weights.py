@@ -33,9 +33,9 @@ Runs on one torch thread (these networks are tiny; on a busy 2-core machine a se
 thread only adds contention), so timings are pessimistic when the machine is shared.
 
 Measured 2026-11-30 on the shared 2-core machine (load average 4-7: 2-7 min per run,
-8 min for the wider family space; about 2 min at load 3), defaults unless named.  rho: Spearman over all 24 children (over
-the 23 with a nonlinear layer); spread: std of the from-scratch scores over children;
-noise: pooled std over 3 children x 3 seeds (median child's std in brackets):
+8 min for the wider family space; about 2 min at load 3), defaults unless named.
+rho: Spearman over all 24 children (over the 23 with a nonlinear layer); spread: std of
+the from-scratch scores over children; noise: pooled std over 3 children x 3 seeds (median child's std in brackets):
 
 =================================  =============  ========  ===============  ==============
 run                                rho            spread    noise            spread / noise
@@ -68,9 +68,9 @@ What mattered:
   the same widths at that layer (1/3 or 1/9 of all children) and activations have no
   weights; the family space splits its weights by family and width (and densenet heads by
   depth).  On the same cells (seed 1) the family space's children differ (spread / noise
-  6.4) but its shared weights rank them worse: rho 0.29 (p = 0.17) vs 0.64.  Two other sharings were tried on the 6-program variant (uniform
-  warm-up only, 3,000-8,000 steps, seeds 0-2): keying weights also by activation (111
-  instead of 39 layers) gave rho 0.39-0.51, one weight per position sliced to the child's
+  6.4) but its shared weights rank them worse: rho 0.29 (p = 0.17) vs 0.64.  Two other
+  sharings were tried on the 6-program variant (uniform warm-up only, 3,000-8,000 steps,
+  seeds 0-2): keying weights also by activation (111 instead of 39 layers) gave rho 0.39-0.51, one weight per position sliced to the child's
   widths (weight entanglement) 0.45-0.61, the keys used here 0.41-0.64: none clearly better,
   so the simplest (one weight per connection and widths) stays.
 * **The noise of training from scratch** limits the yardstick too:

@@ -117,7 +117,8 @@ def test_simulated_programs_validation():
 
     with pytest.raises(ValueError, match="simulate_gene_programs: n_programs must be an even number"):
         simulate_gene_programs(n_programs=3)
-    with pytest.raises(ValueError, match=r"simulate_gene_programs: n_genes must be >= n_programs \* genes_per_program = 90"):
+    with pytest.raises(ValueError,
+                       match=r"simulate_gene_programs: n_genes must be >= n_programs \* genes_per_program = 90"):
         simulate_gene_programs(n_genes=50, genes_per_program=15)
     with pytest.raises(ValueError, match="simulate_gene_programs: n_cells must be an integer >= 2, got 1"):
         simulate_gene_programs(n_cells=1)

@@ -612,7 +612,8 @@ def build_dense(space: ModelSpace, arc: Sequence[int], n_features: int, n_classe
     return _keras_dense(spec, int(n_features), int(n_classes), seed, learning_rate)
 
 
-def _keras_dense(spec: DenseSpec | LayerwiseSpec, n_features: int, n_classes: int, seed: int, learning_rate: float) -> Any:
+def _keras_dense(spec: DenseSpec | LayerwiseSpec, n_features: int, n_classes: int, seed: int,
+                 learning_rate: float) -> Any:
     import keras
 
     L = keras.layers
