@@ -70,9 +70,10 @@ What mattered:
   depth).  On the same cells (seed 1) the family space's children differ (spread / noise
   6.4) but its shared weights rank them worse: rho 0.29 (p = 0.17) vs 0.64.  Two other
   sharings were tried on the 6-program variant (uniform warm-up only, 3,000-8,000 steps,
-  seeds 0-2): keying weights also by activation (111 instead of 39 layers) gave rho 0.39-0.51, one weight per position sliced to the child's
-  widths (weight entanglement) 0.45-0.61, the keys used here 0.41-0.64: none clearly better,
-  so the simplest (one weight per connection and widths) stays.
+  seeds 0-2): keying weights also by activation (111 instead of 39 layers) gave rho
+  0.39-0.51, one weight per position sliced to the child's widths (weight entanglement)
+  0.45-0.61, the keys used here 0.41-0.64: none clearly better, so the simplest (one weight
+  per connection and widths) stays.
 * **The noise of training from scratch** limits the yardstick too:
   some children (a tanh layer followed by linear or 8-unit layers) sometimes escape the
   plateau of the XOR rules and sometimes not (e.g. 0.35/0.36/0.63 over three seeds).  The
