@@ -97,3 +97,39 @@ def test_enas_search_accepts_the_random_controller_and_validates(space):
         enas_search(space, X[:80], y[:80], X[80:], y[80:], n_trials=0, progress=False)
     with pytest.raises(TypeError, match="controller"):
         enas_search(space, X[:80], y[:80], X[80:], y[80:], controller=object(), progress=False)
+
+
+def test_layerwise_supernet_shares_paths_and_skips_between_children():
+    import torch
+
+    from workshop_utils.nas.dense import layerwise_model_space
+
+    space = layerwise_model_space(n_layers=3, units=(4, 8), activation=("relu", "tanh"))
+    net = make_supernet(space, 12, 3, seed=0)
+    a = [1, 0, 0, 0, 0, 1, 1, 0]            # 8 relu | 4 relu | 8 tanh, no skips
+    b = [1, 1, 0, 1, 1, 1, 0, 2]            # 8 tanh | 4 tanh +x | 8 relu +h1
+    # the same widths on the main path: the same shared weights, whatever the skips and activations
+    assert set(net.child_keys(a)) < set(net.child_keys(b))
+    assert set(net.child_keys(b)) - set(net.child_keys(a)) == {"S0to2-x-4", "S1to3-8-8"}
+    x = torch.randn(4, 12)
+    net.eval()
+    for arc in (a, b):
+        assert torch.allclose(net(x, arc), child_from_supernet(net, arc)(x), atol=1e-6)
+        assert net.child_parameters(arc) == sum(p.numel() for p in build_dense(space, arc, 12, 3).parameters())
+    # training child b moves the layers a uses too (shared), but no layer neither child uses
+    X, y = blobs()
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    train_shared(net, X, y, b, steps=5, lr=0.01, rng=0)
+    used = {k.replace("-", "_") for k in net.child_keys(b)}
+    for name, value in net.state_dict().items():
+        assert (not torch.equal(value, before[name])) == (name.split(".")[1] in used), name
+
+
+def test_enas_search_runs_on_the_layerwise_space():
+    from workshop_utils.nas.dense import layerwise_model_space
+
+    space = layerwise_model_space(n_layers=2, units=(8, 16), activation=("relu", "linear"))
+    X, y = blobs(300)
+    res = enas_search(space, X[:200], y[:200], X[200:], y[200:], n_trials=8, warmup_steps=40,
+                      steps_per_trial=3, lr=0.01, seed=0, progress=False)
+    assert space.check_arc(res.best_arc) == res.best_arc and res.best_score > 0.8

@@ -73,3 +73,56 @@ def test_out_of_range_codes_missing_tables_and_folders_are_clear_errors(tmp_path
         read_h5ad(tmp_path)
     with pytest.raises(FileNotFoundError, match="read_h5ad: path must be an existing file.*no such file"):
         read_h5ad(tmp_path / "missing.h5ad")
+
+
+# --------------------------------------------------------------------------- simulate_gene_programs
+def test_simulated_programs_shapes_types_and_determinism():
+    from workshop_utils.expression_data import ProgramExpression, simulate_gene_programs
+
+    d = simulate_gene_programs(n_cells=800, n_genes=100, n_programs=6, genes_per_program=10, seed=3)
+    assert isinstance(d, ProgramExpression)
+    assert d.X.shape == (800, 100) and d.X.dtype == np.float32 and d.X.min() >= 0   # log1p of counts
+    assert d.activities.shape == (800, 6) and d.gene_program.shape == (100,)
+    assert len(d.genes) == len(set(d.genes)) == 100
+    assert d.cell_types == [f"type{k}" for k in range(8)] and d.labels.shape == (800,)
+    assert np.bincount(d.label_codes()).min() > 60          # 8 balanced types, ~100 each
+    assert (d.gene_program == -1).sum() == 40 and np.bincount(d.gene_program[d.gene_program >= 0]).tolist() == [10] * 6
+    again = simulate_gene_programs(n_cells=800, n_genes=100, n_programs=6, genes_per_program=10, seed=3)
+    assert np.array_equal(d.X, again.X) and d.genes == again.genes
+    assert not np.array_equal(d.X, simulate_gene_programs(800, 100, 6, 10, seed=4).X)
+
+
+def test_simulated_types_are_xor_rules_of_the_programs():
+    from workshop_utils.expression_data import simulate_gene_programs
+
+    d = simulate_gene_programs(n_cells=3000, n_genes=60, n_programs=4, genes_per_program=15, loading=1.0, seed=0)
+    on = d.activities > 0
+    assert np.array_equal(d.label_codes(), (on[:, 0] ^ on[:, 1]) + 2 * (on[:, 2] ^ on[:, 3]))
+    # program genes follow their program's activity; nuisance genes follow none
+    corr = np.corrcoef(np.c_[d.X, d.activities].T)[:60, 60:]
+    for g, p in enumerate(d.gene_program):
+        if p >= 0:
+            assert abs(corr[g, p]) > 0.3 and abs(np.delete(corr[g], p)).max() < 0.1, d.genes[g]
+        else:
+            assert abs(corr[g]).max() < 0.1, d.genes[g]
+    # each program alone says nothing about the type: the rule is nonlinear
+    codes = d.label_codes()
+    for p in range(4):
+        rates = [np.mean(on[codes == k, p]) for k in range(4)]
+        assert max(rates) - min(rates) < 0.1, rates
+
+
+def test_simulated_programs_validation():
+    from workshop_utils.expression_data import simulate_gene_programs
+
+    with pytest.raises(ValueError, match="simulate_gene_programs: n_programs must be an even number"):
+        simulate_gene_programs(n_programs=3)
+    with pytest.raises(ValueError,
+                       match=r"simulate_gene_programs: n_genes must be >= n_programs \* genes_per_program = 90"):
+        simulate_gene_programs(n_genes=50, genes_per_program=15)
+    with pytest.raises(ValueError, match="simulate_gene_programs: n_cells must be an integer >= 2, got 1"):
+        simulate_gene_programs(n_cells=1)
+    with pytest.raises(ValueError, match="simulate_gene_programs: loading must be a finite number > 0.0"):
+        simulate_gene_programs(loading=0)
+    with pytest.raises(TypeError, match="simulate_gene_programs: seed"):
+        simulate_gene_programs(seed="a")

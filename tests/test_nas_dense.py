@@ -185,3 +185,102 @@ def test_build_dense_regression_has_one_linear_output():
         assert km.output_shape == (None, 1) and km.layers[-1].get_config()["activation"] == "linear"
         assert km.loss == "mse"
         assert not np.allclose(km.predict(x, verbose=0), 1.0)      # not a softmax over one output
+
+
+# --------------------------------------------------------------------------- the per-layer space (skip connections)
+def test_layerwise_space_decides_per_layer_width_activation_and_skips():
+    from workshop_utils.nas.dense import LayerChoice, LayerwiseSpec, layerwise_model_space
+
+    space = layerwise_model_space(n_layers=3, units=(8, 32, 128), activation=("relu", "tanh", "linear"))
+    assert isinstance(space, ModelSpace) and len(space) == 8
+    assert space.choices == [3, 3, 3, 3, 2, 3, 3, 4] and space.size == 3 ** 6 * 2 * 4
+    assert all(isinstance(op, LayerChoice) for layer in space for op in layer)
+    # layer 2 may take the input; layer 3 the input and/or hidden layer 1
+    assert [op.value for op in space[4]] == [(), (0,)]
+    assert [op.value for op in space[7]] == [(), (0,), (1,), (0, 1)]
+    spec = arc_spec(space, [2, 0, 1, 0, 1, 1, 1, 3])
+    assert spec == LayerwiseSpec(units=(128, 32, 32), activations=("relu", "relu", "tanh"),
+                                 skips=((), (0,), (0, 1)))
+    assert spec.depth == 3 and str(spec) == "128 relu | 32 relu+x | 32 tanh+x+h1"
+    assert space.describe([2, 0, 1, 0, 1, 1, 1, 3], sep=", ") == (
+        "L1 units=128, L1 relu, L2 units=32, L2 relu, L2 skip from x, L3 units=32, L3 tanh, L3 skip from x+h1")
+    # without skips: width and activation per layer; max_skips limits the subsets
+    assert layerwise_model_space(n_layers=2, skips=False).choices == [3, 3, 3, 3]
+    assert layerwise_model_space(n_layers=4, max_skips=1).choices[-1] == 4   # (), (0,), (1,), (2,)
+    assert arc_spec(layerwise_model_space(n_layers=1, dropout=0.25), [0, 0]).dropout == 0.25
+
+
+def test_layerwise_space_and_choice_validation():
+    from workshop_utils.nas.dense import LayerChoice, layerwise_model_space
+
+    with pytest.raises(ValueError, match="layerwise_model_space: n_layers must be a positive integer, got 0"):
+        layerwise_model_space(n_layers=0)
+    with pytest.raises(ValueError, match="layerwise_model_space: units must be distinct options"):
+        layerwise_model_space(units=(8, 8))
+    with pytest.raises(TypeError, match="layerwise_model_space: activation must be a non-empty list"):
+        layerwise_model_space(activation="relu")
+    with pytest.raises(ValueError, match="layerwise_model_space: dropout must be a finite number in \\[0.0, 1.0\\)"):
+        layerwise_model_space(dropout=1.0)
+    with pytest.raises(ValueError, match="LayerChoice: value must be one of"):
+        LayerChoice("activation", 1, "swish")
+    with pytest.raises(ValueError, match="LayerChoice: value must be distinct layers in 0..1 .* for layer 3"):
+        LayerChoice("skip", 3, (2,))
+    with pytest.raises(ValueError, match="LayerChoice: value must be \\(\\) for layer 1"):
+        LayerChoice("skip", 1, (0,))
+    with pytest.raises(ValueError, match="LayerChoice: name must be one of"):
+        LayerChoice("depth", 1, 2)
+    with pytest.raises(ValueError, match="arc"):
+        arc_spec(layerwise_model_space(), [0, 0, 0])
+
+
+def test_layerwise_linear_shapes_sum_skips_through_projections():
+    import torch
+
+    from workshop_utils.nas.dense import layerwise_model_space
+
+    space = layerwise_model_space(n_layers=3, units=(4, 8), activation=("relu", "linear"))
+    arc = [1, 0, 0, 0, 1, 1, 1, 3]          # 8 relu | 4 relu +x | 8 linear +x+h1
+    shapes = linear_shapes(arc_spec(space, arc), 12, 3)
+    assert shapes == {"L1-x-8": (12, 8), "L2-8-4": (8, 4), "S0to2-x-4": (12, 4), "L3-4-8": (4, 8),
+                      "S0to3-x-8": (12, 8), "S1to3-8-8": (8, 8), "head-8": (8, 3)}
+    model = build_dense(space, arc, 12, 3, seed=0)
+    assert model(torch.zeros(5, 12)).shape == (5, 3)
+    assert sum(p.numel() for p in model.parameters()) == sum(i * o + o for i, o in shapes.values())
+    # the forward pass by hand: layer 3 sums its main path and both skips before its (linear) activation
+    L = {k.replace("_", "-"): m for k, m in model.linears.items()}
+    x = torch.randn(5, 12)
+    with torch.no_grad():
+        h1 = torch.relu(L["L1-x-8"](x))
+        h2 = torch.relu(L["L2-8-4"](h1) + L["S0to2-x-4"](x))
+        h3 = L["L3-4-8"](h2) + L["S0to3-x-8"](x) + L["S1to3-8-8"](h1)
+        assert torch.allclose(model(x), L["head-8"](h3), atol=1e-6)
+
+
+def test_layerwise_keras_builder_matches_torch_parameter_count():
+    import keras
+
+    from workshop_utils.nas.dense import layerwise_model_space
+
+    space = layerwise_model_space(n_layers=3, units=(4, 8), activation=("relu", "tanh"))
+    for arc in ([1, 0, 0, 0, 1, 1, 1, 3], [0, 1, 0, 1, 0, 0, 0, 0]):
+        km = build_dense(space, arc, 12, 4, framework="keras", seed=0)
+        tm = build_dense(space, arc, 12, 4, seed=0)
+        assert isinstance(km, keras.Model)
+        assert km.count_params() == sum(p.numel() for p in tm.parameters())
+        p = np.asarray(km(np.zeros((2, 12), np.float32)))
+        assert p.shape == (2, 4) and np.allclose(p.sum(1), 1, atol=1e-5)
+
+
+def test_supernet_shapes_is_the_union_over_all_children():
+    import itertools
+
+    from workshop_utils.nas.dense import layerwise_model_space, n_activations, supernet_shapes
+
+    for space in (layerwise_model_space(n_layers=3, units=(4, 8), activation=("relu", "linear")), small_space()):
+        union = {}
+        for arc in itertools.product(*(range(n) for n in space.choices)):
+            union.update(linear_shapes(arc_spec(space, list(arc)), 12, 3))
+        assert supernet_shapes(space, 12, 3) == union
+    assert n_activations(arc_spec(small_space(), ARCS["resnet"])) == ["elu"] * 7   # 2 per residual block (3) + 1
+    with pytest.raises(ValueError, match="n_features"):
+        supernet_shapes(small_space(), 0, 3)

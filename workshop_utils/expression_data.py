@@ -1,6 +1,9 @@
-"""Single-cell expression data: the PBMC file of the course and any AnnData ``.h5ad`` file.
+"""Single-cell expression data: the PBMC file of the course, any AnnData ``.h5ad`` file, and a simulation.
 
-Read with h5py only (no anndata/scanpy needed).  The matrices go on to
+Read with h5py only (no anndata/scanpy needed).  :func:`simulate_gene_programs` makes a
+larger labelled data set whose cell types follow *nonlinear* rules of gene-program
+activities (the data on which architecture search has something to find; PBMC stays the
+real data of the SHAP lesson).  The matrices go on to
 :mod:`workshop_utils.expression` (preprocessing, "does a representation keep the biology?").
 """
 from __future__ import annotations
@@ -13,7 +16,8 @@ import numpy as np
 
 from . import _checks, config
 
-__all__ = ["Expression", "PBMC_FILE", "UNKNOWN", "load_pbmc", "read_h5ad"]
+__all__ = ["Expression", "PBMC_FILE", "ProgramExpression", "UNKNOWN", "load_pbmc", "read_h5ad",
+           "simulate_gene_programs"]
 
 PBMC_FILE = "pbmc68k_reduced.h5ad"
 
@@ -208,3 +212,112 @@ def load_pbmc(use_raw: bool = True) -> Expression:
             "it ships in the repository's data/ folder (in Colab, run the notebook's setup cell, which clones "
             "the repository)")
     return read_h5ad(path, use_raw=use_raw)
+
+
+@dataclass
+class ProgramExpression(Expression):
+    """A simulated :class:`Expression` that also knows what was planted.
+
+    Attributes
+    ----------
+    X, genes, labels
+        As in :class:`Expression`: ``(n_cells, n_genes)`` float32 log expression, gene
+        names, ``(n_cells,)`` cell-type names.
+    activities : np.ndarray
+        float32 ``(n_cells, n_programs)``: each cell's activity of each gene program
+        (standard normal; a program is "on" where its activity is > 0).
+    gene_program : np.ndarray
+        int64 ``(n_genes,)``: the program a gene belongs to, ``-1`` for nuisance genes.
+    """
+
+    activities: np.ndarray = None  # type: ignore[assignment]
+    gene_program: np.ndarray = None  # type: ignore[assignment]
+
+
+def simulate_gene_programs(n_cells: int = 6000, n_genes: int = 200, n_programs: int = 6,
+                           genes_per_program: int = 15, loading: float = 0.6, library_sd: float = 0.3,
+                           seed: int = 0) -> ProgramExpression:
+    """Simulated single-cell expression whose cell types are XOR rules of gene programs.
+
+    What is planted, cell by cell:
+
+    1. ``n_programs`` (even) program activities ``a_p ~ N(0, 1)``, independent; program
+       ``p`` is *on* when ``a_p > 0``.
+    2. The cell type is the parity (XOR) of programs taken in pairs: with ``k = n_programs // 2``
+       bits ``b_j = on(2j) XOR on(2j + 1)``, the type is ``sum_j b_j 2^j`` -- ``2^k`` balanced
+       types named ``'type0'``, ``'type1'``, ...  No single gene, and no linear function of
+       the genes, tells the types apart (each program alone is independent of the type):
+       a classifier has to combine programs nonlinearly, so activation functions and hidden
+       widths matter.
+    3. Counts are Poisson with log-rate ``mu_g + l_g * a_p(g) + s_c``: a baseline ``mu_g ~ U(0, 2)``
+       per gene, a loading ``l_g = +-loading * U(0.5, 1.5)`` (random sign) for the
+       ``genes_per_program`` genes of each program, ``l_g = 0`` for the remaining *nuisance*
+       genes, and a cell-wide library-size factor ``s_c ~ N(0, library_sd)`` shared by all
+       genes.  The returned expression is ``log1p(counts)``, like log-normalised data
+       (zeros included); the Poisson noise makes the types imperfectly separable.
+
+    Parameters
+    ----------
+    n_cells : int
+        Cells (rows), >= 2.
+    n_genes : int
+        Genes (columns), >= ``n_programs * genes_per_program``; the genes beyond the
+        programs are nuisance genes.  Columns are shuffled (programs are not contiguous).
+    n_programs : int
+        An even number >= 2 (``2^(n_programs/2)`` cell types).
+    genes_per_program : int
+        >= 1.
+    loading : float
+        > 0: the typical effect of a program's activity on the log-rate of its genes
+        (larger: cleaner programs).
+    library_sd : float
+        >= 0: the spread of the cell-wide library-size factor (a nuisance shared by all genes).
+    seed : int
+
+    Returns
+    -------
+    ProgramExpression
+        ``X`` float32 ``(n_cells, n_genes)``, ``genes`` (``'P0_g00'`` for gene 0 of program 0,
+        ``'N000'`` for nuisance genes), ``labels`` ``(n_cells,)`` str, plus ``activities``
+        ``(n_cells, n_programs)`` and ``gene_program`` ``(n_genes,)``.  ``label_codes()``
+        gives the integer types (code ``k`` is ``'type{k}'`` for up to 10 types).
+
+    Examples
+    --------
+    >>> data = simulate_gene_programs(n_cells=500, seed=0)
+    >>> data.X.shape, len(data.cell_types)
+    ((500, 200), 8)
+    """
+    fn = "simulate_gene_programs"
+    n_cells = _checks.positive_int(n_cells, "n_cells", fn, minimum=2)
+    n_programs = _checks.positive_int(n_programs, "n_programs", fn, minimum=2)
+    if n_programs % 2:
+        raise _checks.fail(fn, "n_programs", "an even number (programs are combined in XOR pairs)", n_programs)
+    genes_per_program = _checks.positive_int(genes_per_program, "genes_per_program", fn)
+    n_genes = _checks.positive_int(n_genes, "n_genes", fn)
+    if n_genes < n_programs * genes_per_program:
+        raise _checks.fail(fn, "n_genes", f">= n_programs * genes_per_program = {n_programs * genes_per_program}",
+                           n_genes)
+    loading = _checks.number(loading, "loading", fn, low=0.0, low_open=True)
+    library_sd = _checks.number(library_sd, "library_sd", fn, low=0.0)
+    rng = _checks.rng(seed, "seed", fn)
+
+    activities = rng.standard_normal((n_cells, n_programs))
+    on = activities > 0
+    bits = on[:, 0::2] ^ on[:, 1::2]                                   # (n_cells, n_programs // 2)
+    codes = (bits * (2 ** np.arange(bits.shape[1]))).sum(1)
+    program = np.full(n_genes, -1, dtype=np.int64)
+    program[:n_programs * genes_per_program] = np.repeat(np.arange(n_programs), genes_per_program)
+    mu = rng.uniform(0.0, 2.0, n_genes)
+    load = np.where(program >= 0, loading * rng.uniform(0.5, 1.5, n_genes) * rng.choice([-1.0, 1.0], n_genes), 0.0)
+    library = rng.normal(0.0, library_sd, (n_cells, 1)) if library_sd > 0 else np.zeros((n_cells, 1))
+    signal = activities[:, np.maximum(program, 0)] * load              # 0 for nuisance genes
+    counts = rng.poisson(np.exp(mu + signal + library))
+    names = [f"P{p}_g{j:02d}" for p in range(n_programs) for j in range(genes_per_program)]
+    names += [f"N{j:03d}" for j in range(n_genes - len(names))]
+    order = rng.permutation(n_genes)
+    width = len(str(2 ** bits.shape[1] - 1))
+    labels = np.array([f"type{c:0{width}d}" for c in codes]) if width > 1 else np.array([f"type{c}" for c in codes])
+    return ProgramExpression(X=np.log1p(counts[:, order]).astype(np.float32), genes=[names[i] for i in order],
+                             labels=labels, activities=activities.astype(np.float32),
+                             gene_program=program[order])

@@ -13,7 +13,8 @@ Modules: ``space`` (Operation, ModelSpace, course_model_space), ``build``
 RandomController), ``search`` (search, SearchHistory, cnn_evaluator, train_child),
 ``plots`` (plot_layer_probs, plot_search_rewards, plot_search_comparison); for tables
 rather than sequences (the AutoGenome lesson), ``dense`` (dense_model_space, build_dense,
-fit_dense: MLP, ResNet-like and DenseNet-like networks as one space) and ``enas``
+fit_dense: MLP, ResNet-like and DenseNet-like networks as one space; layerwise_model_space:
+per-layer width, activation and skip connections) and ``enas``
 (enas_search: shared-weight search with the same controller and loop).  The PyTorch
 classes (``SequentialNet``, ``DenseClassifier``, ``DenseSupernet``, the controller's
 ``Policy``) are defined in ``_torch_layers``, imported when a torch model is built.

@@ -12,14 +12,14 @@ directly to subclass a class or to use it in ``isinstance``.
 """
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from typing import Any
 
 import torch
 from torch import nn
 
-from .dense import DenseSpec, LinearView, activation_module, arc_spec, dense_forward, linear_shapes, module_key
+from .dense import (DenseSpec, LayerwiseSpec, LinearView, activation_module, arc_spec, dense_forward, linear_shapes,
+                    module_key, n_activations, supernet_shapes)
 from .space import ModelSpace, Operation
 
 _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "elu": nn.ELU,
@@ -124,13 +124,12 @@ class DenseClassifier(nn.Module):
     Build it with :func:`workshop_utils.nas.dense.build_dense`; ``model.spec`` says what it is.
     """
 
-    def __init__(self, spec: DenseSpec, n_features: int, n_classes: int) -> None:
+    def __init__(self, spec: DenseSpec | LayerwiseSpec, n_features: int, n_classes: int) -> None:
         super().__init__()
         self.spec, self.n_features, self.n_classes = spec, int(n_features), int(n_classes)
         self.linears = nn.ModuleDict({
             module_key(k): nn.Linear(i, o) for k, (i, o) in linear_shapes(spec, n_features, n_classes).items()})
-        n_act = 2 * spec.depth + 1 if spec.family == "resnet" else spec.depth + (spec.family == "densenet")
-        self.acts = nn.ModuleList([activation_module(spec.activation) for _ in range(n_act)])
+        self.acts = nn.ModuleList([activation_module(a) for a in n_activations(spec)])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return dense_forward(LinearView(self.linears), self.spec, x, self.acts, self.training)
@@ -149,10 +148,7 @@ class DenseSupernet(nn.Module):
     def __init__(self, space: ModelSpace, n_features: int, n_classes: int) -> None:
         super().__init__()
         self.space, self.n_features, self.n_classes = space, int(n_features), int(n_classes)
-        shapes: dict[str, tuple[int, int]] = {}
-        for f, w, d in itertools.product(*(range(n) for n in space.choices[:3])):
-            spec = arc_spec(space, [f, w, d, 0, 0])  # activation and dropout have no weights
-            shapes.update(linear_shapes(spec, n_features, n_classes))
+        shapes = supernet_shapes(space, n_features, n_classes)
         self.keys = sorted(shapes)
         self.linears = nn.ModuleDict({module_key(k): nn.Linear(*shapes[k]) for k in self.keys})
         self.optimizer = None  # made by train_shared, kept across calls

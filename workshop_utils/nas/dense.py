@@ -33,6 +33,22 @@ Every linear layer has a *key* (``'resnet-128-b1a'``) that names its place and s
 one per key over the whole space and runs any child through the same
 :func:`dense_forward`, which is what "shared weights" means here.
 
+A second space, :func:`layerwise_model_space`, lets **every layer decide for itself**, as
+AutoGenome's controller does: layer ``i`` of ``n_layers`` picks its width, its activation and
+which earlier outputs reach it through *skip connections* (the input ``x`` or hidden layers
+before the previous one)::
+
+    h_0 = x;  h_i = drop(act_i(L_i(h_{i-1}) + sum_{k in skips_i} S_{k,i}(h_k)));  logits = head(h_n)
+
+A skip is a linear projection ``S_{k,i}`` from layer ``k``'s width to layer ``i``'s, summed
+into layer ``i``.  Summing projections *is* concatenation followed by one linear layer
+(``W [h_a; h_b] = W_a h_a + W_b h_b``), but with the weight split by source: the main path
+``L_i`` of a child keeps the same shared weight whatever skips it takes, and each skip
+``S_{k,i}`` is shared by every child that takes it.  (Concatenation with one weight keyed by
+the *set* of inputs would give every skip pattern weights of its own, so children would share
+far less.)  Keys name the position and the widths (``'L2-32-128'``, ``'S0to3-x-32'``,
+``'head-32'``).
+
 The op vocabulary (``family``, ``units``, ``depth``, ``activation``, ``dropout``)
 lives here, in :class:`DenseChoice`, a subclass of
 :class:`~workshop_utils.nas.space.Operation`: the general op registry in ``space.py``
@@ -55,6 +71,10 @@ FAMILIES = ("mlp", "resnet", "densenet")
 DENSE_ACTIVATIONS = ("relu", "elu", "tanh", "gelu")
 #: The five decisions of a dense arc, in order.
 DECISIONS = ("family", "units", "depth", "activation", "dropout")
+#: Activations of the per-layer space (``'linear'``: none, the layer stays linear).
+LAYER_ACTIVATIONS = ("relu", "elu", "tanh", "gelu", "linear")
+#: The decisions a layer of :func:`layerwise_model_space` takes, in order (``skip`` from layer 2 on).
+LAYER_DECISIONS = ("units", "activation", "skip")
 
 
 class DenseChoice(Operation):
@@ -154,29 +174,214 @@ def dense_model_space(families: Sequence[str] = FAMILIES, units: Sequence[int] =
     return ModelSpace(layers)
 
 
+class LayerChoice(Operation):
+    """One option of one decision of one layer of a :func:`layerwise_model_space`.
+
+    Parameters
+    ----------
+    name : {'units', 'activation', 'skip'}
+    layer : int
+        The hidden layer deciding, from 1.
+    value : int, str or tuple of int
+        ``units``: a positive int; ``activation``: one of :data:`LAYER_ACTIVATIONS`;
+        ``skip``: the sorted tuple of the layers whose outputs are summed into this one
+        besides the previous layer (``0`` is the input ``x``; ``k`` the hidden layer ``k``,
+        ``k <= layer - 2``); ``()`` for none.
+
+    Examples
+    --------
+    >>> LayerChoice("skip", 3, (0, 1))
+    LayerChoice('skip', 3, (0, 1))
+    >>> str(LayerChoice("skip", 3, (0, 1)))
+    'L3 skip from x+h1'
+    """
+
+    def __init__(self, name: str, layer: int, value: Any) -> None:  # noqa: D107 - documented on the class
+        fn = "LayerChoice"
+        name = _checks.one_of(name, "name", fn, LAYER_DECISIONS)
+        layer = _checks.positive_int(layer, "layer", fn)
+        if name == "units":
+            value = _checks.positive_int(value, "value", fn)
+        elif name == "activation":
+            value = _checks.one_of(value, "value", fn, LAYER_ACTIVATIONS)
+        else:
+            if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list)):
+                raise _checks.fail(fn, "value", "a tuple of earlier layers (0 = input) for a skip", value,
+                                   kind=_checks.ArgumentTypeError)
+            if layer < 2 and value:
+                raise _checks.fail(fn, "value", "() for layer 1 (it has no earlier layer to skip from)", value)
+            if (not all(_checks.is_int(k) and 0 <= k <= layer - 2 for k in value)
+                    or len(set(value)) != len(value)):
+                raise _checks.fail(fn, "value", f"distinct layers in 0..{layer - 2} (0 = input x) for layer {layer}",
+                                   value)
+            value = tuple(sorted(int(k) for k in value))
+        self.name, self.layer, self.value = name, layer, value
+        self.params = {"layer": layer, "value": value}
+
+    def __repr__(self) -> str:
+        return f"LayerChoice({self.name!r}, {self.layer}, {self.value!r})"
+
+    def __str__(self) -> str:
+        if self.name == "skip":
+            src = "+".join("x" if k == 0 else f"h{k}" for k in self.value)
+            return f"L{self.layer} skip from {src}" if self.value else f"L{self.layer} no skip"
+        return f"L{self.layer} {self.value}" if self.name == "activation" else f"L{self.layer} units={self.value}"
+
+
+@dataclass(frozen=True)
+class LayerwiseSpec:
+    """A network of :func:`layerwise_model_space` (what :func:`arc_spec` returns for it).
+
+    Attributes
+    ----------
+    units, activations : tuple
+        One per hidden layer.
+    skips : tuple of tuple of int
+        Per hidden layer, the earlier layers (0 = input) summed into it besides the previous one.
+    dropout : float
+        After every hidden activation (fixed by the space, not searched).
+    """
+
+    units: tuple[int, ...]
+    activations: tuple[str, ...]
+    skips: tuple[tuple[int, ...], ...]
+    dropout: float = 0.0
+
+    @property
+    def depth(self) -> int:
+        """Number of hidden layers."""
+        return len(self.units)
+
+    def __str__(self) -> str:
+        parts = []
+        for i, (w, a, sk) in enumerate(zip(self.units, self.activations, self.skips), start=1):
+            src = "".join(f"+{'x' if k == 0 else f'h{k}'}" for k in sk)
+            parts.append(f"{w} {a}{src}")
+        return " | ".join(parts) + (f", dropout {self.dropout:g}" if self.dropout else "")
+
+
+def _skip_sets(layer: int, max_skips: int | None) -> list[tuple[int, ...]]:
+    """Every set of earlier layers (0 = input, hidden layers up to ``layer - 2``), smallest first."""
+    import itertools
+
+    sources = list(range(layer - 1))
+    top = len(sources) if max_skips is None else min(max_skips, len(sources))
+    return [c for r in range(top + 1) for c in itertools.combinations(sources, r)]
+
+
+def layerwise_model_space(n_layers: int = 3, units: Sequence[int] = (8, 32, 128),
+                          activation: Sequence[str] = ("relu", "tanh", "linear"), skips: bool = True,
+                          max_skips: int | None = None, dropout: float = 0.0) -> ModelSpace:
+    """A space in which every hidden layer decides its width, activation and skip connections.
+
+    This is the shape of AutoGenome's controller (and of ENAS' macro search): one decision
+    per layer and per kind, instead of one width for the whole network.  The arc lists,
+    for layer 1, 2, ..., ``n_layers``: its ``units`` token, its ``activation`` token and,
+    from layer 2 on (when ``skips``), its ``skip`` token -- an integer that picks one *set*
+    of earlier layers (``0`` = the input ``x``, ``k`` = hidden layer ``k <= i - 2``) whose
+    outputs are projected and summed into layer ``i`` besides the previous layer's output.
+    Layer 2 chooses from ``()`` and ``(0,)``; layer 3 from ``()``, ``(0,)``, ``(1,)``,
+    ``(0, 1)``; token ``t`` is the ``t``-th set of :func:`LayerChoice` values listed by
+    ``space[j]``.  The network (see the module docstring)::
+
+        h_0 = x;  h_i = drop(act_i(L_i(h_{i-1}) + sum_{k in skip_i} S_{k,i}(h_k)));  logits = head(h_n)
+
+    Parameters
+    ----------
+    n_layers : int
+        Hidden layers, >= 1.
+    units : sequence of int
+        Width options of every layer.
+    activation : sequence of str
+        Activation options of every layer, from :data:`LAYER_ACTIVATIONS` (``'linear'``
+        keeps the layer linear: a network of linear layers only is a linear model).
+    skips : bool
+        Add the per-layer skip decisions (layers 2..n_layers).
+    max_skips : int, optional
+        At most this many skip sources per layer (``None``: any subset).
+    dropout : float
+        Fixed dropout rate after every hidden activation, in [0, 1).
+
+    Returns
+    -------
+    ModelSpace
+        ``3 * n_layers - 1`` decisions with ``skips`` (``2 * n_layers`` without), each a list
+        of :class:`LayerChoice`.
+
+    Examples
+    --------
+    >>> space = layerwise_model_space(n_layers=3)
+    >>> len(space), space.choices
+    (8, [3, 3, 3, 3, 2, 3, 3, 4])
+    >>> space.describe([2, 0, 1, 0, 1, 1, 1, 3], sep=", ")
+    'L1 units=128, L1 relu, L2 units=32, L2 relu, L2 skip from x, L3 units=32, L3 tanh, L3 skip from x+h1'
+    """
+    fn = "layerwise_model_space"
+    n_layers = _checks.positive_int(n_layers, "n_layers", fn)
+    skips = _checks.flag(skips, "skips", fn)
+    if max_skips is not None:
+        max_skips = _checks.positive_int(max_skips, "max_skips", fn)
+    dropout = _checks.rate(dropout, "dropout", fn, high_open=True)
+    for arg, values in (("units", units), ("activation", activation)):
+        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
+            raise _checks.fail(fn, arg, "a non-empty list of options", values, kind=_checks.ArgumentTypeError)
+        if len(set(values)) != len(values):
+            raise _checks.fail(fn, arg, "distinct options", list(values))
+    layers: list[list[Operation]] = []
+    for i in range(1, n_layers + 1):
+        layers.append([LayerChoice("units", i, w) for w in units])
+        layers.append([LayerChoice("activation", i, a) for a in activation])
+        if skips and i >= 2:
+            layers.append([LayerChoice("skip", i, s) for s in _skip_sets(i, max_skips)])
+    space = ModelSpace(layers)
+    space.layerwise_dropout = float(dropout)  # not a decision: the same for every child
+    return space
+
+
+def _is_layerwise(space: ModelSpace) -> bool:
+    return all(isinstance(op, LayerChoice) for ops in space for op in ops)
+
+
 def _check_space(space: Any) -> ModelSpace:
     if not isinstance(space, ModelSpace):
         raise TypeError(f"space must be a ModelSpace from dense_model_space(), got {type(space).__name__}")
+    if _is_layerwise(space):
+        return space
     names = tuple(ops[0].name for ops in space)
     if names != DECISIONS or not all(isinstance(op, DenseChoice) for ops in space for op in ops):
-        raise ValueError(f"space: expected the five dense decisions {DECISIONS} (use dense_model_space()), "
+        raise ValueError(f"space: expected the five dense decisions {DECISIONS} (use dense_model_space()) "
+                         f"or per-layer decisions (use layerwise_model_space()), "
                          f"got layers {names}")
     return space
 
 
-def arc_spec(space: ModelSpace, arc: Sequence[int]) -> DenseSpec:
-    """Decode an arc (five integer tokens) of a dense space into a :class:`DenseSpec`."""
+def arc_spec(space: ModelSpace, arc: Sequence[int]) -> DenseSpec | LayerwiseSpec:
+    """Decode an arc of a dense space: a :class:`DenseSpec` (five tokens of :func:`dense_model_space`)
+    or a :class:`LayerwiseSpec` (one token per decision of :func:`layerwise_model_space`)."""
     ops = _check_space(space).operations(arc)
-    return DenseSpec(*(op.value for op in ops))
+    if not _is_layerwise(space):
+        return DenseSpec(*(op.value for op in ops))
+    n = max(op.layer for op in ops)
+    got = {(op.name, op.layer): op.value for op in ops}
+    return LayerwiseSpec(units=tuple(got[("units", i)] for i in range(1, n + 1)),
+                         activations=tuple(got[("activation", i)] for i in range(1, n + 1)),
+                         skips=tuple(got.get(("skip", i), ()) for i in range(1, n + 1)),
+                         dropout=float(getattr(space, "layerwise_dropout", 0.0)))
 
 
-def linear_shapes(spec: DenseSpec, n_features: int, n_classes: int) -> dict[str, tuple[int, int]]:
+def linear_shapes(spec: DenseSpec | LayerwiseSpec, n_features: int, n_classes: int) -> dict[str, tuple[int, int]]:
     """Every linear layer the network needs: ``{key: (in_features, out_features)}``.
 
-    Keys start with ``'{family}-{units}-'`` so different families and widths never
-    share a layer; the densenet head also names its depth (its input width depends on it).
+    :class:`DenseSpec`: keys start with ``'{family}-{units}-'`` so different families and
+    widths never share a layer; the densenet head also names its depth (its input width
+    depends on it).  :class:`LayerwiseSpec`: ``'L{i}-{in}-{out}'`` for the main path of layer
+    ``i`` (``in`` is ``'x'`` for the input), ``'S{k}to{i}-{in}-{out}'`` for a skip from layer
+    ``k`` (0 = input) into layer ``i``, ``'head-{w}'`` for the output layer: a weight is shared
+    by every child that has that connection at those widths.
     """
     _check_dims(n_features, n_classes)
+    if isinstance(spec, LayerwiseSpec):
+        return _layerwise_shapes(spec, n_features, n_classes)
     f, w, d = spec.family, spec.units, spec.depth
     pre = f"{f}-{w}-"
     shapes: dict[str, tuple[int, int]] = {}
@@ -198,6 +403,71 @@ def linear_shapes(spec: DenseSpec, n_features: int, n_classes: int) -> dict[str,
     return shapes
 
 
+def _layerwise_shapes(spec: LayerwiseSpec, n_features: int, n_classes: int) -> dict[str, tuple[int, int]]:
+    widths = (n_features, *spec.units)
+    name = ["x", *map(str, spec.units)]
+    shapes: dict[str, tuple[int, int]] = {}
+    for i in range(1, spec.depth + 1):
+        shapes[f"L{i}-{name[i - 1]}-{name[i]}"] = (widths[i - 1], widths[i])
+        for k in spec.skips[i - 1]:
+            shapes[f"S{k}to{i}-{name[k]}-{name[i]}"] = (widths[k], widths[i])
+    shapes[f"head-{name[-1]}"] = (widths[-1], n_classes)
+    return shapes
+
+
+def supernet_shapes(space: ModelSpace, n_features: int, n_classes: int) -> dict[str, tuple[int, int]]:
+    """Every linear layer of every child of a dense space: ``{key: (in, out)}``, the supernet's layers.
+
+    Parameters
+    ----------
+    space : ModelSpace
+        From :func:`dense_model_space` or :func:`layerwise_model_space`.
+    n_features, n_classes : int
+
+    Returns
+    -------
+    dict
+        The union of :func:`linear_shapes` over all children (found decision by decision,
+        without enumerating the children).
+    """
+    import itertools
+
+    _check_space(space)
+    _check_dims(n_features, n_classes)
+    shapes: dict[str, tuple[int, int]] = {}
+    if not _is_layerwise(space):
+        for f, w, d in itertools.product(*(range(n) for n in space.choices[:3])):
+            spec = arc_spec(space, [f, w, d, 0, 0])  # activation and dropout have no weights
+            shapes.update(linear_shapes(spec, n_features, n_classes))
+        return shapes
+    units: dict[int, list[int]] = {}
+    skip_sources: dict[int, set[int]] = {}
+    for ops in space:
+        for op in ops:
+            if op.name == "units":
+                units.setdefault(op.layer, []).append(op.value)
+            elif op.name == "skip":
+                skip_sources.setdefault(op.layer, set()).update(op.value)
+    n = max(units)
+    widths = {0: [("x", n_features)], **{i: [(str(w), w) for w in units[i]] for i in units}}
+    for i in range(1, n + 1):
+        for k in [i - 1, *sorted(skip_sources.get(i, ()))]:
+            for (a, wa), (b, wb) in itertools.product(widths[k], widths[i]):
+                key = f"L{i}-{a}-{b}" if k == i - 1 else f"S{k}to{i}-{a}-{b}"
+                shapes[key] = (wa, wb)
+    for b, wb in widths[n]:
+        shapes[f"head-{b}"] = (wb, n_classes)
+    return shapes
+
+
+def n_activations(spec: DenseSpec | LayerwiseSpec) -> list[str]:
+    """The activation of every nonlinearity of ``spec``'s forward pass, in order of use."""
+    if isinstance(spec, LayerwiseSpec):
+        return list(spec.activations)
+    n_act = 2 * spec.depth + 1 if spec.family == "resnet" else spec.depth + (spec.family == "densenet")
+    return [spec.activation] * n_act
+
+
 def _check_dims(n_features: int, n_classes: int) -> None:
     # n_classes = 1: one output, a regression (build_dense); classifiers check >= 2 themselves
     for name, v, lo in (("n_features", n_features, 1), ("n_classes", n_classes, 1)):
@@ -208,7 +478,8 @@ def _check_dims(n_features: int, n_classes: int) -> None:
 def activation_module(name: str) -> Any:
     import torch
 
-    return {"relu": torch.nn.ReLU, "elu": torch.nn.ELU, "tanh": torch.nn.Tanh, "gelu": torch.nn.GELU}[name]()
+    return {"relu": torch.nn.ReLU, "elu": torch.nn.ELU, "tanh": torch.nn.Tanh, "gelu": torch.nn.GELU,
+            "linear": torch.nn.Identity}[name]()
 
 
 def dense_forward(linears: Any, spec: DenseSpec, x: Any, acts: Sequence[Any] | None = None,
@@ -222,7 +493,7 @@ def dense_forward(linears: Any, spec: DenseSpec, x: Any, acts: Sequence[Any] | N
     ----------
     linears : mapping of str to torch.nn.Linear
         Must hold every key of :func:`linear_shapes` for ``spec``.
-    spec : DenseSpec
+    spec : DenseSpec or LayerwiseSpec
     x : torch.Tensor
         ``(N, n_features)`` float32.
     acts : sequence of torch.nn.Module, optional
@@ -239,15 +510,25 @@ def dense_forward(linears: Any, spec: DenseSpec, x: Any, acts: Sequence[Any] | N
     import torch
     import torch.nn.functional as F
 
-    f, w, d, p = spec.family, spec.units, spec.depth, spec.dropout
-    pre = f"{f}-{w}-"
-    n_act = 2 * d + 1 if f == "resnet" else d + (f == "densenet")
-    acts = list(acts) if acts is not None else [activation_module(spec.activation) for _ in range(n_act)]
-    if len(acts) < n_act:
-        raise ValueError(f"acts: {spec} needs {n_act} activation modules, got {len(acts)}")
+    names = n_activations(spec)
+    acts = list(acts) if acts is not None else [activation_module(a) for a in names]
+    if len(acts) < len(names):
+        raise ValueError(f"acts: {spec} needs {len(names)} activation modules, got {len(acts)}")
+    p = spec.dropout
 
     def drop(h):
         return F.dropout(h, p, training) if p > 0 else h
+
+    if isinstance(spec, LayerwiseSpec):
+        hs, name = [x], ["x", *map(str, spec.units)]
+        for i in range(1, spec.depth + 1):
+            z = linears[f"L{i}-{name[i - 1]}-{name[i]}"](hs[i - 1])
+            for k in spec.skips[i - 1]:
+                z = z + linears[f"S{k}to{i}-{name[k]}-{name[i]}"](hs[k])
+            hs.append(drop(acts[i - 1](z)))
+        return linears[f"head-{name[-1]}"](hs[-1])
+    f, w, d = spec.family, spec.units, spec.depth
+    pre = f"{f}-{w}-"
 
     if f == "mlp":
         h = x
@@ -287,9 +568,9 @@ def build_dense(space: ModelSpace, arc: Sequence[int], n_features: int, n_classe
     Parameters
     ----------
     space : ModelSpace
-        From :func:`dense_model_space`.
+        From :func:`dense_model_space` or :func:`layerwise_model_space`.
     arc : sequence of int
-        Five tokens, one per decision.
+        One token per decision (five for :func:`dense_model_space`).
     n_features, n_classes : int
         Input width (genes) and number of classes (>= 2), or ``n_classes=1`` for a
         **regression**: one linear output ``(N, 1)`` (Keras: a linear activation, compiled
@@ -331,14 +612,15 @@ def build_dense(space: ModelSpace, arc: Sequence[int], n_features: int, n_classe
     return _keras_dense(spec, int(n_features), int(n_classes), seed, learning_rate)
 
 
-def _keras_dense(spec: DenseSpec, n_features: int, n_classes: int, seed: int, learning_rate: float) -> Any:
+def _keras_dense(spec: DenseSpec | LayerwiseSpec, n_features: int, n_classes: int, seed: int,
+                 learning_rate: float) -> Any:
     import keras
 
     L = keras.layers
     shapes = linear_shapes(spec, n_features, n_classes)
     dense = {k: L.Dense(o, name=module_key(k), kernel_initializer=keras.initializers.GlorotUniform(seed=seed + i))
              for i, (k, (_, o)) in enumerate(shapes.items())}
-    pre = f"{spec.family}-{spec.units}-"
+    pre = "" if isinstance(spec, LayerwiseSpec) else f"{spec.family}-{spec.units}-"
     n_drop = [0]
 
     def act_drop(h):
@@ -349,7 +631,18 @@ def _keras_dense(spec: DenseSpec, n_features: int, n_classes: int, seed: int, le
         return h
 
     x = keras.Input((n_features,))
-    if spec.family == "mlp":
+    if isinstance(spec, LayerwiseSpec):
+        hs, name = [x], ["x", *map(str, spec.units)]
+        for i in range(1, spec.depth + 1):
+            parts = [dense[f"L{i}-{name[i - 1]}-{name[i]}"](hs[i - 1])]
+            parts += [dense[f"S{k}to{i}-{name[k]}-{name[i]}"](hs[k]) for k in spec.skips[i - 1]]
+            z = parts[0] if len(parts) == 1 else L.Add()(parts)
+            h = L.Activation(spec.activations[i - 1])(z)
+            if spec.dropout > 0:
+                h = L.Dropout(spec.dropout, seed=seed + 1000 + i)(h)
+            hs.append(h)
+        out = dense[f"head-{name[-1]}"](hs[-1])
+    elif spec.family == "mlp":
         h = x
         for j in range(spec.depth):
             h = act_drop(dense[f"{pre}h{j}"](h))
@@ -367,7 +660,8 @@ def _keras_dense(spec: DenseSpec, n_features: int, n_classes: int, seed: int, le
             feats.append(act_drop(dense[f"{pre}l{j}"](inp)))
         out = dense[f"{pre}head{spec.depth}"](L.Concatenate()(feats))
     regression = n_classes == 1
-    model = keras.Model(x, L.Activation("linear" if regression else "softmax")(out), name=f"dense_{spec.family}")
+    name = "dense_layerwise" if isinstance(spec, LayerwiseSpec) else f"dense_{spec.family}"
+    model = keras.Model(x, L.Activation("linear" if regression else "softmax")(out), name=name)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                   loss="mse" if regression else "sparse_categorical_crossentropy")
     return model

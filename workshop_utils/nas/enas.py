@@ -3,9 +3,19 @@
 Training every sampled child from scratch is what makes architecture search expensive.
 ENAS (Pham et al. 2018) trains ONE network, the *supernet*, that holds one set of
 weights per candidate operation; a child architecture is a path through it.  Here a
-candidate operation is a linear layer at a given place of a given family and width
-(its key, see :func:`~workshop_utils.nas.dense.linear_shapes`); activation and dropout
-have no weights, so children that differ only in them share all their layers.
+candidate operation is a linear layer at a given place and width (its key, see
+:func:`~workshop_utils.nas.dense.linear_shapes`): in
+:func:`~workshop_utils.nas.dense.dense_model_space` one per family, width and position;
+in :func:`~workshop_utils.nas.dense.layerwise_model_space` one per layer position and
+(input, output) width, plus one per skip connection, so children that agree on the widths
+of a layer share its weights whatever they decide elsewhere.  Activation and dropout have
+no weights, so children that differ only in them share all their layers.
+
+Whether shared-weight scores *rank* children like training them from scratch depends on
+the data: ``benchmarks/enas_shared_weights.py`` measures it (on 700 PBMC cells the
+children are within noise of each other; on the simulated gene-program cells of
+:func:`~workshop_utils.expression_data.simulate_gene_programs` they differ, and the
+per-layer space's shared weights rank them).
 
 The search (:func:`enas_search`) alternates, with the same controller and search loop
 as the CNN lesson (:class:`~workshop_utils.nas.controller.GeneralController`,
@@ -44,7 +54,8 @@ def make_supernet(space: ModelSpace, n_features: int, n_classes: int, seed: int 
     Parameters
     ----------
     space : ModelSpace
-        From :func:`~workshop_utils.nas.dense.dense_model_space`.
+        From :func:`~workshop_utils.nas.dense.dense_model_space` or
+        :func:`~workshop_utils.nas.dense.layerwise_model_space`.
     n_features, n_classes : int
     seed : int
         Seeds the initial weights.
@@ -248,7 +259,8 @@ def enas_search(space: ModelSpace, X_train: np.ndarray, y_train: np.ndarray, X_v
     Parameters
     ----------
     space : ModelSpace
-        From :func:`~workshop_utils.nas.dense.dense_model_space`.
+        From :func:`~workshop_utils.nas.dense.dense_model_space` or
+        :func:`~workshop_utils.nas.dense.layerwise_model_space`.
     X_train, X_valid : np.ndarray
         ``(N, n_features)`` float32 (scale them first, e.g. ``StandardScaler``).
     y_train, y_valid : np.ndarray
