@@ -180,3 +180,17 @@ def test_tybalt_hypermodel_input_validation(tmp_path):
     with pytest.raises(TypeError, match="metrics"):
         tuning.trials_table(tuning.make_tuner("random", tuning.latent_size_hypermodel(3), tmp_path, "x"),
                             metrics="yes")
+
+
+def test_make_tuner_seed_0_fixes_the_search_too(tmp_path):
+    """KerasTuner reads seed=0 as "no seed" and draws one from python's random: make_tuner must not."""
+    import random
+
+    hm = tuning.autoencoder_hypermodel(3, latent_dim=1)
+    seeds = []
+    for i, state in enumerate((1, 2)):
+        random.seed(state)  # whatever ran before in the kernel
+        tuner = tuning.make_tuner("random", hm, tmp_path, f"s{i}", max_trials=1, seed=0)
+        seeds.append(tuner.oracle.seed)
+    assert seeds == [1, 1]
+    assert tuning.make_tuner("random", hm, tmp_path, "s5", max_trials=1, seed=5).oracle.seed == 6

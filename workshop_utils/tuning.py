@@ -225,6 +225,9 @@ def make_tuner(kind: str, hypermodel: Callable, directory: str | Path, project_n
         Hyperband: keep the best ``1 / factor`` of the models at each round (>= 2); a
         larger factor means fewer brackets and fewer, longer trials.
     seed : int
+        Fixes the oracle's draws.  KerasTuner reads ``seed=0`` as "no seed" and draws one from
+        Python's global ``random`` (so the search would depend on whatever ran before); the
+        oracle therefore gets ``seed + 1``, and every seed, 0 included, fixes the search.
     overwrite : bool
         Delete an existing project of that name first.
 
@@ -262,7 +265,7 @@ def make_tuner(kind: str, hypermodel: Callable, directory: str | Path, project_n
     directory.mkdir(parents=True, exist_ok=True)
     direction = "min" if (objective.startswith("val_") or "loss" in objective) else "max"
     common = dict(objective=kt.Objective(objective, direction), directory=str(directory),
-                  project_name=project_name, overwrite=overwrite, seed=seed,
+                  project_name=project_name, overwrite=overwrite, seed=seed + 1,  # 0 would mean "no seed"
                   executions_per_trial=executions_per_trial)
     if kind == "random":
         return kt.RandomSearch(hypermodel, max_trials=max_trials, **common)
