@@ -104,17 +104,21 @@ def test_builder_validation():
         build_dense([[1]], ARCS["mlp"], 12, 3)
 
 
-def test_keras_builder_matches_torch_parameter_count():
+def assert_keras_matches_torch(space, arcs):
+    """The Keras and torch builds of each arc: same parameter count, softmax outputs (2, 4)."""
     import keras
 
-    space = small_space()
-    for arc in ARCS.values():
+    for arc in arcs:
         km = build_dense(space, arc, 12, 4, framework="keras", seed=0)
         tm = build_dense(space, arc, 12, 4, seed=0)
         assert isinstance(km, keras.Model)
         assert km.count_params() == sum(p.numel() for p in tm.parameters())
         p = np.asarray(km(np.zeros((2, 12), np.float32)))
         assert p.shape == (2, 4) and np.allclose(p.sum(1), 1, atol=1e-5)
+
+
+def test_keras_builder_matches_torch_parameter_count():
+    assert_keras_matches_torch(small_space(), ARCS.values())
 
 
 def test_fit_dense_learns_blobs_and_restores_best_epoch():
@@ -257,18 +261,10 @@ def test_layerwise_linear_shapes_sum_skips_through_projections():
 
 
 def test_layerwise_keras_builder_matches_torch_parameter_count():
-    import keras
-
     from workshop_utils.nas.dense import layerwise_model_space
 
     space = layerwise_model_space(n_layers=3, units=(4, 8), activation=("relu", "tanh"))
-    for arc in ([1, 0, 0, 0, 1, 1, 1, 3], [0, 1, 0, 1, 0, 0, 0, 0]):
-        km = build_dense(space, arc, 12, 4, framework="keras", seed=0)
-        tm = build_dense(space, arc, 12, 4, seed=0)
-        assert isinstance(km, keras.Model)
-        assert km.count_params() == sum(p.numel() for p in tm.parameters())
-        p = np.asarray(km(np.zeros((2, 12), np.float32)))
-        assert p.shape == (2, 4) and np.allclose(p.sum(1), 1, atol=1e-5)
+    assert_keras_matches_torch(space, ([1, 0, 0, 0, 1, 1, 1, 3], [0, 1, 0, 1, 0, 0, 0, 0]))
 
 
 def test_supernet_shapes_is_the_union_over_all_children():
