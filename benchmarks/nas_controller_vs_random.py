@@ -147,10 +147,9 @@ def run(space, lookup, make, seed: int, n: int):
     from workshop_utils import nas
 
     ctl = make(space, seed)
-    hist = nas.search(ctl, lambda arc: lookup(arc), n_trials=n, progress=False, budget="children",
-                      batch=getattr(ctl, "batch_size", 1))
-    fresh = hist.table.loc[~hist.table["cached"], "reward"].to_numpy()
-    return float(fresh.max()), np.maximum.accumulate(fresh)
+    hist = nas.search(ctl, lookup, n_trials=n, progress=False, budget="children", batch=getattr(ctl, "batch_size", 1))
+    curve = hist.best_per_child
+    return float(curve[-1]), curve
 
 
 def compare(ctl_best: np.ndarray, rnd_best: np.ndarray) -> dict:

@@ -317,6 +317,8 @@ def test_children_budget_counts_trained_networks_and_stops_a_converged_controlle
     t = hist.table
     assert len(calls) == 4 == int((~t["cached"]).sum()) and len(set(calls)) == 4
     assert len(hist) >= 4 and list(t["trial"]) == list(range(len(hist)))  # redraws were free but recorded
+    fresh = t.loc[~t["cached"], "reward"].to_numpy()
+    assert np.array_equal(hist.best_per_child, np.maximum.accumulate(fresh)) and len(hist.best_per_child) == 4
     # every arc of the space trained: the redraws stop at max_draws
     calls.clear()
     hist = search(RandomController(space, seed=0), ev, n_trials=7, progress=False, budget="children", max_draws=30)

@@ -76,6 +76,13 @@ class SearchHistory:
         return np.maximum.accumulate(self.rewards) if self.records else np.zeros(0)
 
     @property
+    def best_per_child(self) -> np.ndarray:
+        """Best reward so far after each *trained* child (redraws read from the cache skipped),
+        ``(n_children,)``: the curve to compare searches on with ``search(budget="children")``."""
+        trained = [r["reward"] for r in self.records if not r.get("cached", False)]
+        return np.maximum.accumulate(np.array(trained, dtype=float)) if trained else np.zeros(0)
+
+    @property
     def best_arc(self) -> list[int]:
         """The arc with the highest reward."""
         if not self.records:
