@@ -3,7 +3,8 @@
 The course space has 378 arcs, so this benchmark trains **every** arc once (grammar
 preset, 4,000 training sequences, <= 4 epochs with early stopping, reward = validation
 AUROC on 2,000 sequences, every child from seed 0; about 10-20 min with two workers, kept
-in ``--table`` and reused by later runs).  Every child starts from the same seed, so an
+in ``--table`` and reused by later runs; ``--table shipped`` uses the table shipped with the
+package, ``nas.load_reward_table()``, and trains nothing).  Every child starts from the same seed, so an
 arc's reward is the same whoever draws it: a search then costs only its controller's
 updates, and both searches can be repeated over many seeds.  The budget is the number of
 distinct children trained (``nas.search(budget="children")``): a redraw of an arc the
@@ -27,7 +28,7 @@ tuning):
 
 A figure with the curves and the space-size study goes to ``--plot``.
 
-    python benchmarks/nas_controller_vs_random.py [--workers 2] [--table build/nas_reward_table.json]
+    python benchmarks/nas_controller_vs_random.py [--workers 2] [--table build/nas_reward_table.json | shipped]
         [--seeds 100 ... 149] [--children 24 48] [--tune-seeds 0 ... 29]
         [--subspaces 12] [--plot build/nas_controller_vs_random.png]
 
@@ -166,7 +167,9 @@ def fmt(c: dict) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--table", default=str(ROOT / "build" / "nas_reward_table.json"))
+    ap.add_argument("--table", default=str(ROOT / "build" / "nas_reward_table.json"),
+                    help="where the rewards of all 378 arcs are kept (trained if missing), "
+                         "or 'shipped' for the package's table (no training)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seeds", type=int, nargs="+", default=list(range(100, 150)))
     ap.add_argument("--children", type=int, nargs="+", default=[24, 48])
@@ -183,7 +186,11 @@ def main() -> None:
     from workshop_utils import nas
 
     t_start = time.perf_counter()
-    table = reward_table(Path(args.table), args.workers)
+    if args.table == "shipped":
+        table = nas.load_reward_table()
+        print("reward table: the one shipped with the package (workshop_utils/nas/rewards_grammar.json), no training")
+    else:
+        table = reward_table(Path(args.table), args.workers)
     full = nas.course_model_space()
     all_r = np.array(list(table.values()))
     best_arc = max(table, key=table.get)
