@@ -270,13 +270,13 @@ def test_layerwise_keras_builder_matches_torch_parameter_count():
 def test_supernet_shapes_is_the_union_over_all_children():
     import itertools
 
-    from workshop_utils.nas.dense import layerwise_model_space, n_activations, supernet_shapes
+    from workshop_utils.nas.dense import activation_names, layerwise_model_space, supernet_shapes
 
     for space in (layerwise_model_space(n_layers=3, units=(4, 8), activation=("relu", "linear")), small_space()):
         union = {}
         for arc in itertools.product(*(range(n) for n in space.choices)):
             union.update(linear_shapes(arc_spec(space, list(arc)), 12, 3))
         assert supernet_shapes(space, 12, 3) == union
-    assert n_activations(arc_spec(small_space(), ARCS["resnet"])) == ["elu"] * 7   # 2 per residual block (3) + 1
+    assert activation_names(arc_spec(small_space(), ARCS["resnet"])) == ["elu"] * 7   # 2 per residual block (3) + 1
     with pytest.raises(ValueError, match="n_features"):
         supernet_shapes(small_space(), 0, 3)

@@ -18,8 +18,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from .dense import (DenseSpec, LayerwiseSpec, LinearView, activation_module, arc_spec, dense_forward, linear_shapes,
-                    module_key, n_activations, supernet_shapes)
+from .dense import (DenseSpec, LayerwiseSpec, LinearView, activation_module, activation_names, arc_spec, dense_forward,
+                    linear_shapes, module_key, supernet_shapes)
 from .space import ModelSpace, Operation
 
 _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "elu": nn.ELU,
@@ -129,7 +129,7 @@ class DenseClassifier(nn.Module):
         self.spec, self.n_features, self.n_classes = spec, int(n_features), int(n_classes)
         self.linears = nn.ModuleDict({
             module_key(k): nn.Linear(i, o) for k, (i, o) in linear_shapes(spec, n_features, n_classes).items()})
-        self.acts = nn.ModuleList([activation_module(a) for a in n_activations(spec)])
+        self.acts = nn.ModuleList([activation_module(a) for a in activation_names(spec)])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return dense_forward(LinearView(self.linears), self.spec, x, self.acts, self.training)

@@ -403,15 +403,30 @@ def linear_shapes(spec: DenseSpec | LayerwiseSpec, n_features: int, n_classes: i
     return shapes
 
 
+def _layerwise_key(k: int, i: int, width_in: str, width_out: str) -> str:
+    """The key of the linear layer from ``h_k`` (width ``width_in``, ``'x'`` for the input) into layer ``i``:
+    the main path when ``k = i - 1``, a skip otherwise."""
+    return f"L{i}-{width_in}-{width_out}" if k == i - 1 else f"S{k}to{i}-{width_in}-{width_out}"
+
+
+def _layerwise_head_key(width: str) -> str:
+    return f"head-{width}"
+
+
+def _layerwise_inputs(spec: LayerwiseSpec) -> tuple[list[list[tuple[int, str]]], str]:
+    """Per hidden layer (1..depth), its inputs ``[(k, key of the linear layer from h_k), ...]``, the
+    main path first and then the skips in order; and the head's key."""
+    name = ["x", *map(str, spec.units)]
+    inputs = [[(k, _layerwise_key(k, i, name[k], name[i])) for k in (i - 1, *spec.skips[i - 1])]
+              for i in range(1, spec.depth + 1)]
+    return inputs, _layerwise_head_key(name[-1])
+
+
 def _layerwise_shapes(spec: LayerwiseSpec, n_features: int, n_classes: int) -> dict[str, tuple[int, int]]:
     widths = (n_features, *spec.units)
-    name = ["x", *map(str, spec.units)]
-    shapes: dict[str, tuple[int, int]] = {}
-    for i in range(1, spec.depth + 1):
-        shapes[f"L{i}-{name[i - 1]}-{name[i]}"] = (widths[i - 1], widths[i])
-        for k in spec.skips[i - 1]:
-            shapes[f"S{k}to{i}-{name[k]}-{name[i]}"] = (widths[k], widths[i])
-    shapes[f"head-{name[-1]}"] = (widths[-1], n_classes)
+    inputs, head = _layerwise_inputs(spec)
+    shapes = {key: (widths[k], widths[i]) for i, layer in enumerate(inputs, start=1) for k, key in layer}
+    shapes[head] = (widths[-1], n_classes)
     return shapes
 
 
@@ -453,14 +468,13 @@ def supernet_shapes(space: ModelSpace, n_features: int, n_classes: int) -> dict[
     for i in range(1, n + 1):
         for k in [i - 1, *sorted(skip_sources.get(i, ()))]:
             for (a, wa), (b, wb) in itertools.product(widths[k], widths[i]):
-                key = f"L{i}-{a}-{b}" if k == i - 1 else f"S{k}to{i}-{a}-{b}"
-                shapes[key] = (wa, wb)
+                shapes[_layerwise_key(k, i, a, b)] = (wa, wb)
     for b, wb in widths[n]:
-        shapes[f"head-{b}"] = (wb, n_classes)
+        shapes[_layerwise_head_key(b)] = (wb, n_classes)
     return shapes
 
 
-def n_activations(spec: DenseSpec | LayerwiseSpec) -> list[str]:
+def activation_names(spec: DenseSpec | LayerwiseSpec) -> list[str]:
     """The activation of every nonlinearity of ``spec``'s forward pass, in order of use."""
     if isinstance(spec, LayerwiseSpec):
         return list(spec.activations)
@@ -510,7 +524,7 @@ def dense_forward(linears: Any, spec: DenseSpec, x: Any, acts: Sequence[Any] | N
     import torch
     import torch.nn.functional as F
 
-    names = n_activations(spec)
+    names = activation_names(spec)
     acts = list(acts) if acts is not None else [activation_module(a) for a in names]
     if len(acts) < len(names):
         raise ValueError(f"acts: {spec} needs {len(names)} activation modules, got {len(acts)}")
@@ -520,13 +534,14 @@ def dense_forward(linears: Any, spec: DenseSpec, x: Any, acts: Sequence[Any] | N
         return F.dropout(h, p, training) if p > 0 else h
 
     if isinstance(spec, LayerwiseSpec):
-        hs, name = [x], ["x", *map(str, spec.units)]
-        for i in range(1, spec.depth + 1):
-            z = linears[f"L{i}-{name[i - 1]}-{name[i]}"](hs[i - 1])
-            for k in spec.skips[i - 1]:
-                z = z + linears[f"S{k}to{i}-{name[k]}-{name[i]}"](hs[k])
-            hs.append(drop(acts[i - 1](z)))
-        return linears[f"head-{name[-1]}"](hs[-1])
+        hs = [x]
+        inputs, head = _layerwise_inputs(spec)
+        for i, ((k0, key0), *skips) in enumerate(inputs):
+            z = linears[key0](hs[k0])
+            for k, key in skips:
+                z = z + linears[key](hs[k])
+            hs.append(drop(acts[i](z)))
+        return linears[head](hs[-1])
     f, w, d = spec.family, spec.units, spec.depth
     pre = f"{f}-{w}-"
 
@@ -632,16 +647,16 @@ def _keras_dense(spec: DenseSpec | LayerwiseSpec, n_features: int, n_classes: in
 
     x = keras.Input((n_features,))
     if isinstance(spec, LayerwiseSpec):
-        hs, name = [x], ["x", *map(str, spec.units)]
-        for i in range(1, spec.depth + 1):
-            parts = [dense[f"L{i}-{name[i - 1]}-{name[i]}"](hs[i - 1])]
-            parts += [dense[f"S{k}to{i}-{name[k]}-{name[i]}"](hs[k]) for k in spec.skips[i - 1]]
+        hs = [x]
+        inputs, head = _layerwise_inputs(spec)
+        for i, layer in enumerate(inputs, start=1):
+            parts = [dense[key](hs[k]) for k, key in layer]
             z = parts[0] if len(parts) == 1 else L.Add()(parts)
             h = L.Activation(spec.activations[i - 1])(z)
             if spec.dropout > 0:
                 h = L.Dropout(spec.dropout, seed=seed + 1000 + i)(h)
             hs.append(h)
-        out = dense[f"head-{name[-1]}"](hs[-1])
+        out = dense[head](hs[-1])
     elif spec.family == "mlp":
         h = x
         for j in range(spec.depth):
