@@ -195,12 +195,7 @@ def main() -> None:
           f"{args.n_trials} trials), best child by shared weights: {arc_spec(space, res.best_arc)} "
           f"(valid macro F1 {res.best_score:.3f})")
 
-    rng = np.random.default_rng(args.seed + 1)
-    arcs: list[list[int]] = []
-    while len(arcs) < args.n_arcs:
-        arc = [int(rng.integers(n)) for n in space.choices]
-        if arc not in arcs:
-            arcs.append(arc)
+    arcs = space.random_arcs(args.n_arcs, seed=args.seed + 1)
 
     seed_scores = {}
     for j in range(args.noise_children):

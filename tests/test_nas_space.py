@@ -1,4 +1,5 @@
 """workshop_utils.nas.space: operations, model spaces, the course space."""
+import numpy as np
 import pytest
 
 from workshop_utils.nas import ModelSpace, Operation, course_model_space
@@ -49,3 +50,21 @@ def test_from_dict_accepts_dicts_and_checks_arcs():
         ModelSpace.from_dict([[]])
     with pytest.raises(TypeError, match="layers"):
         ModelSpace.from_dict("conv")
+
+
+def test_random_arcs_are_the_random_controllers_draws_and_distinct_when_asked():
+    from workshop_utils.nas import RandomController
+
+    space = course_model_space()
+    ctl = RandomController(space, seed=3)
+    assert space.random_arcs(5, seed=3, distinct=False) == [list(ctl.get_action()[0]) for _ in range(5)]
+    small = ModelSpace.from_dict([[Operation("identity"), Operation("dropout", rate=0.1)]])
+    assert sorted(map(tuple, small.random_arcs(2, seed=0))) == [(0,), (1,)]   # both arcs, each once
+    assert len(small.random_arcs(6, seed=0, distinct=False)) == 6
+    assert space.random_arcs(4, seed=np.random.default_rng(7)) == space.random_arcs(4, seed=7)
+    with pytest.raises(ValueError, match="at most the 2 arcs"):
+        small.random_arcs(3, seed=0)
+    with pytest.raises(ValueError, match="n"):
+        space.random_arcs(0)
+    with pytest.raises(TypeError):
+        space.random_arcs(2, seed="a")

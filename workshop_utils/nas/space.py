@@ -250,6 +250,44 @@ class ModelSpace:
             out.append(tok)
         return out
 
+    def random_arcs(self, n: int, seed: Any = 0, distinct: bool = True) -> list[list[int]]:
+        """``n`` arcs drawn uniformly, token by token (e.g. random children to score two ways).
+
+        Parameters
+        ----------
+        n : int
+            How many arcs, >= 1 (at most :attr:`size` when ``distinct``).
+        seed : int or numpy.random.Generator
+            The draws are those of ``np.random.default_rng(seed)``, one ``integers(choices[i])``
+            per layer, as :class:`~workshop_utils.nas.controller.RandomController` draws.
+        distinct : bool
+            Skip a draw of an arc already drawn, so that the ``n`` arcs differ.
+
+        Returns
+        -------
+        list of list of int
+            ``n`` arcs of ``len(self)`` tokens, in the order drawn.
+
+        Examples
+        --------
+        >>> course_model_space().random_arcs(2, seed=0)
+        [[5, 1, 3, 0], [1, 0, 0, 0]]
+        """
+        from .. import _checks
+
+        fn = "ModelSpace.random_arcs"
+        n = _checks.positive_int(n, "n", fn)
+        distinct = _checks.flag(distinct, "distinct", fn)
+        if distinct and n > self.size:
+            raise _checks.fail(fn, "n", f"at most the {self.size} arcs of the space when distinct=True", n)
+        rng = _checks.rng(seed, "seed", fn)
+        arcs: list[list[int]] = []
+        while len(arcs) < n:
+            arc = [int(rng.integers(c)) for c in self.choices]
+            if not (distinct and arc in arcs):
+                arcs.append(arc)
+        return arcs
+
     def operations(self, arc: Sequence[int]) -> list[Operation]:
         """The operation each token of ``arc`` picks."""
         return [self._layers[i][t] for i, t in enumerate(self.check_arc(arc))]
