@@ -317,7 +317,7 @@ def simulate_gene_programs(n_cells: int = 6000, n_genes: int = 200, n_programs: 
     names += [f"N{j:03d}" for j in range(n_genes - len(names))]
     order = rng.permutation(n_genes)
     width = len(str(2 ** bits.shape[1] - 1))
-    labels = np.array([f"type{c:0{width}d}" for c in codes]) if width > 1 else np.array([f"type{c}" for c in codes])
+    labels = np.array([f"type{c:0{width}d}" for c in codes])
     return ProgramExpression(X=np.log1p(counts[:, order]).astype(np.float32), genes=[names[i] for i in order],
                              labels=labels, activities=activities.astype(np.float32),
                              gene_program=program[order])

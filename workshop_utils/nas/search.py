@@ -322,10 +322,8 @@ def search(controller: Any, evaluate: Callable[[list[int]], float | dict], n_tri
     if resume and history_path.exists():
         _replay(controller, SearchHistory.read_csv(history_path, space), hist, seen, history_path)
     start = time.perf_counter()
-    def n_counted() -> int:
-        return sum(not r["cached"] for r in hist.records) if children else len(hist)
-
-    done_before, seconds_before = n_counted(), hist.seconds_total
+    done_before = sum(not r["cached"] for r in hist.records) if children else len(hist)
+    seconds_before = hist.seconds_total
     bar = tqdm(total=int(n_trials), initial=min(done_before, n_trials),
                desc=f"search ({type(controller).__name__})", disable=not progress)
     if hist.records:
