@@ -53,6 +53,13 @@ class TybaltHyperModel(kt.HyperModel):
     arguments.  Data: ``x (N, n_features)`` in [0, 1]; the targets are the inputs.
     """
 
+    #: What this hypermodel's ``fit`` reports (the objective first) and its direction:
+    #: :func:`workshop_utils.tuning.make_tuner` and ``run_search`` read these.
+    reported_metrics = (OBJECTIVE, "val_reconstruction", "val_kl", "final_beta")
+    objective_direction = "min"
+    #: Arguments of ``model.fit`` that are hyperparameters here (``run_search`` does not pass them).
+    tuned_fit_arguments = ("epochs", "batch_size")
+
     def __init__(self, n_features: int, latent_dims: Sequence[int], learning_rates: Sequence[float],
                  kappas: Sequence[float], batch_sizes: Sequence[int], epochs: Sequence[int],
                  hidden: Sequence[int] = (100,), seed: int = 0):

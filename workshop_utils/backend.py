@@ -24,12 +24,15 @@ Model conventions (see ``ARCHITECTURE.md``):
   output logits already.
 * PyTorch models return logits of shape ``(N, 1)`` or ``(N,)`` (``(N, T)`` for several
   outputs), have float32 weights and take one-hot DNA in the package layout ``(N, L, 4)``.
+  A model ending in an ``nn.Sigmoid()`` module is read through that module: its input is
+  the logit (see :func:`torch_forward`), so no probability is squashed twice.
 
 Frameworks are imported lazily, inside the functions.
 """
 from __future__ import annotations
 
 import sys
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
@@ -37,6 +40,12 @@ from typing import Any, Literal
 import numpy as np
 
 from . import _checks
+from ._moved import moved_names
+
+# Names that lived here in the last release (one more release with a DeprecationWarning).
+__getattr__ = moved_names(__name__, {
+    "mutant_scorer": "workshop_utils.mutagenesis", "MutantScorer": "workshop_utils.mutagenesis",
+    "torch_eval": "workshop_utils.backend:eval_mode"})
 
 Framework = Literal["keras", "torch"]
 
@@ -183,15 +192,51 @@ def _torch_dtype_check(model: Any, fn: str) -> None:
             return
 
 
+#: torch models whose output was checked once with autograd on (see :func:`_logits`).
+_OUTPUT_CHECKED: "weakref.WeakKeyDictionary[Any, bool]" = weakref.WeakKeyDictionary()
+
+
+def _sigmoid_modules(model: Any) -> list:
+    import torch
+
+    return [m for m in model.modules() if isinstance(m, torch.nn.Sigmoid)]
+
+
+def _ends_in_sigmoid_function(out: Any) -> bool:
+    """True when ``out`` was made by ``torch.sigmoid`` (through views only); needs autograd on."""
+    node = getattr(out, "grad_fn", None)
+    while node is not None:
+        name = type(node).__name__
+        if name.startswith("SigmoidBackward"):
+            return True
+        if not name.startswith(("View", "Squeeze", "Unsqueeze", "Reshape", "Alias", "Unsafe")):
+            return False
+        node = node.next_functions[0][0] if node.next_functions else None
+    return False
+
+
 def torch_forward(model: Any, x: Any, fn: str = "logits") -> Any:
-    """``model(x)`` for a torch model, turning a layout or dtype mismatch into a clear error.
+    """The pre-sigmoid output of a torch model on ``x``, with errors in the package's words.
 
     ``x`` is a float32 tensor ``(B, L, 4)`` (or ``(B, ...)``).  A model that expects
     channels first ``(B, 4, L)`` fails inside torch; the error is re-raised as a
     ``ValueError`` that names ``fn``, the layout the package uses and the fix.
+
+    A model whose output *is* the output of an ``nn.Sigmoid()`` module (the last module of
+    an ``nn.Sequential``, or ``self.sigmoid(...)`` returned by ``forward``, reshaped or
+    not) returns probabilities, not logits: the input of that sigmoid is returned instead
+    (so :func:`predict_proba` never applies a second sigmoid, and training uses the
+    logits).  A model that ends in the function ``torch.sigmoid`` is refused when it can
+    be seen (autograd on), and a model returning a tuple is refused: both say what to change.
     """
+    import torch
+
+    sigmoids = _sigmoid_modules(model)
+    calls: list[tuple[Any, Any]] = []
+    hooks = [m.register_forward_hook(lambda mod, inp, out: calls.append((inp[0] if inp else None, out)))
+             for m in sigmoids]
     try:
-        return model(x)
+        out = model(x)
     except RuntimeError as err:
         _torch_dtype_check(model, fn)
         shape = tuple(x.shape)
@@ -199,6 +244,27 @@ def torch_forward(model: Any, x: Any, fn: str = "logits") -> Any:
                 "(N, 4, L) must transpose inside forward(): x = x.transpose(1, 2)") if shape[-1:] == (4,) else ""
         raise _checks.fail(fn, "model", f"a torch model that takes X of shape (N, {', '.join(map(str, shape[1:]))})",
                            f"an error from torch: {err}", kind=ValueError, hint=hint) from err
+    finally:
+        for hook in hooks:
+            hook.remove()
+    if not isinstance(out, torch.Tensor):
+        what = (f"a {type(out).__name__} of {len(out)}" if isinstance(out, (tuple, list)) else
+                _checks.describe(out))
+        raise _checks.fail(fn, "model", "a torch model whose forward() returns one tensor of logits", what,
+                           kind=_checks.ArgumentTypeError,
+                           hint="return only the logits from forward(), e.g. `return logits` instead of "
+                                "`return logits, features`; or wrap the model so that it does")
+    if calls:
+        inp, last = calls[-1]
+        if (isinstance(inp, torch.Tensor) and isinstance(last, torch.Tensor) and last.numel() == out.numel()
+                and last.data_ptr() == out.data_ptr() and inp.numel() == out.numel()):
+            return inp.reshape(out.shape)  # the model ends in nn.Sigmoid(): its input is the logit
+    if torch.is_grad_enabled() and _ends_in_sigmoid_function(out):
+        raise _checks.fail(fn, "model", "a torch model that returns logits (pre-sigmoid scores)",
+                           "a model whose forward() ends in torch.sigmoid(...)",
+                           hint="return the value before the sigmoid (train with BCEWithLogitsLoss), or end "
+                                "the model with an nn.Sigmoid() module, which the package recognises and skips")
+    return out
 
 
 def keras_forward(fn_model: Any, x: Any, fn: str = "logits") -> Any:
@@ -247,6 +313,11 @@ def _logits(model: Any, X: Any, batch_size: int, fn: str) -> np.ndarray:
         import torch
 
         _torch_dtype_check(model, fn)
+        with eval_mode(model) as device:
+            if len(X) and model not in _OUTPUT_CHECKED:
+                # one row with autograd on, once per model: a model ending in torch.sigmoid(...) shows itself
+                torch_forward(model, torch.from_numpy(X[:1]).to(device).requires_grad_(True), fn)
+                _OUTPUT_CHECKED[model] = True
         with eval_mode(model) as device, torch.no_grad():
             chunks = [torch_forward(model, torch.from_numpy(X[i:i + batch_size]).to(device), fn)
                       .float().cpu().numpy() for i in range(0, len(X), batch_size)]

@@ -11,17 +11,25 @@ and :mod:`workshop_utils.toy_data` (the autoencoder lesson's toy genes).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from . import _checks, config
 from ._atomic import atomic_path
+from ._moved import moved_names
+
+# Names that lived here in the last release (one more release with a DeprecationWarning).
+__getattr__ = moved_names(__name__, {
+    "read_h5ad": "workshop_utils.expression_data", "load_pbmc": "workshop_utils.expression_data",
+    "Expression": "workshop_utils.expression_data", "PBMC_FILE": "workshop_utils.expression_data",
+    "toy_genes": "workshop_utils.toy_data"})
 from .motifs import DECOY_NAMES, counts_to_ppm, jaspar_counts, sample_instances
 
 SPLITS = ("train", "valid", "test")
@@ -144,6 +152,50 @@ class SimulationPreset:
     other_spacing: tuple[int, int] = (36, 70)
     spacing_margin: int = 3
 
+    def __post_init__(self) -> None:
+        """Refuse impossible settings when the preset is made, naming the field."""
+        fn = "SimulationPreset"
+        for name in ("p_bound_without_site", "p_unbound_with_site", "flank_site_rate"):
+            object.__setattr__(self, name, _fraction(getattr(self, name), name, fn))
+        for name in ("decoy_rate", "half_site_rate", "center_jitter"):
+            hint = "a mean count per sequence" if name.endswith("_rate") else "a standard deviation in nt"
+            value = getattr(self, name)
+            if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) \
+                    and value < 0:
+                raise _checks.fail(fn, name, "a number >= 0", _checks.describe(value), hint=hint)
+            object.__setattr__(self, name, _checks.number(value, name, fn, low=0.0))
+        object.__setattr__(self, "min_site_score", _checks.number(self.min_site_score, "min_site_score", fn))
+        object.__setattr__(self, "flank_offset", _checks.non_negative_int(self.flank_offset, "flank_offset", fn))
+        object.__setattr__(self, "spacing_margin", _checks.non_negative_int(self.spacing_margin, "spacing_margin", fn))
+        if self.pair_spacing is not None:
+            object.__setattr__(self, "pair_spacing", _spacing(self.pair_spacing, "pair_spacing", fn))
+        object.__setattr__(self, "other_spacing", _spacing(self.other_spacing, "other_spacing", fn))
+
+
+def _fraction(value, name: str, fn: str) -> float:
+    """A fraction in [0, 1]; a percentage such as 19 is refused with the fraction to write."""
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)) \
+            and 1.0 < float(value) <= 100.0:
+        raise _checks.fail(fn, name, "a fraction in [0, 1]", _checks.describe(value),
+                           hint=f"a fraction, not a percentage: write {float(value) / 100:g} for {float(value):g}%")
+    return _checks.rate(value, name, fn)
+
+
+def _spacing(value, name: str, fn: str) -> tuple[int, int]:
+    """``(low, high)``: two positive integers, ``low <= high`` (nt)."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise _checks.fail(fn, name, "a pair (low, high) of distances in nt", _checks.describe(value),
+                           kind=_checks.ArgumentTypeError)
+    lo = _checks.positive_int(value[0], f"{name}[0]", fn)
+    hi = _checks.positive_int(value[1], f"{name}[1]", fn)
+    if lo > hi:
+        raise _checks.fail(fn, name, "a pair (low, high) with low <= high", _checks.describe(tuple(value)))
+    return (lo, hi)
+
+
+#: Bump when :func:`simulate_ctcf` draws differently for the same preset and seed: every
+#: cached simulated data set then gets a new name (:func:`simulated_cache_path`) and is rebuilt.
+SIMULATOR_VERSION = 1
 
 PRESETS: dict[str, SimulationPreset] = {
     "default": SimulationPreset(),
@@ -338,8 +390,9 @@ def _plant_pairs(seqs, y, preset, ppm, pwm, rng) -> tuple[np.ndarray, np.ndarray
     lo, hi = preset.pair_spacing
     olo, ohi = preset.other_spacing
     if not W <= lo <= hi or not W <= olo <= ohi or hi + W > length or ohi + W > length:
-        raise ValueError(f"simulate_ctcf: pair spacings must be >= the motif width {W} and fit in "
-                         f"{length} nt, got pair_spacing={preset.pair_spacing}, other_spacing={preset.other_spacing}")
+        raise ValueError(f"simulate_ctcf: preset.pair_spacing and preset.other_spacing must be >= the motif width "
+                         f"{W} and fit in length={length} nt, got pair_spacing={preset.pair_spacing}, "
+                         f"other_spacing={preset.other_spacing}")
     good = np.where(y == 1, rng.random(n) >= preset.p_bound_without_site, rng.random(n) < preset.p_unbound_with_site)
     # wrong grammar: 0 = convergent at a wrong spacing, 1 = wrong orientation, 2 = both wrong
     kind = rng.integers(3, size=n)
@@ -348,8 +401,8 @@ def _plant_pairs(seqs, y, preset, ppm, pwm, rng) -> tuple[np.ndarray, np.ndarray
     others = np.array([d for d in range(olo, ohi + 1)
                        if not lo - preset.spacing_margin <= d <= hi + preset.spacing_margin])
     if not len(others):
-        raise ValueError(f"simulate_ctcf: other_spacing={preset.other_spacing} leaves no spacing "
-                         f"{preset.spacing_margin} nt away from pair_spacing={preset.pair_spacing}")
+        raise ValueError(f"simulate_ctcf: preset.other_spacing must leave a spacing {preset.spacing_margin} nt "
+                         f"away from pair_spacing={preset.pair_spacing}, got other_spacing={preset.other_spacing}")
     spacing = np.where(right_spacing, rng.integers(lo, hi + 1, size=n), others[rng.integers(len(others), size=n)])
     # strands of (first, second) site: convergent = (+1, -1); wrong: tandem (+,+), (-,-) or divergent (-,+)
     wrong = np.array([[1, 1], [-1, -1], [-1, 1]])[rng.integers(3, size=n)]
@@ -532,7 +585,9 @@ def simulated_cache_path(preset: str = "default", seed: int = 0, sizes: dict[str
     """The cache file that :func:`load_ctcf` reads and writes for these simulator settings.
 
     The single definition of the cache's name (the grader copies the course data with it).
-    The file may not exist yet.
+    The name holds the preset's name, the seed, the sizes and :func:`preset_key` (a hash
+    of the preset's values and :data:`SIMULATOR_VERSION`), so editing ``PRESETS[name]``
+    or the simulator gives another file.  The file may not exist yet.
     """
     return _cache_path(preset, seed, sizes, "simulated_cache_path")
 
@@ -542,7 +597,18 @@ def _cache_path(preset, seed, sizes, fn: str) -> Path:
     seed = _checks.non_negative_int(seed, "seed", fn)
     sizes = _sizes(sizes, fn)
     tag = "_".join(str(sizes[s]) for s in SPLITS)
-    return config.cache_dir() / f"ctcf_sim_{preset}_s{seed}_{tag}.h5"
+    return config.cache_dir() / f"ctcf_sim_{preset}_s{seed}_{tag}_{preset_key(PRESETS[preset])}.h5"
+
+
+def preset_key(preset: SimulationPreset) -> str:
+    """12 hex digits naming what a simulated data set is made from: the preset's values and
+    :data:`SIMULATOR_VERSION` (so the cache of an edited preset, or of a changed simulator,
+    has another name and is rebuilt instead of read back)."""
+    if not isinstance(preset, SimulationPreset):
+        raise _checks.fail("preset_key", "preset", "a SimulationPreset", _checks.describe(preset),
+                           kind=_checks.ArgumentTypeError)
+    text = json.dumps({"simulator": SIMULATOR_VERSION, "length": 200, **asdict(preset)}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def course_data_files() -> list[Path]:
@@ -588,6 +654,25 @@ def _url_arg(value, name: str, fn: str) -> str:
     return value
 
 
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def _not_hdf5(path: Path) -> str:
+    """'' for a file with the HDF5 signature (at offset 0, 512, 1024, ...), else what it looks like."""
+    with open(path, "rb") as f:
+        head = f.read(4096)
+        for offset in (0, 512, 1024, 2048):
+            f.seek(offset)
+            if f.read(8) == _HDF5_SIGNATURE:
+                return ""
+    text = head.lstrip()[:200].lower()
+    if text.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body")) or b"<html" in text:
+        return f"an HTML page of {path.stat().st_size} bytes"
+    if not head:
+        return "an empty file"
+    return f"{path.stat().st_size} bytes without the HDF5 signature"
+
+
 def fetch_course_ctcf(url: str = COURSE_CTCF_URL, known_hash: str | None = COURSE_CTCF_SHA256,
                       folder: str | Path | None = None, retries: int = 2, timeout: float = 60.0,
                       progressbar: bool = True) -> Path:
@@ -626,7 +711,9 @@ def fetch_course_ctcf(url: str = COURSE_CTCF_URL, known_hash: str | None = COURS
     ConnectionError
         The file could not be downloaded (offline, the link is gone: HTTP 404, ...).
     ValueError
-        The downloaded file's sha256 differs from ``known_hash`` (nothing is kept).
+        The downloaded file's sha256 differs from ``known_hash``, or it is not an HDF5
+        file (an HTML page served with 200 OK): nothing is kept.  A cached file that is not
+        HDF5 (from an older version) is deleted and downloaded again.
     """
     fn = "fetch_course_ctcf"
     url = _url_arg(url, "url", fn)
@@ -647,6 +734,10 @@ def fetch_course_ctcf(url: str = COURSE_CTCF_URL, known_hash: str | None = COURS
         raise ImportError(f"{fn} needs the package pooch: pip install pooch") from None
 
     name = "CTCF_200.h5"
+    cached = folder / name
+    if cached.is_file() and _not_hdf5(cached):  # an HTML page cached by an older version: never return it
+        _log.warning("%s: %s is not an HDF5 file (%s); downloading it again", fn, cached, _not_hdf5(cached))
+        cached.unlink()
     store = pooch.create(path=folder, base_url="", registry={name: known_hash and f"sha256:{known_hash}"},
                          urls={name: url}, retry_if_failed=retries)
     downloader = pooch.HTTPDownloader(progressbar=progressbar, timeout=timeout)
@@ -658,6 +749,11 @@ def fetch_course_ctcf(url: str = COURSE_CTCF_URL, known_hash: str | None = COURS
     except ValueError as err:
         raise ValueError(f"{fn}: the file downloaded from {url} is not the expected one, nothing was kept "
                          f"({err})") from None
+    bad = _not_hdf5(path)
+    if bad:  # e.g. a login or error page served with 200 OK: never keep it as the data
+        path.unlink(missing_ok=True)
+        raise ValueError(f"{fn}: the file downloaded from {url} must be an HDF5 file, got {bad}; nothing was kept "
+                         "(the link may point to a web page: use the file's direct download link)")
     seen = pooch.file_hash(str(path), alg="sha256")
     if known_hash is None:
         _log.warning("%s: %s has sha256 %s (no known hash to check it against: record it in "

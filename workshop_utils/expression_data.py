@@ -129,10 +129,39 @@ def _read_matrix(node, path: Path, fn: str) -> np.ndarray:
         fmt = fmt.decode() if isinstance(fmt, bytes) else str(fmt)
         shape = tuple(int(v) for v in attrs.get("shape", attrs.get("h5sparse_shape")))
         cls = sparse.csc_matrix if "csc" in fmt else sparse.csr_matrix
-        m = cls((node["data"][()], node["indices"][()], node["indptr"][()]), shape=shape)
+        data, indices, indptr = node["data"][()], node["indices"][()], node["indptr"][()]
+        _check_sparse(data, indices, indptr, shape, "csc" in fmt)
+        m = cls((data, indices, indptr), shape=shape)
         return np.asarray(m.toarray(), dtype=np.float32)
     except (KeyError, TypeError, ValueError, OSError) as err:
         raise ValueError(f"{fn}: {path}: cannot read the expression matrix {node.name!r} ({err})") from None
+
+
+def _check_sparse(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, shape: tuple, csc: bool) -> None:
+    """The index arrays of a CSR/CSC matrix must describe ``shape``; scipy does not check every one.
+
+    An index beyond the gene count (or negative), or an ``indptr`` that is not a
+    non-decreasing run from 0 to ``len(indices)``, would be read as another matrix
+    (or fail later, far from the file).
+    """
+    if len(shape) != 2 or min(shape) < 0:
+        raise ValueError(f"shape must be two non-negative numbers, got {shape}")
+    major, minor = (shape[1], shape[0]) if csc else shape
+    what = "cell" if csc else "gene"
+    for name, a in (("indices", indices), ("indptr", indptr)):
+        if a.ndim != 1 or not np.issubdtype(a.dtype, np.integer):
+            raise ValueError(f"{name} must be a 1-D integer array, got {a.ndim}-D of dtype {a.dtype}")
+    if data.ndim != 1 or len(data) != len(indices):
+        raise ValueError(f"data must be 1-D with one value per index ({len(indices)}), got shape {data.shape}")
+    if len(indptr) != major + 1:
+        raise ValueError(f"indptr must have {major + 1} entries (one per {'gene' if csc else 'cell'} + 1), "
+                         f"got {len(indptr)}")
+    if len(indptr) and (indptr[0] != 0 or indptr[-1] != len(indices) or (np.diff(indptr) < 0).any()):
+        raise ValueError(f"indptr must rise from 0 to {len(indices)} without decreasing, got "
+                         f"{indptr[0]}..{indptr[-1]}" + (" (decreasing)" if (np.diff(indptr) < 0).any() else ""))
+    if len(indices) and (indices.min() < 0 or indices.max() >= minor):
+        raise ValueError(f"indices must be {what} numbers in 0..{minor - 1}, got values from {indices.min()} to "
+                         f"{indices.max()} (the file's shape {tuple(shape)} says {minor} {what}s)")
 
 
 def _read_index(grp, path: Path, fn: str) -> list[str]:

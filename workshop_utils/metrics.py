@@ -10,15 +10,33 @@ import numpy as np
 from . import _checks
 
 
-def _scores(scores: np.ndarray, n: int, name: str, fn: str) -> np.ndarray:
-    """Finite scores of shape ``(n,)`` (``(n, 1)`` accepted) as float64."""
+def _scores(scores: np.ndarray, n: int, name: str, fn: str, probabilities: bool = False) -> np.ndarray:
+    """Finite scores of shape ``(n,)`` (``(n, 1)`` accepted) as float64.
+
+    ``probabilities=True`` (scores a threshold applies to) also refuses values outside
+    ``[0, 1]``: logits, or percentages, thresholded at 0.5 would give plausible wrong counts.
+    """
     s = _checks.finite_array(scores, name, fn, ndim=(1, 2), dtype=float)
     if s.ndim == 2 and s.shape[1] == 1:
         s = s[:, 0]
     if s.shape != (n,):
         raise _checks.fail(fn, name, f"an array of shape ({n},) like y_true", f"shape {np.shape(scores)}",
                            hint="one score per sequence; a model with several outputs needs one column chosen")
+    if probabilities and len(s) and (s.min() < 0.0 or s.max() > 1.0):
+        hint = ("these look like percentages: divide by 100" if s.min() >= 0.0 and s.max() <= 100.0 else
+                "these look like logits: pass backend.sigmoid(scores), or backend.predict_proba(model, X)")
+        raise _checks.fail(fn, name, "probabilities in [0, 1]", f"values from {s.min():.4g} to {s.max():.4g}",
+                           hint=hint)
     return s
+
+
+def _threshold(threshold, fn: str) -> float:
+    """A probability threshold in [0, 1]; a percentage such as 50 is refused with the fraction to write."""
+    t = _checks.number(threshold, "threshold", fn)
+    if not 0.0 <= t <= 1.0:
+        hint = f"a fraction, not a percentage: write {t / 100:g} for {t:g}%" if 1.0 < t <= 100.0 else ""
+        raise _checks.fail(fn, "threshold", "a probability in [0, 1]", _checks.describe(threshold), hint=hint)
+    return t
 
 
 def binary_metrics(y_true: np.ndarray, y_score: np.ndarray, threshold: float = 0.5) -> dict:
@@ -28,9 +46,11 @@ def binary_metrics(y_true: np.ndarray, y_score: np.ndarray, threshold: float = 0
     ----------
     y_true : array ``(N,)`` of 0/1
     y_score : array ``(N,)``
-        Predicted probabilities of class 1 (``threshold`` applies to these).
+        Predicted probabilities of class 1, in [0, 1] (``threshold`` applies to these;
+        logits are refused: pass ``backend.sigmoid(logits)``).
     threshold : float
-        A sequence is called bound when ``y_score >= threshold``.
+        A sequence is called bound when ``y_score >= threshold``; a fraction in [0, 1]
+        (50 is refused: write 0.5).
 
     Returns
     -------
@@ -44,8 +64,8 @@ def binary_metrics(y_true: np.ndarray, y_score: np.ndarray, threshold: float = 0
 
     fn = "binary_metrics"
     y = _checks.binary_labels(y_true, "y_true", fn).astype(int)
-    s = _scores(y_score, len(y), "y_score", fn)
-    threshold = _checks.number(threshold, "threshold", fn)
+    s = _scores(y_score, len(y), "y_score", fn, probabilities=True)
+    threshold = _threshold(threshold, fn)
     pred = (s >= threshold).astype(int)
     cm = confusion_matrix(y, pred, labels=[0, 1])
     tn, fp, fn, tp = cm.ravel()
@@ -90,9 +110,9 @@ def mistake_overlap(y_true: np.ndarray, score_a: np.ndarray, score_b: np.ndarray
 
     fn = "mistake_overlap"
     y = _checks.binary_labels(y_true, "y_true", fn).astype(int)
-    a = _scores(score_a, len(y), "score_a", fn)
-    b = _scores(score_b, len(y), "score_b", fn)
-    threshold = _checks.number(threshold, "threshold", fn)
+    a = _scores(score_a, len(y), "score_a", fn, probabilities=True)
+    b = _scores(score_b, len(y), "score_b", fn, probabilities=True)
+    threshold = _threshold(threshold, fn)
     pa, pb = (a >= threshold).astype(int), (b >= threshold).astype(int)
     wa, wb = pa != y, pb != y
     both, either = int((wa & wb).sum()), int((wa | wb).sum())

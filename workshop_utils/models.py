@@ -23,12 +23,14 @@ The torch class ``TorchCTCFCNN`` is defined in :mod:`workshop_utils._torch_model
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 
 from . import _checks
-from .backend import require
+from ._moved import REMOVED_IN
+from .backend import framework, require
 
 
 def _check_arch(fn: str, seq_len: int, filters: int, kernel_size: int, pool_size: int, dense_units: int,
@@ -123,7 +125,20 @@ def __getattr__(name: str) -> Any:
         from ._torch_models import TorchCTCFCNN
 
         return TorchCTCFCNN
+    if name == "count_parameters":  # the last release's function, with its own meaning (trainable only)
+        warnings.warn("workshop_utils.models.count_parameters has moved to workshop_utils.backend.count_params, "
+                      "which counts every weight (batch-norm statistics too, the Keras way); the old name, which "
+                      "counts trainable weights only, will be removed in workshop_utils " + REMOVED_IN,
+                      DeprecationWarning, stacklevel=2)
+        return _count_trainable
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _count_trainable(model: Any) -> int:
+    """The last release's ``count_parameters``: trainable weights of a Keras or PyTorch model."""
+    if framework(model) == "keras":
+        return int(sum(int(np.prod(w.shape)) for w in model.trainable_weights))
+    return int(sum(p.numel() for p in model.parameters() if p.requires_grad))
 
 
 def __dir__() -> list[str]:

@@ -133,7 +133,7 @@ class ConvUpdateScorer(MutantScorer):
 
             self.conv.forward = forward
             try:
-                out = self.model(m)
+                out = torch_forward(self.model, m, "ism")  # logits, also for a model ending in nn.Sigmoid
             finally:
                 del self.conv.forward
         return out.float().reshape(B, -1)[:, 0].cpu().numpy()

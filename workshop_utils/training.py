@@ -164,6 +164,16 @@ def _make_optimizer(model, optimizer, lr: float):
     import torch
 
     if isinstance(optimizer, torch.optim.Optimizer):
+        own = {id(p) for p in model.parameters()}
+        given = [p for group in optimizer.param_groups for p in group["params"]]
+        foreign = sum(id(p) not in own for p in given)
+        if not given or foreign:
+            got = (f"an optimizer over {len(given)} tensor(s), {foreign} of them not this model's" if given else
+                   "an optimizer over no tensors")
+            raise _checks.fail("fit", "optimizer", "an optimizer over this model's parameters", got,
+                               hint="build it from the model you train: torch.optim.Adam(model.parameters(), lr=...) "
+                                    "(a model rebuilt or copied after its optimizer has new parameters, so "
+                                    "training would never change it)")
         return optimizer
     if not isinstance(optimizer, str) or optimizer.lower() not in ("adam", "sgd", "adamw"):
         raise _checks.fail("fit", "optimizer", "'adam', 'adamw', 'sgd' or a torch.optim.Optimizer", optimizer)

@@ -23,7 +23,7 @@ import numpy as np
 from . import _checks
 from . import autoencoders as _ae
 
-__all__ = ["autoencoder_hypermodel", "latent_size_hypermodel", "make_tuner", "run_search",
+__all__ = ["autoencoder_hypermodel", "latent_size_hypermodel", "make_tuner", "objective_direction", "run_search",
            "trials_table", "tybalt_hypermodel", "vae_hypermodel"]
 
 TUNERS = ("random", "grid", "bayesian", "hyperband")
@@ -196,9 +196,47 @@ def tybalt_hypermodel(n_features: int, latent_dims: Sequence[int] = (5, 10, 20),
                             hidden=hidden, seed=seed)
 
 
+def objective_direction(objective: str, fn: str = "objective_direction") -> str:
+    """``'min'`` or ``'max'`` for a metric name, by KerasTuner's own rule.
+
+    KerasTuner infers the direction from the metric the name stands for (``val_`` is
+    stripped first): accuracy, AUC, precision, recall ... are maximised, losses and
+    errors minimised.  A name it cannot place that contains ``loss`` is minimised (e.g.
+    ``val_loss_beta1``); any other name is refused: pass ``direction=``.
+
+    Parameters
+    ----------
+    objective : str
+        A logged metric, e.g. ``'val_loss'``, ``'val_accuracy'``, ``'val_auc'``.
+
+    Returns
+    -------
+    str
+        ``'min'`` or ``'max'``.
+    """
+    if not isinstance(objective, str) or not objective:
+        raise _checks.fail(fn, "objective", "the name of a logged metric such as 'val_loss'",
+                           _checks.describe(objective), kind=_checks.ArgumentTypeError)
+    try:
+        from keras_tuner.src.engine.metrics_tracking import infer_metric_direction
+    except ImportError:  # pragma: no cover - older layouts of keras_tuner
+        from keras_tuner.engine.metrics_tracking import infer_metric_direction
+    try:
+        direction = infer_metric_direction(objective)
+    except Exception:  # noqa: BLE001 - an unknown name: decided below
+        direction = None
+    if direction is None and "loss" in objective.lower():
+        direction = "min"
+    if direction not in ("min", "max"):
+        raise _checks.fail(fn, "objective", "a metric whose direction KerasTuner knows (loss, accuracy, auc, ...)",
+                           repr(objective), hint="say which way is better: direction='min' or direction='max'")
+    return direction
+
+
 def make_tuner(kind: str, hypermodel: Callable, directory: str | Path, project_name: str,
-               max_trials: int = 10, max_epochs: int = 20, objective: str = "val_loss",
-               executions_per_trial: int = 1, factor: int = 3, seed: int = 0, overwrite: bool = True):
+               max_trials: int = 10, max_epochs: int = 20, objective: str | None = None,
+               executions_per_trial: int = 1, factor: int = 3, seed: int = 0, overwrite: bool = True,
+               direction: str | None = None):
     """A KerasTuner tuner writing only into ``directory / project_name``.
 
     Parameters
@@ -208,7 +246,8 @@ def make_tuner(kind: str, hypermodel: Callable, directory: str | Path, project_n
         order, until ``max_trials``), ``BayesianOptimization`` (a Gaussian process proposes the next
         trial from the previous scores) or ``Hyperband`` (many short trainings, the best
         continued longer; its budget is ``max_epochs``, not ``max_trials``).
-    hypermodel : callable ``build(hp) -> keras.Model``
+    hypermodel : callable ``build(hp) -> keras.Model`` or keras_tuner.HyperModel
+        E.g. one of this module's hypermodels (:func:`tybalt_hypermodel` included).
     directory : str or Path
         Parent folder of the project (created if missing).
     project_name : str
@@ -217,8 +256,12 @@ def make_tuner(kind: str, hypermodel: Callable, directory: str | Path, project_n
         Trials of random, grid and Bayesian search.
     max_epochs : int
         Hyperband: most epochs one model trains (one Hyperband iteration).
-    objective : str
-        A logged metric; names starting with ``val_`` and losses are minimised.
+    objective : str, optional
+        A logged metric; default ``'val_loss'`` (a hypermodel that reports its own
+        objective, like :func:`tybalt_hypermodel`'s ``'val_loss_beta1'``, gives it).
+    direction : {'min', 'max'}, optional
+        Whether a lower or a higher ``objective`` is better.  Default: KerasTuner's own rule
+        (:func:`objective_direction`: ``val_accuracy``/``val_auc`` are maximised, losses minimised).
     executions_per_trial : int
         Models trained per trial (the score is their mean; > 1 averages out seeds).
     factor : int
@@ -240,9 +283,12 @@ def make_tuner(kind: str, hypermodel: Callable, directory: str | Path, project_n
 
     fn = "make_tuner"
     kind = _checks.one_of(kind, "kind", fn, TUNERS)
-    if not callable(hypermodel):
-        raise _checks.fail(fn, "hypermodel", "a callable build(hp) -> keras.Model", _checks.describe(hypermodel),
-                           kind=_checks.ArgumentTypeError)
+    if not (callable(hypermodel) or isinstance(hypermodel, kt.HyperModel)):
+        raise _checks.fail(fn, "hypermodel", "a callable build(hp) -> keras.Model or a keras_tuner.HyperModel",
+                           _checks.describe(hypermodel), kind=_checks.ArgumentTypeError)
+    own = getattr(hypermodel, "reported_metrics", None)
+    if objective is None:
+        objective = own[0] if own else "val_loss"
     if not isinstance(directory, (str, Path)):
         raise _checks.fail(fn, "directory", "a folder path (str or Path)", _checks.describe(directory),
                            kind=_checks.ArgumentTypeError)
@@ -263,7 +309,11 @@ def make_tuner(kind: str, hypermodel: Callable, directory: str | Path, project_n
     seed = _checks.non_negative_int(seed, "seed", fn)
     overwrite = _checks.flag(overwrite, "overwrite", fn)
     directory.mkdir(parents=True, exist_ok=True)
-    direction = "min" if (objective.startswith("val_") or "loss" in objective) else "max"
+    if direction is None:
+        direction = (getattr(hypermodel, "objective_direction", None) if own and objective == own[0] else None) \
+            or objective_direction(objective, fn)
+    else:
+        direction = _checks.one_of(direction, "direction", fn, ("min", "max"))
     common = dict(objective=kt.Objective(objective, direction), directory=str(directory),
                   project_name=project_name, overwrite=overwrite, seed=seed + 1,  # 0 would mean "no seed"
                   executions_per_trial=executions_per_trial)
@@ -287,7 +337,9 @@ def run_search(tuner, X: np.ndarray, X_val: np.ndarray, epochs: int = 20, batch_
     X, X_val : arrays ``(N, n_features)`` and ``(M, n_features)``
         Training and validation data (the objective is measured on ``X_val``).
     epochs : int
-        Epochs per trial (Hyperband chooses its own, up to its ``max_epochs``).
+        Epochs per trial (Hyperband chooses its own, up to its ``max_epochs``; a hypermodel
+        that tunes ``epochs``/``batch_size`` itself, like :func:`tybalt_hypermodel`, is not
+        given these two).
     batch_size : int
     callbacks : list of keras callbacks, optional
         Passed to every ``fit`` (e.g. :func:`~workshop_utils.autoencoders.kl_warmup`).
@@ -315,9 +367,11 @@ def run_search(tuner, X: np.ndarray, X_val: np.ndarray, epochs: int = 20, batch_
         # often hits a length-scale bound on tiny searches (sklearn ConvergenceWarning).
         warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
         warnings.filterwarnings("ignore", message="The optimal value found for dimension")
+        tuned = getattr(tuner.hypermodel, "tuned_fit_arguments", ())
+        fit_args = {k: v for k, v in (("epochs", epochs), ("batch_size", batch_size)) if k not in tuned}
         try:
-            tuner.search(X, X, validation_data=(X_val, X_val), epochs=epochs, batch_size=batch_size,
-                         callbacks=list(callbacks or []), verbose=verbose)
+            tuner.search(X, X, validation_data=(X_val, X_val), callbacks=list(callbacks or []), verbose=verbose,
+                         **fit_args)
         except RuntimeError as err:  # KerasTuner gives up after consecutive failed trials
             failed = [t for t in tuner.oracle.trials.values() if str(t.status) == "FAILED"]
             reason = (failed[0].message or "").strip().splitlines()[-1:] if failed else []
@@ -353,7 +407,7 @@ def _check_objective(tuner, X_small: np.ndarray, fn: str) -> None:
         raise _checks.fail(fn, "tuner", "a tuner whose hypermodel returns a compiled keras.Model",
                            "an uncompiled model (call model.compile(...) in build(hp))")
     logged = list(model.evaluate(X_small, X_small, verbose=0, return_dict=True))
-    allowed = logged + [f"val_{k}" for k in logged]
+    allowed = logged + [f"val_{k}" for k in logged] + list(getattr(tuner.hypermodel, "reported_metrics", ()))
     if name not in allowed:
         close = [a for a in allowed if a.replace("_", "") == name.replace("_", "") or name in a]
         hint = f"did you mean {close[0]!r}?" if close else ""

@@ -185,9 +185,27 @@ class SearchHistory:
                 raise ValueError(f"{where}: row {i + 2}: arc {rec['arc']!r}, reward {rec['reward']!r}: {err}") from None
             rec["arc"] = arc
             rec["reward"] = reward
+            rec["cached"] = _cached_cell(rec.get("cached", False), f"{where}: row {i + 2}")
             hist.records.append(rec)
         hist.seconds_total = float(t["seconds"].sum()) if len(t) else 0.0
         return hist
+
+
+def _cached_cell(value: Any, where: str) -> bool:
+    """The ``cached`` cell of a saved trial: a blank cell (histories concatenated with
+    ``pd.concat``, a column added by hand) is a trained child, not a cached one."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return False
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, float, np.integer, np.floating)) and float(value) in (0.0, 1.0):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no", ""):
+        return False
+    raise ValueError(f"{where}: cached must be True, False or blank, got {value!r}")
 
 
 def _describe(model_space: ModelSpace | None, arc: list[int]) -> str:
@@ -301,6 +319,7 @@ def search(controller: Any, evaluate: Callable[[list[int]], float | dict], n_tri
     if executor is not None and not callable(getattr(executor, "submit", None)):
         raise _checks.fail(fn, "executor", "a concurrent.futures.Executor (with submit) or None",
                            type(executor).__name__, kind=TypeError)
+    _check_executor(executor, evaluate, fn)
     batch = _checks.positive_int(getattr(controller, "batch_size", 1) if batch is None else batch, "batch", fn)
     if budget not in ("trials", "children"):
         raise _checks.fail(fn, "budget", "'trials' or 'children'", budget)
@@ -311,9 +330,15 @@ def search(controller: Any, evaluate: Callable[[list[int]], float | dict], n_tri
         if budget != "children":
             raise _checks.fail(fn, "max_draws", "None unless budget='children'", max_draws)
         max_draws = _checks.positive_int(max_draws, "max_draws", fn)
+        if max_draws < n_trials:
+            raise _checks.fail(fn, "max_draws", f"at least n_trials={n_trials} (each trained child is a draw)",
+                               max_draws, hint="a budget that cannot be met would return fewer children")
     elif budget == "children":
         max_draws = 10 * n_trials
     children = budget == "children"
+    if children and space is not None and n_trials > space.size:
+        raise _checks.fail(fn, "n_trials", f"at most the {space.size} arcs of the space with budget='children' "
+                           "(each child is a different arc)", n_trials)
 
     from tqdm.auto import tqdm
 
@@ -365,6 +390,10 @@ def search(controller: Any, evaluate: Callable[[list[int]], float | dict], n_tri
                 bar.set_postfix(best=f"{hist.best_reward:.4f}", last=f"{reward:.4f}")
             if history_path is not None:
                 hist.to_csv(history_path)
+        if children and trial < n_trials and len(hist) >= max_draws:
+            warnings.warn(f"{fn}: only {trial} of n_trials={n_trials} children were trained in max_draws="
+                          f"{max_draws} draws (the controller kept redrawing trained arcs); raise max_draws to "
+                          "train them all", RuntimeWarning, stacklevel=2)
     except KeyboardInterrupt:
         if history_path is not None:
             print(f"search interrupted after {len(hist)} trial(s); they are saved in {history_path}: "
@@ -373,6 +402,28 @@ def search(controller: Any, evaluate: Callable[[list[int]], float | dict], n_tri
     finally:
         bar.close()
     return hist
+
+
+def _check_executor(executor: Any, evaluate: Callable, fn: str) -> None:
+    """Refuse executors known to give wrong results, and evaluators a process pool cannot send."""
+    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+    if isinstance(executor, ThreadPoolExecutor):
+        raise _checks.fail(fn, "executor", "a process pool (process_pool()) or a Dask client's executor, or None",
+                           "a ThreadPoolExecutor", hint="children seed their framework's global random "
+                           "generator, which threads share, so rewards would depend on timing")
+    if isinstance(executor, ProcessPoolExecutor):
+        import pickle
+
+        try:
+            pickle.dumps(evaluate)
+        except Exception as err:  # noqa: BLE001 - PicklingError, AttributeError, TypeError: same meaning
+            raise _checks.fail(fn, "evaluate", "a picklable callable when executor is a process pool",
+                               f"{_checks.describe(evaluate)} ({type(err).__name__}: {err})",
+                               kind=_checks.ArgumentTypeError,
+                               hint="worker processes receive evaluate by pickling: use cnn_evaluator(...) or a "
+                                    "function defined at the top level of a module, not a lambda or a local "
+                                    "function") from None
 
 
 def _evaluate_batch(arcs: list[list[int]], evaluate: Callable, executor: Executor | None,
