@@ -20,6 +20,8 @@ from workshop_utils import datasets
 from workshop_utils.datasets import ctcf_source, fetch_course_ctcf, load_ctcf
 
 SMALL = {"train": 20, "valid": 10, "test": 10}
+#: What a file host answers (200 OK, text/html) when a link needs a login or a confirmation click.
+HTML_PAGE = b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>Sign in to continue</body></html>\n"
 N = {"train": 30, "valid": 12, "test": 12}
 
 
@@ -38,7 +40,8 @@ def _course_file_bytes(tmp_path) -> bytes:
 @pytest.fixture
 def server(tmp_path, monkeypatch):
     """Serve /CTCF_200.h5 (valid), /corrupt.h5 (not HDF5); anything else is a 404. Counts requests."""
-    files = {"/CTCF_200.h5": _course_file_bytes(tmp_path), "/corrupt.h5": b"not an hdf5 file\n" * 100}
+    files = {"/CTCF_200.h5": _course_file_bytes(tmp_path), "/corrupt.h5": b"not an hdf5 file\n" * 100,
+             "/login.h5": HTML_PAGE}
     hits: dict[str, int] = {}
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -50,6 +53,8 @@ def server(tmp_path, monkeypatch):
                 self.send_error(404, "gone")
                 return
             self.send_response(200)
+            if body.startswith(b"<!DOCTYPE html>"):
+                self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -148,8 +153,37 @@ def test_load_ctcf_course_falls_back_to_simulated(server):
     assert len(data.y_train) == SMALL["train"]
 
 
+def test_fetch_never_keeps_an_html_page_served_with_200(server, tmp_path):
+    """A login/confirmation page answered with 200 OK is not the data: refused, nothing cached."""
+    with pytest.raises(ValueError, match=r"fetch_course_ctcf: the file downloaded from .*login\.h5 must be an HDF5 "
+                                         r"file, got an HTML page"):
+        fetch_course_ctcf(server["base"] + "/login.h5", folder=tmp_path / "dl", retries=0, progressbar=False)
+    assert not (tmp_path / "dl" / "CTCF_200.h5").exists()
+
+
+def test_a_bad_cached_file_is_not_returned_again_once_the_link_works(server, tmp_path):
+    """An HTML page cached by an older version (no known hash) is downloaded again, not returned."""
+    folder = tmp_path / "dl"
+    folder.mkdir()
+    (folder / "CTCF_200.h5").write_bytes(HTML_PAGE)
+    path = fetch_course_ctcf(server["base"] + "/CTCF_200.h5", folder=folder, progressbar=False)
+    assert path.read_bytes() == server["files"]["/CTCF_200.h5"] and server["hits"]["/CTCF_200.h5"] == 1
+    # with a known hash, cached bytes with another hash are replaced too (pooch's update)
+    digest = hashlib.sha256(server["files"]["/CTCF_200.h5"]).hexdigest()
+    (folder / "CTCF_200.h5").write_bytes(server["files"]["/CTCF_200.h5"][:-1] + b"\0")
+    path = fetch_course_ctcf(server["base"] + "/CTCF_200.h5", known_hash=digest, folder=folder, progressbar=False)
+    assert path.read_bytes() == server["files"]["/CTCF_200.h5"] and server["hits"]["/CTCF_200.h5"] == 2
+
+
+def test_load_ctcf_course_never_uses_an_html_page(server):
+    with pytest.warns(UserWarning, match="could not get the course's CTCF data .*must be an HDF5 file, got an HTML"):
+        data = load_ctcf(source="course", url=server["base"] + "/login.h5", sizes=SMALL, cache=False)
+    assert data.source.startswith("simulated")
+    assert not (datasets.course_download_dir() / "CTCF_200.h5").exists()
+
+
 def test_load_ctcf_course_removes_a_damaged_download(server):
-    with pytest.warns(UserWarning, match="the downloaded course file is damaged and was removed"):
+    with pytest.warns(UserWarning, match="could not get the course's CTCF data .*must be an HDF5 file.*nothing was kept"):
         data = load_ctcf(source="course", url=server["base"] + "/corrupt.h5", sizes=SMALL, cache=False)
     assert data.source.startswith("simulated")
     assert not (datasets.course_download_dir() / "CTCF_200.h5").exists()  # the next call downloads again

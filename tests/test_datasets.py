@@ -88,11 +88,11 @@ def test_grammar_preset_labels_depend_on_spacing_and_orientation():
 
 def test_grammar_preset_rejects_spacings_that_do_not_fit():
     bad = datasets.SimulationPreset(pair_spacing=(10, 12))
-    with pytest.raises(ValueError, match="pair spacings must be"):
+    with pytest.raises(ValueError, match="preset.pair_spacing and preset.other_spacing must be"):
         simulate_ctcf(10, preset=bad)
-    with pytest.raises(ValueError, match="pair spacings must be"):
+    with pytest.raises(ValueError, match="preset.pair_spacing and preset.other_spacing must be"):
         simulate_ctcf(10, length=60, preset=datasets.SimulationPreset(pair_spacing=(40, 45)))
-    with pytest.raises(ValueError, match="leaves no spacing"):
+    with pytest.raises(ValueError, match="preset.other_spacing must leave a spacing"):
         simulate_ctcf(10, preset=datasets.SimulationPreset(pair_spacing=(25, 27), other_spacing=(23, 29)))
 
 
@@ -281,4 +281,26 @@ def test_cache_path_is_the_one_load_ctcf_uses(monkeypatch):
     monkeypatch.setattr(datasets, "default_sizes", lambda: dict(SMALL))
     load_ctcf()
     assert course_data_files() == [simulated_cache_path()]
-    assert simulated_cache_path().name == f"ctcf_sim_default_s0_{SMALL['train']}_{SMALL['valid']}_{SMALL['test']}.h5"
+    key = datasets.preset_key(datasets.PRESETS["default"])
+    assert simulated_cache_path().name == \
+        f"ctcf_sim_default_s0_{SMALL['train']}_{SMALL['valid']}_{SMALL['test']}_{key}.h5"
+
+
+def test_the_cache_is_keyed_by_the_presets_values_and_the_simulator_version(monkeypatch):
+    """Editing a preset (or the simulator) and loading again rebuilds: the old file is never read back."""
+    import dataclasses
+
+    first = load_ctcf(sizes=SMALL, seed=0)
+    old_path = simulated_cache_path(sizes=SMALL)
+    assert old_path.is_file()
+    monkeypatch.setitem(datasets.PRESETS, "default",
+                        dataclasses.replace(datasets.PRESETS["default"], p_bound_without_site=0.6))
+    new_path = simulated_cache_path(sizes=SMALL)
+    assert new_path != old_path and not new_path.exists()
+    edited = load_ctcf(sizes=SMALL, seed=0)
+    assert new_path.is_file() and not np.array_equal(edited.x_train, first.x_train)
+    monkeypatch.setattr(datasets, "SIMULATOR_VERSION", datasets.SIMULATOR_VERSION + 1)
+    assert simulated_cache_path(sizes=SMALL) not in (old_path, new_path)
+    # the same values give the same name: the key is the content, not the object
+    assert datasets.preset_key(dataclasses.replace(datasets.PRESETS["hard"])) == \
+        datasets.preset_key(datasets.PRESETS["hard"])

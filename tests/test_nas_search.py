@@ -321,8 +321,13 @@ def test_children_budget_counts_trained_networks_and_stops_a_converged_controlle
     assert np.array_equal(hist.best_per_child, np.maximum.accumulate(fresh)) and len(hist.best_per_child) == 4
     # every arc of the space trained: the redraws stop at max_draws
     calls.clear()
-    hist = search(RandomController(space, seed=0), ev, n_trials=7, progress=False, budget="children", max_draws=30)
-    assert len(set(calls)) == len(calls) == 6 and len(hist) == 30
+    hist = search(RandomController(space, seed=0), ev, n_trials=6, progress=False, budget="children", max_draws=30)
+    assert len(set(calls)) == len(calls) == 6 and len(hist) < 30
+    # a budget the space cannot meet is refused before anything trains (it used to stop at max_draws, silently)
+    calls.clear()
+    with pytest.raises(ValueError, match=r"search: n_trials must be at most the 6 arcs of the space"):
+        search(RandomController(space, seed=0), ev, n_trials=7, progress=False, budget="children", max_draws=30)
+    assert calls == []
 
     class Stubborn:  # a controller sure of one arc
         def get_action(self):
@@ -331,7 +336,8 @@ def test_children_budget_counts_trained_networks_and_stops_a_converged_controlle
         def update(self, arc, reward):
             return None
 
-    hist = search(Stubborn(), ev, n_trials=3, progress=False, budget="children", model_space=space)
+    with pytest.warns(RuntimeWarning, match=r"search: only 1 of n_trials=3 children were trained in max_draws=30"):
+        hist = search(Stubborn(), ev, n_trials=3, progress=False, budget="children", model_space=space)
     assert len(hist) == 30 and int((~hist.table["cached"]).sum()) == 1  # default max_draws = 10 * n_trials
     # resume counts the children of the saved trials, not its draws
     path = tmp_path / "h.csv"

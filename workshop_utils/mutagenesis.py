@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from . import _checks
-from .backend import eval_mode, input_conv, logits, require_model
+from .backend import eval_mode, input_conv, logits, require_model, torch_forward
 
 
 class MutantScorer:

@@ -228,8 +228,15 @@ def objective_direction(objective: str, fn: str = "objective_direction") -> str:
     if direction is None and "loss" in objective.lower():
         direction = "min"
     if direction not in ("min", "max"):
+        import difflib
+
+        known = ["val_loss", "val_accuracy", "val_auc", "val_mse", "val_mae", "val_binary_accuracy", "loss",
+                 "accuracy", "auc", "mse", "mae"]
+        close = difflib.get_close_matches(objective, known, n=1, cutoff=0.8)
+        hint = (f"did you mean {close[0]!r}? " if close else "") + \
+            "for a metric of your own, say which way is better: direction='min' or direction='max'"
         raise _checks.fail(fn, "objective", "a metric whose direction KerasTuner knows (loss, accuracy, auc, ...)",
-                           repr(objective), hint="say which way is better: direction='min' or direction='max'")
+                           repr(objective), hint=hint)
     return direction
 
 
