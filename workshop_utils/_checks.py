@@ -138,7 +138,9 @@ def number(value: Any, name: str, fn: str, low: float | None = None, high: float
     if low is not None and (x < low or (low_open and x == low)):
         raise fail(fn, name, expected, describe(value))
     if high is not None and (x > high or (high_open and x == high)):
-        raise fail(fn, name, expected, describe(value))
+        percent = high == 1.0 and low is not None and low == 0.0 and 1.0 < x <= 100.0
+        raise fail(fn, name, expected, describe(value),
+                   hint=f"a fraction, not a percentage: write {x / 100:g} for {x:g}%" if percent else "")
     return x
 
 

@@ -173,11 +173,7 @@ class SimulationPreset:
 
 
 def _fraction(value, name: str, fn: str) -> float:
-    """A fraction in [0, 1]; a percentage such as 19 is refused with the fraction to write."""
-    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)) \
-            and 1.0 < float(value) <= 100.0:
-        raise _checks.fail(fn, name, "a fraction in [0, 1]", _checks.describe(value),
-                           hint=f"a fraction, not a percentage: write {float(value) / 100:g} for {float(value):g}%")
+    """A fraction in [0, 1]; a percentage such as 19 is refused with the fraction to write (``_checks.rate``)."""
     return _checks.rate(value, name, fn)
 
 

@@ -82,7 +82,7 @@ def shap_values(model: Any, X: np.ndarray, background: np.ndarray, method: str =
     xt = torch.from_numpy(X)
     with eval_mode(model):  # the model's train/eval state is given back afterwards
         if method == "deep":
-            vals = shap.DeepExplainer(model, bg).shap_values(xt, check_additivity=True)
+            vals = _deep_shap(shap, model, bg, xt, fn)
         else:
             # the gradient explainer samples with numpy's and torch's global RNGs: seed them
             # for the call and put the caller's random state back afterwards
@@ -99,6 +99,29 @@ def shap_values(model: Any, X: np.ndarray, background: np.ndarray, method: str =
     if vals.ndim == 2:  # a single output
         vals = vals[:, :, None]
     return vals
+
+
+def _deep_shap(shap: Any, model: Any, bg: Any, xt: Any, fn: str) -> Any:
+    """``shap.DeepExplainer(model, bg).shap_values(xt)`` with shap's errors in the package's words."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            return shap.DeepExplainer(model, bg).shap_values(xt, check_additivity=True)
+    except AssertionError as err:  # shap's additivity check
+        unknown = sorted({str(w.message).split(":")[-1].strip() for w in caught
+                          if "unrecognized nn.Module" in str(w.message)})
+        raise _checks.fail(fn, "model", "a model whose every nonlinearity is its own torch.nn module "
+                           "(nn.ReLU(), nn.Softmax() ...) for method='deep'",
+                           "SHAP values that do not add up to the model's logits"
+                           + (f" (shap does not know {', '.join(unknown)})" if unknown else ""),
+                           hint="write activations as modules in __init__ instead of torch.relu(...) in forward(), "
+                                "or use method='gradient'") from err
+    except (RuntimeError, TypeError, ValueError, AttributeError, IndexError) as err:
+        raise _checks.fail(fn, "model", "a torch model that shap.DeepExplainer can explain (one tensor of logits "
+                           "(N, n_classes) out)", f"an error from shap: {type(err).__name__}: {err}",
+                           hint="method='gradient' works for any differentiable model") from err
 
 
 def class_gene_ranking(values: np.ndarray, y: np.ndarray, genes: Sequence[str],

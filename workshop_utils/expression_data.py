@@ -341,7 +341,13 @@ def simulate_gene_programs(n_cells: int = 6000, n_genes: int = 200, n_programs: 
     load = np.where(program >= 0, loading * rng.uniform(0.5, 1.5, n_genes) * rng.choice([-1.0, 1.0], n_genes), 0.0)
     library = rng.normal(0.0, library_sd, (n_cells, 1)) if library_sd > 0 else np.zeros((n_cells, 1))
     signal = activities[:, np.maximum(program, 0)] * load              # 0 for nuisance genes
-    counts = rng.poisson(np.exp(mu + signal + library))
+    with np.errstate(over="ignore"):
+        rates = np.exp(mu + signal + library)
+    if not np.all(rates < 1e12):  # numpy would say "lam value too large" (or count for ever)
+        raise _checks.fail(fn, "loading", "small enough for finite counts (log-rates below ~27)",
+                           f"{loading:g} with library_sd={library_sd:g}, giving expected counts up to "
+                           f"{np.nanmax(rates):.3g}", hint="typical values: loading 0.5-3, library_sd 0-0.5")
+    counts = rng.poisson(rates)
     names = [f"P{p}_g{j:02d}" for p in range(n_programs) for j in range(genes_per_program)]
     names += [f"N{j:03d}" for j in range(n_genes - len(names))]
     order = rng.permutation(n_genes)

@@ -32,11 +32,7 @@ def _scores(scores: np.ndarray, n: int, name: str, fn: str, probabilities: bool 
 
 def _threshold(threshold, fn: str) -> float:
     """A probability threshold in [0, 1]; a percentage such as 50 is refused with the fraction to write."""
-    t = _checks.number(threshold, "threshold", fn)
-    if not 0.0 <= t <= 1.0:
-        hint = f"a fraction, not a percentage: write {t / 100:g} for {t:g}%" if 1.0 < t <= 100.0 else ""
-        raise _checks.fail(fn, "threshold", "a probability in [0, 1]", _checks.describe(threshold), hint=hint)
-    return t
+    return _checks.rate(threshold, "threshold", fn)  # 50 is refused with "write 0.5 for 50%"
 
 
 def binary_metrics(y_true: np.ndarray, y_score: np.ndarray, threshold: float = 0.5) -> dict:

@@ -185,7 +185,9 @@ def random_sequences(n: int, length: int, seed: int | np.random.Generator = 0,
     length = _checks.positive_int(length, "length", fn)
     p = _checks.finite_array(probs, "probs", fn, ndim=1, dtype=float)
     if p.shape != (4,) or (p < 0).any() or not np.isclose(p.sum(), 1):
-        raise _checks.fail(fn, "probs", "4 non-negative numbers (A, C, G, T) summing to 1", _checks.describe(probs))
+        hint = "percentages? divide them by 100" if p.shape == (4,) and np.isclose(p.sum(), 100) else ""
+        raise _checks.fail(fn, "probs", "4 non-negative numbers (A, C, G, T) summing to 1", _checks.describe(probs),
+                           hint=hint)
     rng = _checks.rng(seed, "seed", fn)
     idx = rng.choice(4, size=(n, length), p=p)
     return np.eye(4, dtype=np.float32)[idx]
