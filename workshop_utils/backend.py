@@ -40,10 +40,10 @@ from typing import Any, Literal
 import numpy as np
 
 from . import _checks
-from ._moved import moved_names
+from . import _moved
 
 # Names that lived here in the last release (one more release with a DeprecationWarning).
-__getattr__ = moved_names(__name__, {
+__getattr__ = _moved.moved_names(__name__, {
     "mutant_scorer": "workshop_utils.mutagenesis", "MutantScorer": "workshop_utils.mutagenesis",
     "torch_eval": "workshop_utils.backend:eval_mode"})
 

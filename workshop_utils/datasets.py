@@ -23,10 +23,10 @@ import numpy as np
 
 from . import _checks, config
 from ._atomic import atomic_path
-from ._moved import moved_names
+from . import _moved
 
 # Names that lived here in the last release (one more release with a DeprecationWarning).
-__getattr__ = moved_names(__name__, {
+__getattr__ = _moved.moved_names(__name__, {
     "read_h5ad": "workshop_utils.expression_data", "load_pbmc": "workshop_utils.expression_data",
     "Expression": "workshop_utils.expression_data", "PBMC_FILE": "workshop_utils.expression_data",
     "toy_genes": "workshop_utils.toy_data"})

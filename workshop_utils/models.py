@@ -29,8 +29,9 @@ from typing import Any
 import numpy as np
 
 from . import _checks
-from ._moved import REMOVED_IN
-from .backend import framework, require
+from . import _moved
+from .backend import framework as _framework
+from .backend import require
 
 
 def _check_arch(fn: str, seq_len: int, filters: int, kernel_size: int, pool_size: int, dense_units: int,
@@ -128,7 +129,7 @@ def __getattr__(name: str) -> Any:
     if name == "count_parameters":  # the last release's function, with its own meaning (trainable only)
         warnings.warn("workshop_utils.models.count_parameters has moved to workshop_utils.backend.count_params, "
                       "which counts every weight (batch-norm statistics too, the Keras way); the old name, which "
-                      "counts trainable weights only, will be removed in workshop_utils " + REMOVED_IN,
+                      "counts trainable weights only, will be removed in workshop_utils " + _moved.REMOVED_IN,
                       DeprecationWarning, stacklevel=2)
         return _count_trainable
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -136,7 +137,7 @@ def __getattr__(name: str) -> Any:
 
 def _count_trainable(model: Any) -> int:
     """The last release's ``count_parameters``: trainable weights of a Keras or PyTorch model."""
-    if framework(model) == "keras":
+    if _framework(model) == "keras":
         return int(sum(int(np.prod(w.shape)) for w in model.trainable_weights))
     return int(sum(p.numel() for p in model.parameters() if p.requires_grad))
 

@@ -66,10 +66,10 @@ import numpy as np
 
 from .. import _checks
 from .space import ModelSpace, Operation
-from .._moved import moved_names
+from .. import _moved
 
 # Names that lived here in the last release (one more release with a DeprecationWarning).
-__getattr__ = moved_names(__name__, {"n_activations": "workshop_utils.nas.dense:activation_names"})
+__getattr__ = _moved.moved_names(__name__, {"n_activations": "workshop_utils.nas.dense:activation_names"})
 
 FAMILIES = ("mlp", "resnet", "densenet")
 DENSE_ACTIVATIONS = ("relu", "elu", "tanh", "gelu")

@@ -44,10 +44,10 @@ import numpy as np
 from .. import _checks
 from .dense import _check_features, _check_space, _check_xy, _optimizer_settings, arc_spec, class_weights, macro_f1, module_key
 from .space import ModelSpace
-from .._moved import moved_names
+from .. import _moved
 
 # Names that lived here in the last release (one more release with a DeprecationWarning).
-__getattr__ = moved_names(__name__, {"dense_forward": "workshop_utils.nas.dense",
+__getattr__ = _moved.moved_names(__name__, {"dense_forward": "workshop_utils.nas.dense",
                                      "linear_shapes": "workshop_utils.nas.dense"})
 
 METRICS = ("macro_f1", "accuracy")
