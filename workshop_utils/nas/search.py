@@ -187,7 +187,10 @@ class SearchHistory:
             rec["reward"] = reward
             rec["cached"] = _cached_cell(rec.get("cached", False), f"{where}: row {i + 2}")
             hist.records.append(rec)
-        hist.seconds_total = float(t["seconds"].sum()) if len(t) else 0.0
+        try:
+            hist.seconds_total = float(pd.to_numeric(t["seconds"]).sum()) if len(t) else 0.0
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{where}: the column 'seconds' must hold numbers ({err})") from None
         return hist
 
 
