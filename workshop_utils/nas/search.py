@@ -274,8 +274,10 @@ def search(controller: Any, evaluate: Callable[[list[int]], float | dict], n_tri
         ``ProcessPoolExecutor`` (see :func:`process_pool`) on one machine, or
         ``dask.distributed.Client(...).get_executor()`` on a cluster (workers with one thread
         each). ``evaluate`` is sent to the workers, so it must be picklable
-        (:func:`cnn_evaluator` is). Not a thread pool: children seed their framework's global
-        generator, which threads would share. None evaluates here, one child after the other.
+        (:func:`cnn_evaluator` is; a lambda or a local function given with a
+        ``ProcessPoolExecutor`` is refused before anything runs). Not a thread pool (refused):
+        children seed their framework's global generator, which threads would share. None
+        evaluates here, one child after the other.
     batch : int, optional
         Arcs drawn per controller update; default ``controller.batch_size`` (1 for the
         random controller), so that the controller's updates are those of a serial search.
@@ -286,9 +288,12 @@ def search(controller: Any, evaluate: Callable[[list[int]], float | dict], n_tri
         at ``n_trials`` trained the same number of networks; a draw of an arc already
         trained reuses its reward for free (the controller still learns from it).  A
         controller sure of one arc would redraw it for ever, so the search also stops
-        after ``max_draws`` draws.  Needs ``cache=True``.
+        after ``max_draws`` draws (with a ``RuntimeWarning`` saying how many children it
+        trained).  Needs ``cache=True``; ``n_trials`` above the number of arcs of the space
+        is refused (there are not that many different children).
     max_draws : int, optional
-        With ``budget="children"``: the most draws in all (default ``10 * n_trials``).
+        With ``budget="children"``: the most draws in all (default ``10 * n_trials``; at
+        least ``n_trials``).
 
     Returns
     -------
