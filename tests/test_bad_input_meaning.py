@@ -93,6 +93,22 @@ def tuple_model():
     return WithFeatures()
 
 
+def softmax_model(functional=False):
+    """Two classes through a softmax: a sigmoid on top of it would be meaningless."""
+    import torch
+
+    class Softmaxed(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(120, 2))
+            self.out = torch.nn.Softmax(dim=1)
+
+        def forward(self, x):
+            return torch.softmax(self.body(x), -1) if functional else self.out(self.body(x))
+
+    return Softmaxed()
+
+
 def keras_sigmoid_dense():
     """A Keras model whose Dense applies the sigmoid itself (no Dense + Activation split)."""
     import keras
@@ -245,6 +261,10 @@ CASES = [
     ("ism/tuple output", lambda t: attribution.ism(tuple_model(), X[:1]), TypeError, "model"),
     ("fit/tuple output", lambda t: training.fit(tuple_model(), (X, Y), (X, Y), progress=False), TypeError, "model",
      "^fit: "),
+    ("predict_proba/nn.Softmax at the end", lambda t: backend.predict_proba(softmax_model(), X), ValueError, "model",
+     r"nn\.Softmax\(\)"),
+    ("logits/torch.softmax at the end", lambda t: backend.logits(softmax_model(functional=True), X), ValueError,
+     "model", "softmax"),
     ("logits/Keras Dense with a sigmoid inside", lambda t: backend.logits(keras_sigmoid_dense(), X), ValueError,
      "model", r"Activation\('sigmoid'\)"),
     ("predict_proba/Keras Dense with a sigmoid inside", lambda t: backend.predict_proba(keras_sigmoid_dense(), X),
@@ -276,6 +296,10 @@ CASES = [
      ValueError, "optimizer", "1 of them|2 of them"),
     # tuning: the objective's direction
     ("make_tuner/direction 'maximize'", lambda t: _tuner(t, direction="maximize"), ValueError, "direction"),
+    ("make_tuner/direction 'max' for val_loss", lambda t: _tuner(t, objective="val_loss", direction="max"),
+     ValueError, "direction", "keep the worst model"),
+    ("make_tuner/direction 'min' for val_accuracy", lambda t: _tuner(t, objective="val_accuracy", direction="min"),
+     ValueError, "direction"),
     ("make_tuner/direction 1", lambda t: _tuner(t, direction=1), ValueError, "direction"),
     ("make_tuner/an unknown metric without direction", lambda t: _tuner(t, objective="val_f1_macro"), ValueError,
      "objective", "direction='min' or direction='max'"),

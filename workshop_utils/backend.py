@@ -197,17 +197,29 @@ _OUTPUT_CHECKED: "weakref.WeakKeyDictionary[Any, bool]" = weakref.WeakKeyDiction
 
 
 def _sigmoid_modules(model: Any) -> list:
+    """The ``nn.Sigmoid``, ``nn.Softmax`` and ``nn.LogSoftmax`` modules of a torch model."""
     import torch
 
-    return [m for m in model.modules() if isinstance(m, torch.nn.Sigmoid)]
+    return [m for m in model.modules() if isinstance(m, (torch.nn.Sigmoid, torch.nn.Softmax, torch.nn.LogSoftmax))]
+
+
+def _softmax_error(fn: str, got: str) -> Exception:
+    return _checks.fail(fn, "model", "a torch model that returns logits (pre-sigmoid scores)", got,
+                        hint="the package applies one sigmoid per output: return the scores before the softmax "
+                             "(for two classes, one logit: logit1 - logit0, trained with BCEWithLogitsLoss)")
 
 
 def _ends_in_sigmoid_function(out: Any) -> bool:
     """True when ``out`` was made by ``torch.sigmoid`` (through views only); needs autograd on."""
+    return _ends_in(out, ("SigmoidBackward",))
+
+
+def _ends_in(out: Any, names: tuple[str, ...]) -> bool:
+    """True when the last operation that made ``out`` (through views only) is one of ``names``."""
     node = getattr(out, "grad_fn", None)
     while node is not None:
         name = type(node).__name__
-        if name.startswith("SigmoidBackward"):
+        if name.startswith(names):
             return True
         if not name.startswith(("View", "Squeeze", "Unsqueeze", "Reshape", "Alias", "Unsafe")):
             return False
@@ -232,8 +244,8 @@ def torch_forward(model: Any, x: Any, fn: str = "logits") -> Any:
     import torch
 
     sigmoids = _sigmoid_modules(model)
-    calls: list[tuple[Any, Any]] = []
-    hooks = [m.register_forward_hook(lambda mod, inp, out: calls.append((inp[0] if inp else None, out)))
+    calls: list[tuple[Any, Any, Any]] = []
+    hooks = [m.register_forward_hook(lambda mod, inp, out: calls.append((mod, inp[0] if inp else None, out)))
              for m in sigmoids]
     try:
         out = model(x)
@@ -255,10 +267,14 @@ def torch_forward(model: Any, x: Any, fn: str = "logits") -> Any:
                            hint="return only the logits from forward(), e.g. `return logits` instead of "
                                 "`return logits, features`; or wrap the model so that it does")
     if calls:
-        inp, last = calls[-1]
+        mod, inp, last = calls[-1]
         if (isinstance(inp, torch.Tensor) and isinstance(last, torch.Tensor) and last.numel() == out.numel()
                 and last.data_ptr() == out.data_ptr() and inp.numel() == out.numel()):
+            if not isinstance(mod, torch.nn.Sigmoid):
+                raise _softmax_error(fn, f"a model that ends in nn.{type(mod).__name__}()")
             return inp.reshape(out.shape)  # the model ends in nn.Sigmoid(): its input is the logit
+    if torch.is_grad_enabled() and _ends_in(out, ("SoftmaxBackward", "LogSoftmaxBackward")):
+        raise _softmax_error(fn, "a model whose forward() ends in a softmax")
     if torch.is_grad_enabled() and _ends_in_sigmoid_function(out):
         raise _checks.fail(fn, "model", "a torch model that returns logits (pre-sigmoid scores)",
                            "a model whose forward() ends in torch.sigmoid(...)",

@@ -321,6 +321,14 @@ def make_tuner(kind: str, hypermodel: Callable, directory: str | Path, project_n
             or objective_direction(objective, fn)
     else:
         direction = _checks.one_of(direction, "direction", fn, ("min", "max"))
+        try:
+            inferred = objective_direction(objective, fn)
+        except ValueError:  # a metric of the student's own: their direction is the only one
+            inferred = direction
+        if inferred != direction:
+            raise _checks.fail(fn, "direction", f"{inferred!r} for objective {objective!r} (KerasTuner's rule)",
+                               repr(direction), hint="with the other direction the search would keep the worst "
+                               "model; leave direction out to use KerasTuner's rule")
     common = dict(objective=kt.Objective(objective, direction), directory=str(directory),
                   project_name=project_name, overwrite=overwrite, seed=seed + 1,  # 0 would mean "no seed"
                   executions_per_trial=executions_per_trial)
