@@ -493,6 +493,13 @@ def test_blank_cached_cells_of_concatenated_histories_are_trained_children(tmp_p
     assert len(hist.best_per_child) == int((~a["cached"]).sum()) + 2
 
 
+def test_a_refused_tuner_writes_nothing(tmp_path):
+    for bad in ({"objective": "val_loss", "direction": "max"}, {"objective": "val_f1"}, {"direction": "up"}):
+        with pytest.raises(ValueError):
+            _tuner(tmp_path, **bad)
+    assert not (tmp_path / "runs").exists()
+
+
 def test_fractions_and_the_presets_of_the_package_are_valid():
     for name, preset in datasets.PRESETS.items():
         assert dataclasses.replace(preset) == preset, name  # re-validated, unchanged

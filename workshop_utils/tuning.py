@@ -315,7 +315,6 @@ def make_tuner(kind: str, hypermodel: Callable, directory: str | Path, project_n
     factor = _checks.positive_int(factor, "factor", fn, minimum=2)
     seed = _checks.non_negative_int(seed, "seed", fn)
     overwrite = _checks.flag(overwrite, "overwrite", fn)
-    directory.mkdir(parents=True, exist_ok=True)
     if direction is None:
         direction = (getattr(hypermodel, "objective_direction", None) if own and objective == own[0] else None) \
             or objective_direction(objective, fn)
@@ -329,6 +328,7 @@ def make_tuner(kind: str, hypermodel: Callable, directory: str | Path, project_n
             raise _checks.fail(fn, "direction", f"{inferred!r} for objective {objective!r} (KerasTuner's rule)",
                                repr(direction), hint="with the other direction the search would keep the worst "
                                "model; leave direction out to use KerasTuner's rule")
+    directory.mkdir(parents=True, exist_ok=True)
     common = dict(objective=kt.Objective(objective, direction), directory=str(directory),
                   project_name=project_name, overwrite=overwrite, seed=seed + 1,  # 0 would mean "no seed"
                   executions_per_trial=executions_per_trial)
