@@ -364,6 +364,9 @@ CASES = [
      "spacing_margin"),
     ("SimulationPreset/an edited preset", lambda t: dataclasses.replace(DEFAULT, decoy_rate=-2.0), ValueError,
      "decoy_rate"),
+    ("simulate_ctcf/min_site_score no site can reach",
+     lambda t: datasets.simulate_ctcf(10, preset=datasets.SimulationPreset(min_site_score=60)), ValueError,
+     "preset.min_site_score", r"below 26\.1"),
     ("preset_key/a preset name", lambda t: datasets.preset_key("default"), TypeError, "preset"),
     # expression_data: sparse index arrays, and numbers numpy would refuse in its own words
     ("read_h5ad/sparse index beyond the genes", lambda t: expression_data.read_h5ad(sparse_h5ad(t, indices=(0, 1, 2, 0))),

@@ -306,6 +306,10 @@ def simulate_ctcf(n: int, length: int = 200, preset: str | SimulationPreset = "d
     length = _checks.positive_int(length, "length", fn, minimum=60)
     p_bound = _checks.number(p_bound, "p_bound", fn, low=0, high=1, low_open=True, high_open=True)
     rng = _checks.rng(seed, "seed", fn)
+    best = float(np.log2(counts_to_ppm(jaspar_counts("CTCF")) / 0.25).max(1).sum())
+    if preset.min_site_score >= best:  # the resampling would give up and plant weaker sites, silently
+        raise _checks.fail(fn, "preset.min_site_score", f"below {best:.1f}, the best log-odds score a CTCF site "
+                           "can reach", preset.min_site_score, hint="bound sites are resampled until they reach it")
     seqs = sample_background(n, length, rng)
     y = (rng.random(n) < p_bound).astype(np.float32)
 
