@@ -543,6 +543,15 @@ def test_make_tuner_uses_keras_tuners_direction_and_keeps_the_best_model(tmp_pat
     assert isinstance(tuner.oracle.objective, kt.Objective)
 
 
+def test_a_tuner_budget_the_space_cannot_meet_warns(tmp_path):
+    tuner = tuning.make_tuner("grid", tuning.latent_size_hypermodel(3, latent=(1, 2), depth=1, width=4), tmp_path,
+                              "p", max_trials=5)
+    X3 = np.random.default_rng(0).random((20, 3)).astype(np.float32)
+    with pytest.warns(RuntimeWarning, match=r"run_search: 2 of max_trials=5 trials ran"):
+        table = tuning.run_search(tuner, X3, X3, epochs=1)
+    assert len(table) == 2
+
+
 def test_the_tybalt_hypermodel_works_with_make_tuner_and_run_search(tmp_path):
     hm = tuning.tybalt_hypermodel(6, latent_dims=(2,), learning_rates=(1e-3,), kappas=(1.0,), batch_sizes=(16,),
                                   epochs=(1, 2), hidden=(4,))

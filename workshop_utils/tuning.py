@@ -393,6 +393,11 @@ def run_search(tuner, X: np.ndarray, X_val: np.ndarray, epochs: int = 20, batch_
             raise RuntimeError(f"{fn}: {len(failed)} trial(s) failed; the first with: "
                                f"{reason[0] if reason else err}") from err
     table = trials_table(tuner)
+    max_trials = getattr(tuner.oracle, "max_trials", None)
+    if max_trials and len(tuner.oracle.trials) < max_trials:
+        warnings.warn(f"{fn}: {len(tuner.oracle.trials)} of max_trials={max_trials} trials ran: the search space has "
+                      "fewer combinations than max_trials (KerasTuner stops once it has tried them all)",
+                      RuntimeWarning, stacklevel=2)
     new = list(tuner.oracle.trials)[n_before:]
     bad = table[table["trial_id"].isin(new) & table["score"].isna()]
     if len(bad):
