@@ -100,7 +100,8 @@ def reason_words(result: dict) -> str:
     """The check's message, in the student's words where the grader's are terse."""
     msg = str(result.get("message", ""))
     if msg.startswith("missing: "):
-        return "Not found in your notebook: " + msg[len("missing: "):]
+        parts = list(dict.fromkeys(msg[len("missing: "):].split("; ")))  # one line per distinct reason
+        return "Not found in your notebook: " + "; ".join(parts)
     if msg.startswith("could not be checked"):
         return "Your value could not be checked: " + msg[len("could not be checked "):].strip("()")
     return msg
@@ -317,10 +318,11 @@ def feedback_text(record: dict, max_chars: int = MAX_TEXT_CHARS) -> str:
         rs = res.get("results") or []
         earned, pts = sum(r["earned"] for r in rs), sum(r["points"] for r in rs)
         lines.append(f"Practice {p.number} ({earned:g}/{pts:g}):")
-        if res.get("unexported"):
-            lines.append(f"  nothing reached the grader: {res['unexported']}")
+        if res.get("unexported"):  # one reason for every point of the practice
+            lines[-1] += f" nothing reached the grader: {res['unexported']}"
+            continue
         lost = [r for r in rs if r["earned"] < r["points"] and not r.get("skipped")]
-        if not lost and not res.get("unexported"):
+        if not lost:
             lines[-1] += " all checks passed."
         for r in lost:
             if r.get("hidden"):

@@ -127,7 +127,7 @@ class Store:
 
     # ---------------------------------------------------------------- writing
     def _write_manifest(self) -> None:
-        atomic_write_text(self.folder / MANIFEST, json.dumps(self.manifest, indent=1, sort_keys=True) + "\n")
+        atomic_write_text(self.folder / MANIFEST, json.dumps(self.manifest, indent=1) + "\n")
 
     def save_probe(self, probe: Any) -> None:
         """Keep the probe (sequences as base codes, labels, planted sites) unless the store has one."""
