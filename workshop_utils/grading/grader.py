@@ -5,9 +5,10 @@
 
 How one submission is graded
 ----------------------------
-1. The notebook is read (all submissions are read into memory before the first runs; a
-   folder may hold ``*.ipynb`` files, or one sub-folder per student as a course website's
-   download does). After every code cell that calls ``check(day=D, practice=P)`` the
+1. The notebook is read (every submission is read, at most :data:`MAX_NOTEBOOK_BYTES`, and
+   turned into the notebook to run before the first one runs; a folder may hold ``*.ipynb``
+   files in any case, or one sub-folder per student as a course website's download does:
+   :mod:`workshop_utils.grading.submissions`). After every code cell that calls ``check(day=D, practice=P)`` the
    grader inserts a cell that *exports* practice P's variables, and at the end one that
    exports all five (:func:`workshop_utils.grading.export.export_practice`: plain JSON,
    ``.npy`` without pickle, PNG). A cell that raises does not stop the next ones.
@@ -17,23 +18,28 @@ How one submission is graded
    environment; the notebook executor (:mod:`workshop_utils.grading.runner`) runs inside
    with its kernel. Memory, processes, file size and wall clock are limited from outside,
    and the whole sandbox is killed at ``--timeout`` plus a small margin.  Only plain data
-   comes out (a tar stream on a pipe), with the private probe sequences' predictions.
+   comes out (a tar stream on a pipe, kept in a size-capped file), with the private probe
+   sequences' predictions and the executed notebook (outputs capped).
 3. The checks (public ones from the package, hidden ones from ``--hidden`` files) run in a
    separate process of the grader on the exported values and the reference data (true
    labels, planted sites, the probe set's labels) that never entered a sandbox.
 4. The row is appended to the CSV and flushed to disk (``fsync``) at once; ``--resume``
    skips the students already in the CSV. An error while grading one student is written in
-   that student's row and the run goes on.
+   that student's row and the run goes on; a row that cannot be written is retried as an
+   error row, and if that fails too the command ends with exit code 2 and names it.
 
-CSV columns: ``student`` (the file or folder name; names that are not valid UTF-8 are
-written as ``~b64~`` + their bytes in URL-safe base64), ``p1`` ... ``p5``, ``total``,
-``max`` (points possible with the checks that were run), ``status`` (``ok``, or what
-stopped the run: time limit, memory limit, kernel died, ...), ``reasons`` (every check
-that failed, then the errors raised by the notebook's cells).  Cells that a spreadsheet
-would read as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or CR) are prefixed
-with ``'``.
+CSV columns: ``student`` (the file or folder name, NFC-normalised and trimmed; names that
+are not valid UTF-8 are written as ``~b64~`` + their bytes in URL-safe base64; two
+submissions with one name get their exact paths), ``p1`` ... ``p5``, ``total``, ``max``
+(points possible with the checks that were run), ``status`` (``ok``, or what stopped the
+run: time limit in cell N, memory limit, kernel died, ...; or why a file was not graded),
+``seconds`` (wall time of its sandbox), ``peak_mb`` (its peak memory, from the cgroup; empty
+where none measures it), ``day`` and ``hidden`` (a hash of the hidden-checks files: what
+``--resume`` compares), ``name_note`` (a normalised, clashing or look-alike name),
+``reasons`` (every check that failed, then the errors raised by the notebook's cells).
+Cells that a spreadsheet would read as a formula (starting with ``=``, ``+``, ``-``, ``@``,
+tab or CR) are prefixed with ``'``; lone surrogates and NUL characters are escaped.
 """
-from __future__ import annotations
 from __future__ import annotations
 
 import dataclasses
@@ -51,13 +57,13 @@ from typing import Any
 
 from . import cli
 from .checks_process import run_checks_isolated
-from .csvlog import B64, FORMULA_START, CsvLog, columns, csv_safe, student_id, student_name
+from .csvlog import B64, FORMULA_START, CsvLog, columns, csv_safe, hidden_digest, student_id, student_name
 from .hidden import load_hidden
 from .jobs import (CHECK_CALL, EXPORT_PLACEHOLDER, MAX_EXPORT_FILES, SandboxJob, build_run_notebook,
                    execute_job, extract_result, run_status, self_check_days)
 from .practices import PRACTICES, reference
 from .sandbox import Limits, cage_kind, forbidden_inside, package_dir, sandbox_available
-from .submissions import find_submissions
+from .submissions import find_submissions, scan_submissions
 
 # the names of the module before it was split (kept for code that imports them from here)
 __all__ = ["B64", "CHECK_CALL", "EXPORT_PLACEHOLDER", "FORMULA_START", "MAX_EXPORT_FILES", "CsvLog", "GradeSettings",
@@ -65,6 +71,27 @@ __all__ = ["B64", "CHECK_CALL", "EXPORT_PLACEHOLDER", "FORMULA_START", "MAX_EXPO
            "find_submissions", "grade_folder", "grade_one", "main", "prepare", "run_checks_isolated", "score",
            "self_check_days", "student_id", "student_name"]
 _columns, _extract, _status = columns, extract_result, run_status
+#: Largest notebook file the grader reads (bigger ones get a row that says so, and are never parsed).
+MAX_NOTEBOOK_BYTES = 20 * 2 ** 20
+
+
+class RowsNotWritten(RuntimeError):
+    """Some rows could not be written to the CSV (a disk error...): the command must not end with 0."""
+
+
+def read_notebook(path: Path, limit: int = MAX_NOTEBOOK_BYTES) -> bytes | str:
+    """The bytes of a submitted notebook, or why it is not read (too large, unreadable), before any parsing."""
+    try:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size > limit:
+                return f"not graded: the notebook is {size / 2 ** 20:.1f} MiB, more than {limit / 2 ** 20:g} MiB"
+            data = fh.read(limit + 1)
+    except OSError as err:
+        return f"not graded: unreadable ({err.strerror or type(err).__name__})"
+    if len(data) > limit:
+        return f"not graded: the notebook is more than {limit / 2 ** 20:g} MiB"
+    return data
 
 
 # ----------------------------------------------------------------------------- one submission
@@ -96,6 +123,8 @@ class GradeSettings:
         Threads per kernel (OpenMP, BLAS, torch, TensorFlow).
     tmp_root : Path
         Host folder for job and export folders.
+    notes : dict
+        ``{student id: name note}`` for the CSV's ``name_note``.
     """
 
     day: int
@@ -109,12 +138,18 @@ class GradeSettings:
     probe_x: bytes | None
     threads: int
     tmp_root: Path
+    notes: dict = dataclasses.field(default_factory=dict)
 
 
-def prepare(student: str, nb_bytes: bytes, settings: GradeSettings) -> tuple[SandboxJob | None, str, set[int]]:
-    """The sandbox job of one notebook, or None with the reason it cannot run; and its self-check days."""
+def prepare(student: str, nb_bytes: bytes | str, settings: GradeSettings) -> tuple[SandboxJob | None, str, set[int]]:
+    """The sandbox job of one notebook, or None with the reason it cannot run; and its self-check days.
+
+    ``nb_bytes`` is the notebook file's content, or (a str) why it was not read (:func:`read_notebook`).
+    """
     import nbformat
 
+    if isinstance(nb_bytes, str):
+        return None, nb_bytes, set()
     try:
         nb = nbformat.reads(nb_bytes.decode("utf-8"), as_version=4)
     except Exception as err:  # noqa: BLE001 - not a notebook
@@ -127,16 +162,23 @@ def prepare(student: str, nb_bytes: bytes, settings: GradeSettings) -> tuple[San
 
 
 def score(student: str, settings: GradeSettings, ran: dict | None, status: str, days: set[int]) -> dict:
-    """Unpack a finished run, run the checks in a separate process, and return the CSV row."""
+    """Unpack a finished run, run the checks in a separate process, and return the CSV row.
+
+    The row also holds ``executed`` (not a CSV column): the executed notebook as JSON text
+    (outputs capped by the runner; untrusted), or None.
+    """
     day = settings.day
-    row: dict[str, Any] = {"student": student}
+    row: dict[str, Any] = {"student": student, "seconds": "", "peak_mb": "", "executed": None,
+                           "name_note": settings.notes.get(student, "")}
     reasons: list[str] = []
     folder = Path(tempfile.mkdtemp(prefix="export_", dir=settings.tmp_root))
     try:
         errors: list[str] = []
         if ran is not None:
-            result = extract_result(ran["stdout"], folder)
+            result = extract_result(ran.get("stdout_file") or ran["stdout"], folder)
             status, errors = run_status(ran, result, settings.limits), result["errors"]
+            row.update(seconds=f"{ran['seconds']:.1f}", executed=result["executed"],
+                       peak_mb="" if ran.get("peak_mb") is None else f"{ran['peak_mb']:.0f}")
         if days and day not in days:
             status += f"; its self-checks are for day {', '.join(map(str, sorted(days)))}, graded as day {day}"
         results = run_checks_isolated(day, settings.hidden, folder, settings.ref, timeout=settings.check_timeout)
@@ -174,7 +216,8 @@ def grade_one(student: str, nb_bytes: bytes, settings: GradeSettings, stop: thre
 def error_row(student: str, settings: GradeSettings, err: BaseException) -> dict:
     """The row of a student whose grading failed in the grader itself (the run goes on)."""
     row = {"student": student, **{f"p{p.number}": "0" for p in PRACTICES[settings.day]}}
-    row.update(total="0", max=f"{sum(settings.points.values()):g}", reasons="",
+    row.update(total="0", max=f"{sum(settings.points.values()):g}", reasons="", seconds="", peak_mb="",
+               name_note=settings.notes.get(student, ""),
                status=f"grader error: {type(err).__name__}: {str(err)[:200]}")
     return row
 
@@ -248,15 +291,14 @@ def grade_folder(submissions: str | Path, day: int, out: str | Path, hidden: lis
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"grade_folder: jobs must be a positive integer, got {jobs!r}")
     limits = Limits(timeout=timeout, memory_mb=memory_mb, tasks=tasks, file_mb=file_mb)
-    files = find_submissions(Path(submissions))
+    scan = scan_submissions(Path(submissions))
+    files = {**scan.found, **{sid: path for sid, (path, _) in scan.refused.items()}}
     if not files:
         raise FileNotFoundError(f"submissions: no notebooks (*.ipynb) in {submissions} or its sub-folders")
-    notebooks = {}
-    for sid, p in files.items():  # read all before any runs
-        try:
-            notebooks[sid] = p.read_bytes()
-        except OSError as err:
-            notebooks[sid] = f"unreadable: {err}".encode()
+    for path, why in scan.skipped:  # every file left out is named, whatever --quiet says
+        print(f"workshop-grade: skipped {path}: {why}", file=sys.stderr)
+    notebooks: dict[str, Path | str] = {sid: path for sid, path in scan.found.items()}
+    notebooks.update({sid: why for sid, (_, why) in scan.refused.items()})
     hidden_paths = [Path(h).resolve() for h in hidden]
     points = {p.number: sum(c.points for c in p.checks) for p in PRACTICES[day]}
     for h in hidden_paths:  # validate now, before any submission runs
@@ -293,7 +335,7 @@ def grade_folder(submissions: str | Path, day: int, out: str | Path, hidden: lis
         probe_x = (tmp_root / probe_mod.INPUTS_FILE).read_bytes()
         ref = probe_mod.add_to_reference(ref, probe)
         out.parent.mkdir(parents=True, exist_ok=True)
-        log = CsvLog(out, columns(day), resume)
+        log = CsvLog(out, columns(day), resume, meta={"day": str(day), "hidden": hidden_digest(hidden_paths)})
         snapshot = {} if sandboxed else _snapshot(package_dir())
         if dask is not None:
             from distributed import Client
@@ -308,15 +350,16 @@ def grade_folder(submissions: str | Path, day: int, out: str | Path, hidden: lis
             threads = max(1, cores // jobs)
             executor, where = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade"), f"{jobs} jobs"
             probe_arg = None
+        limits = dataclasses.replace(limits, cpus=float(threads))  # the CPU share each kernel is told and gets
         settings = GradeSettings(day=day, hidden=hidden_paths, points=points, ref=ref, limits=limits,
                                  final_reserve=min(export_timeout, timeout / 4), check_timeout=check_timeout,
                                  sandbox=sandboxed, probe_x=probe_x if probe_arg is None else None, threads=threads,
-                                 tmp_root=tmp_root)
+                                 tmp_root=tmp_root, notes=scan.notes)
         todo = [s for s in files if not log.is_done(s)]
         if verbose:
             print(f"workshop-grade: day {day}, {len(todo)} to grade ({len(files) - len(todo)} already in {out}), "
                   f"sandbox={'bubblewrap' if sandboxed else 'NONE'}, limits={cage_kind()}, {where}, "
-                  f"timeout {timeout:g} s, memory {memory_mb} MiB", file=sys.stderr)
+                  f"timeout {timeout:g} s, memory {memory_mb} MiB, {threads} CPU each", file=sys.stderr)
         return _grade_all(todo, notebooks, settings, log, executor, snapshot, out, verbose, probe_arg)
     finally:
         if client is not None and isinstance(dask, str):  # a client we opened; one passed in stays open
@@ -324,20 +367,37 @@ def grade_folder(submissions: str | Path, day: int, out: str | Path, hidden: lis
         shutil.rmtree(tmp_root, ignore_errors=True)
 
 
+def _run_local(job: SandboxJob, stop: threading.Event, out_file: Path) -> dict:
+    """:func:`execute_job` with its tar stream in ``out_file`` (the grader's memory stays flat)."""
+    ran = execute_job(job, stop, None, out_file)
+    ran["stdout_file"] = str(out_file)
+    return ran
+
+
 def _grade_all(todo: list[str], notebooks: dict, settings: GradeSettings, log: CsvLog, executor: Any,
                snapshot: dict, out: Path, verbose: bool, probe_arg: Any = None) -> list[dict]:
     """Run the sandboxes through ``executor`` (threads here, or Dask workers); score each as it finishes.
 
-    The checks run here, one submission at a time, as runs complete; rows are appended as
-    they come. Ctrl-C sets ``stop`` (local sandboxes are killed at once), cancels what has
-    not started, and keeps every row already written.
+    ``notebooks`` maps each id to its file (or to why it is not graded).  Every notebook is
+    read and turned into its sandbox job before the first one runs (one file at a time, so
+    the grader holds only the small code-only jobs).  The checks run here, one submission at
+    a time, as runs complete; rows are appended as they come.  Ctrl-C sets ``stop`` (local
+    sandboxes are killed at once), cancels what has not started, and keeps every row
+    already written.
+
+    Raises
+    ------
+    RowsNotWritten
+        After grading everyone, when some rows could not be written.
     """
     rows: list[dict] = []
+    lost: list[str] = []
     stop = threading.Event()
     t_start = time.monotonic()
     local = probe_arg is None
 
     def finish(student: str, row: dict) -> None:
+        row.pop("executed", None)
         if snapshot:
             fixed = _restore(snapshot)
             if log.repair():
@@ -346,39 +406,55 @@ def _grade_all(todo: list[str], notebooks: dict, settings: GradeSettings, log: C
                 row["status"] += f"; repaired files it changed: {', '.join(fixed)}"
         try:
             log.append(row)
-        except Exception as err:  # noqa: BLE001 - e.g. a disk error: say so, keep grading the others
-            print(f"workshop-grade: could not write the row of {student}: {err}", file=sys.stderr)
-            return
+        except Exception as err:  # noqa: BLE001 - e.g. a disk error: try a plain row, then say so
+            try:
+                row = error_row(student, settings, RuntimeError(f"its row could not be written ({err})"))
+                log.append(row)
+            except Exception as err2:  # noqa: BLE001
+                print(f"workshop-grade: could not write the row of {student}: {err2}", file=sys.stderr)
+                lost.append(student)
+                return
         rows.append(row)
         if verbose:
             print(f"[{len(rows)}/{len(todo)}] {student}: {row['total']}/{row['max']} ({row['status']}) "
                   f"after {time.monotonic() - t_start:.0f} s", file=sys.stderr)
 
+    prepared = []
+    for student in todo:  # read everything before anything runs
+        src = notebooks[student]
+        try:
+            prepared.append((student, prepare(student, src if isinstance(src, str) else read_notebook(src), settings)))
+        except Exception as err:  # noqa: BLE001
+            prepared.append((student, err))
     pending: dict = {}
-    waiting = list(todo)
     try:
-        for student in waiting:
-            try:
-                job, status, days = prepare(student, notebooks[student], settings)
-            except Exception as err:  # noqa: BLE001
-                finish(student, error_row(student, settings, err))
+        for k, (student, got) in enumerate(prepared):
+            if isinstance(got, Exception):
+                finish(student, error_row(student, settings, got))
                 continue
+            job, status, days = got
             if job is None:
                 finish(student, score(student, settings, None, status, days))
                 continue
             if local:
-                fut = executor.submit(execute_job, job, stop)
+                fut = executor.submit(_run_local, job, stop, settings.tmp_root / f"run-{k}.tar")
             else:  # a Dask worker: no stop event crosses machines; the probe was scattered once
                 fut = executor.submit(execute_job, job, None, probe_arg)
             pending[fut] = (student, status, days)
+        prepared.clear()
         while pending:
             done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
             for fut in done:
                 student, status, days = pending.pop(fut)
+                ran = None
                 try:
-                    row = score(student, settings, fut.result(), status, days)
+                    ran = fut.result()
+                    row = score(student, settings, ran, status, days)
                 except Exception as err:  # noqa: BLE001 - a worker or the checks failed for this one
                     row = error_row(student, settings, err)
+                finally:
+                    if ran and ran.get("stdout_file"):
+                        Path(ran["stdout_file"]).unlink(missing_ok=True)
                 finish(student, row)
     except BaseException:  # Ctrl-C: stop every job, kill every local sandbox; written rows stay
         stop.set()
@@ -390,8 +466,10 @@ def _grade_all(todo: list[str], notebooks: dict, settings: GradeSettings, log: C
             executor.shutdown(wait=True, cancel_futures=True)
         if verbose:
             print(f"workshop-grade: {len(rows)} graded in {time.monotonic() - t_start:.0f} s", file=sys.stderr)
+    if lost:
+        raise RowsNotWritten(f"--out: the rows of {len(lost)} submission(s) could not be written to {out}: "
+                             + ", ".join(lost[:20]))
     return rows
-
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,10 +22,12 @@ from typing import Any
 
 from .export import MAX_NPY_BYTES
 from .practices import PRACTICES
-from .sandbox import JOB, WORK, Limits, bwrap_argv, package_dir, run_caged, sandbox_env
+from .runner import EXPORT_PLACEHOLDER, EXECUTED_BYTES
+from .sandbox import JOB, WORK, Limits, bwrap_argv, package_dir, run_caged, sandbox_env, seccomp_file
 
-#: Stands for the export folder in the export cells; the runner puts its real path there.
-EXPORT_PLACEHOLDER = "@@WORKSHOP_EXPORT_DIR@@"
+#: Largest ``runner.json`` read back from a sandbox.
+MAX_RUNNER_JSON = 1_000_000
+
 CHECK_CALL = re.compile(r"check\(\s*day\s*=\s*(\d+)\s*,\s*practice\s*=\s*(\d+)\s*\)")
 MAX_EXPORT_FILES = 2000
 
@@ -85,30 +87,44 @@ def _thread_env(threads: int) -> dict[str, str]:
             "TF_NUM_INTEROP_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"}
 
 
-def extract_result(stream: bytes, dest: Path) -> dict:
-    """Unpack the runner's tar stream into ``dest`` (regular files under ``export/`` only)."""
-    result = {"status": "no result from the sandbox", "errors": []}
+def extract_result(stream: bytes | str | Path, dest: Path) -> dict:
+    """Unpack the runner's tar stream (bytes, or a file holding it) into ``dest``, streaming and bounded.
+
+    Only regular files under ``export/`` are written (at most :data:`MAX_EXPORT_FILES`, each at
+    most ``MAX_NPY_BYTES``, copied in 64-KiB pieces: the grader's memory does not depend on
+    the export's size); ``runner.json`` and ``executed.ipynb`` are read with their own caps.
+
+    Returns
+    -------
+    dict
+        ``status`` and ``errors`` (as the runner said), ``executed`` (the executed notebook as
+        JSON text, or None), and ``unreadable`` when the stream was broken.
+    """
+    result: dict = {"status": "no result from the sandbox", "errors": [], "executed": None}
     n = 0
+    fh = io.BytesIO(stream) if isinstance(stream, (bytes, bytearray)) else open(stream, "rb")
     try:
-        with tarfile.open(fileobj=io.BytesIO(stream), mode="r|") as tar:
+        with fh, tarfile.open(fileobj=fh, mode="r|") as tar:
             for m in tar:
                 if not m.isfile() or m.size > MAX_NPY_BYTES:
                     continue
                 parts = Path(m.name).parts
-                if m.name == "runner.json":
-                    data = tar.extractfile(m).read(1_000_000)
-                    got = json.loads(data)
+                if m.name == "runner.json" and m.size <= MAX_RUNNER_JSON:
+                    got = json.loads(tar.extractfile(m).read(MAX_RUNNER_JSON))
                     if isinstance(got, dict):
-                        result = {"status": str(got.get("status", ""))[:300],
-                                  "errors": [str(e)[:300] for e in list(got.get("errors") or [])[:5]]}
+                        result.update(status=str(got.get("status", ""))[:300],
+                                      errors=[str(e)[:300] for e in list(got.get("errors") or [])[:5]])
+                    continue
+                if m.name == "executed.ipynb" and m.size <= 2 * EXECUTED_BYTES:
+                    result["executed"] = tar.extractfile(m).read(2 * EXECUTED_BYTES).decode("utf-8", "replace")
                     continue
                 if (len(parts) < 2 or parts[0] != "export" or any(p in ("..", "") for p in parts)
                         or Path(m.name).is_absolute() or n >= MAX_EXPORT_FILES):
                     continue
                 target = dest.joinpath(*parts[1:])
                 target.parent.mkdir(parents=True, exist_ok=True)
-                with open(target, "wb") as fh:
-                    shutil.copyfileobj(tar.extractfile(m), fh)
+                with open(target, "wb") as out:
+                    shutil.copyfileobj(tar.extractfile(m), out, 1 << 16)
                 n += 1
     except (tarfile.TarError, ValueError, OSError, EOFError) as err:
         result["unreadable"] = f"unreadable output ({type(err).__name__})"
@@ -132,22 +148,28 @@ class SandboxJob:
     quick: bool  # the grader's mode: the kernel runs in the same one
 
 
-def execute_job(job: SandboxJob, stop: threading.Event | None = None, probe_x: bytes | None = None) -> dict:
+def execute_job(job: SandboxJob, stop: threading.Event | None = None, probe_x: bytes | None = None,
+                out_file: str | Path | None = None) -> dict:
     """Run one submission in a sandbox on this machine; returns the runner's tar stream and how it ended.
 
     ``probe_x`` replaces ``job.probe_x`` (a Dask cluster receives the probe once, scattered
-    to every worker, instead of once per submission).
+    to every worker, instead of once per submission).  With ``out_file`` the tar stream is
+    written there (the grader's memory does not grow with it), else it is returned in
+    ``stdout`` (a Dask worker sends it back).  Each job gets private copies of the course
+    data files, so no job can lock a file another one reads.
 
     Returns
     -------
     dict
-        ``stdout`` (bytes: the runner's tar stream), ``timed_out``, ``out_of_memory``,
-        ``output_too_large``, ``stopped``, ``returncode``, ``stderr_tail``, ``seconds``.
+        ``stdout`` (bytes: the runner's tar stream, empty with ``out_file``), ``timed_out``,
+        ``out_of_memory``, ``output_too_large``, ``stopped``, ``returncode``, ``stderr_tail``,
+        ``seconds``, ``peak_mb`` (None where no cgroup measures it), ``cpu_capped``.
         Picklable, so a Dask worker can send it back.
     """
     from .probe import PROBE_ENV
 
     root = Path(tempfile.mkdtemp(prefix="workshop-job-"))
+    flt = None
     try:
         jobdir = root / "job"
         jobdir.mkdir()
@@ -165,6 +187,10 @@ def execute_job(job: SandboxJob, stop: threading.Event | None = None, probe_x: b
 
             load_ctcf(source="simulated")
             data_files = _data_files()
+        data = root / "data"  # this job's own copies: a lock taken on one blocks nobody else
+        for rel, host in data_files.items():
+            (data / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(host, data / rel)
         probe_dir = None
         probe_x = job.probe_x if probe_x is None else probe_x
         if probe_x is not None:
@@ -174,33 +200,32 @@ def execute_job(job: SandboxJob, stop: threading.Event | None = None, probe_x: b
         if job.sandbox:
             if probe_dir is not None:
                 extra[PROBE_ENV] = str(WORK / "probe")
-            ro = {WORK / "data" / rel: host for rel, host in data_files.items()}
+            ro = {WORK / "data" / rel: data / rel for rel in data_files}
             if probe_dir is not None:
                 ro[WORK / "probe"] = probe_dir
+            flt = seccomp_file()
             argv = bwrap_argv(jobdir, job.limits, sandbox_env(extra),
                               [sys.executable, "-m", "workshop_utils.grading.runner", str(JOB), str(WORK)],
-                              ro_extra=ro)
+                              ro_extra=ro, seccomp_fd=flt.fileno())
+            fds: tuple[int, ...] = (flt.fileno(),)
         else:  # --unsafe-no-sandbox: the same runner on the host, limits only
             work = root / "work"
-            for rel, host in data_files.items():
-                (work / "data" / rel).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(host, work / "data" / rel)
-            home = work / "home"
-            env = sandbox_env(extra)
-            env.update(HOME=str(home), TMPDIR=str(work), WORKSHOP_DATA=str(work / "data"),
-                       MPLCONFIGDIR=str(home / "mpl"), IPYTHONDIR=str(home / ".ipython"),
-                       KERAS_HOME=str(home / ".keras"), XDG_CACHE_HOME=str(home / ".cache"),
-                       JUPYTER_RUNTIME_DIR=str(home / "runtime"), JUPYTER_DATA_DIR=str(home / "jupyter"),
-                       JUPYTER_CONFIG_DIR=str(home / "jupyter-config"), PYTHONPATH=str(package_dir().parent))
+            work.mkdir()
+            shutil.move(str(data), str(work / "data"))
+            env = sandbox_env(extra, root=work, lib=package_dir().parent, tmp=str(work))
             if probe_dir is not None:
                 env[PROBE_ENV] = str(probe_dir)
             argv = ["env", "-i", *[f"{k}={v}" for k, v in env.items()], sys.executable, "-m",
                     "workshop_utils.grading.runner", str(jobdir), str(work)]
-        run = run_caged(argv, job.limits, stop=stop)
+            fds = ()
+        run = run_caged(argv, job.limits, stop=stop, out_file=out_file, pass_fds=fds)
         return {"stdout": run.stdout, "timed_out": run.timed_out, "out_of_memory": run.out_of_memory,
                 "output_too_large": run.output_too_large, "stopped": bool(stop is not None and stop.is_set()),
-                "returncode": run.returncode, "stderr_tail": run.stderr_tail, "seconds": run.seconds}
+                "returncode": run.returncode, "stderr_tail": run.stderr_tail, "seconds": run.seconds,
+                "peak_mb": run.peak_mb, "cpu_capped": run.cpu_capped}
     finally:
+        if flt is not None:
+            flt.close()
         shutil.rmtree(root, ignore_errors=True)
 
 
