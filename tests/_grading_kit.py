@@ -124,7 +124,7 @@ def make_class_store(tmp: Path, hidden: Path, class_: dict = CLASS) -> dict:
     dict
         ``store`` (folder), ``csv`` (path), ``ref`` (with the probe), ``rows``, ``records``.
     """
-    from workshop_utils.grading.grader import CsvLog, _columns
+    from workshop_utils.grading.csvlog import CsvLog, columns, hidden_digest
     from workshop_utils.grading.practices import reference
     from workshop_utils.grading.probe import add_to_reference, make_probe
     from workshop_utils.grading.regrade import practice_points, run_checks_batch
@@ -146,17 +146,17 @@ def make_class_store(tmp: Path, hidden: Path, class_: dict = CLASS) -> dict:
         folders[sid] = folder
     points = practice_points(1, [hidden])
     results = run_checks_batch(1, [hidden], list(folders.values()), full)
-    columns = _columns(1)
-    log = CsvLog(tmp / "grades.csv", columns, resume=False)
+    log = CsvLog(tmp / "grades.csv", columns(1), resume=False, meta={"day": "1", "hidden": hidden_digest([hidden])})
     rows, records = [], {}
     for (sid, folder), res in zip(folders.items(), results):
         errors = ["cell 3: ValueError: " + INJECTION] if sid.startswith("<") else []
         status = "time limit (600 s) reached in cell 7" if sid == "dee" else "ok"
-        row = build_row(sid, 1, res, status, errors, points)
+        seconds, peak = 10.0 + len(sid), 300.0 + 10 * len(sid)
+        row = build_row(sid, 1, res, status, errors, points,
+                        extra={"seconds": f"{seconds:.1f}", "peak_mb": f"{peak:.0f}", "name_note": ""})
         log.append(row)
         rows.append(row)
-        rec = {"day": 1, "status": status, "errors": errors, "results": res, "row": row, "seconds": 10.0 + len(sid),
-               "peak_mb": 300.0 + 10 * len(sid)}
+        rec = {"day": 1, "status": status, "errors": errors, "results": res, "row": row}
         code = [f"print({sid!r})", COPIED if sid in ("ada", "cy") else own_code(list(class_).index(sid))]
         st.put(sid, folder, rec, code=code, executed=None)
         records[sid] = rec

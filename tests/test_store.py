@@ -42,11 +42,18 @@ def test_a_changed_threshold_changes_only_the_rows_it_should(graded):
     v2 = hidden_file(tmp / "hidden_v2.py", 0.85)  # the instructor raises the bar of one hidden check
     out = tmp / "v2.csv"
     regrade(graded["store"], out, hidden=[v2], verbose=False)
-    old = {r["student"]: r for r in graded["rows"]}
     import csv
 
+    with open(graded["csv"], newline="") as fh:
+        old = {r["student"]: r for r in csv.DictReader(fh)}
     with open(out, newline="") as fh:
         new = {r["student"]: r for r in csv.DictReader(fh)}
+    # the `hidden` column names the hidden checks a row was graded with: every row says the new file
+    from workshop_utils.grading.csvlog import hidden_digest
+
+    assert {r["hidden"] for r in new.values()} == {hidden_digest([v2])}
+    for r in (*old.values(), *new.values()):
+        r.pop("hidden")
     ref = graded["ref"]
     from workshop_utils.grading.export import load_practice
     from workshop_utils.grading.practices import get_practice
@@ -172,3 +179,19 @@ def test_regrade_refuses_an_existing_csv_and_a_copied_store_works(graded, tmp_pa
     shutil.copytree(graded["store"], copy)
     res = regrade(copy, tmp_path / "c.csv", hidden=[graded["hidden"]], verbose=False)
     assert (tmp_path / "c.csv").read_bytes() == graded["csv"].read_bytes() and not res.rerun
+
+
+def test_a_student_whose_export_is_missing_is_named_and_the_others_regraded(graded, capsys):
+    st = open_store(graded["store"])
+    (graded["store"] / st.manifest["submissions"]["bob"]["file"]).unlink()
+    out = graded["tmp"] / "m.csv"
+    rc = regrade_main(["--store", str(graded["store"]), "--out", str(out), "--hidden", str(graded["hidden"])])
+    err = capsys.readouterr().err
+    assert rc == 1 and "bob" in err.split("again:")[1]
+    import csv
+
+    with open(out, newline="") as fh:
+        rows = {r["student"]: r for r in csv.DictReader(fh)}
+    assert len(rows) == len(CLASS) and "not regraded" in rows["bob"]["status"] and "missing" in rows["bob"]["status"]
+    old = {r["student"]: r for r in graded["rows"]}
+    assert rows["ada"]["total"] == old["ada"]["total"]

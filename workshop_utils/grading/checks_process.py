@@ -21,10 +21,24 @@ def _checks_child(conn, day: int, hidden_paths: list[str], export_dir: str, ref:
         resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 2 ** 20, memory_mb * 2 ** 20))
     except (ValueError, OSError):
         pass
+    conn.send(check_export(day, load_all_hidden(hidden_paths), export_dir, ref))
+    conn.close()
+
+
+def load_all_hidden(hidden_paths: list[str]) -> dict:
+    """``{(day, practice): [Check, ...]}`` of every hidden-checks file (loaded in the checks process)."""
     hidden: dict = {}
     for h in hidden_paths:
         for key, checks in load_hidden(h).items():
             hidden.setdefault(key, []).extend(checks)
+    return hidden
+
+
+def check_export(day: int, hidden: dict, export_dir: str | Path, ref: dict) -> dict[int, dict]:
+    """Every check of ``day`` on one export folder: ``{practice: {"results": [...], "unexported": ...}}``.
+
+    The one place both the grader and ``workshop-grade regrade`` run the checks of a submission.
+    """
     out = {}
     for p in PRACTICES[day]:
         values = load_practice(p, export_dir)
@@ -33,8 +47,7 @@ def _checks_child(conn, day: int, hidden_paths: list[str], export_dir: str, ref:
         unexported = len(reasons) == 1 and all(isinstance(v, Missing) for v in values.values())
         out[p.number] = {"results": [dataclasses.asdict(r) for r in res],
                          "unexported": reasons.pop() if unexported else None}
-    conn.send(out)
-    conn.close()
+    return out
 
 
 def run_checks_isolated(day: int, hidden_paths: list[Path], export_dir: Path, ref: dict, timeout: float = 300,

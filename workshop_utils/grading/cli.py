@@ -53,6 +53,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--resume", action="store_true", help="skip students already in --out")
     ap.add_argument("--unsafe-no-sandbox", action="store_true",
                     help="run submissions WITHOUT the bubblewrap sandbox (they can read your files)")
+    ap.add_argument("--feedback", metavar="DIR", default=None,
+                    help="write one feedback page (HTML) and text per student to DIR")
+    ap.add_argument("--report", metavar="FILE", default=None, help="write the class report (HTML) to FILE")
+    ap.add_argument("--store", metavar="DIR", default=None,
+                    help="keep every export and the probe in the private folder DIR (for workshop-grade regrade)")
     ap.add_argument("--quiet", action="store_true")
     return ap.parse_args(argv)
 
@@ -64,7 +69,9 @@ def run(args: argparse.Namespace, grade_folder: Callable[..., list[dict]]) -> in
         rows = grade_folder(args.submissions, args.day, args.out, hidden=args.hidden, timeout=args.timeout,
                             memory_mb=args.memory_mb, resume=args.resume, unsafe_no_sandbox=args.unsafe_no_sandbox,
                             export_timeout=args.export_timeout, check_timeout=args.check_timeout, jobs=args.jobs, dask=args.dask,
-                            verbose=not args.quiet)
+                            verbose=not args.quiet,
+                            **{k: getattr(args, k) for k in ("store", "feedback", "report")
+                               if getattr(args, k, None) is not None})
     except (OSError, ValueError, RuntimeError) as err:
         print(f"workshop-grade: error: {err}", file=sys.stderr)
         return 2

@@ -62,6 +62,7 @@ from .hidden import load_hidden
 from .jobs import (CHECK_CALL, EXPORT_PLACEHOLDER, MAX_EXPORT_FILES, SandboxJob, build_run_notebook,
                    execute_job, extract_result, run_status, self_check_days)
 from .practices import PRACTICES, reference
+from .results import build_row
 from .sandbox import Limits, cage_kind, forbidden_inside, package_dir, sandbox_available
 from .submissions import find_submissions, scan_submissions
 
@@ -125,6 +126,9 @@ class GradeSettings:
         Host folder for job and export folders.
     notes : dict
         ``{student id: name note}`` for the CSV's ``name_note``.
+    keeper : Keeper, optional
+        Keeps each scored submission (``--store``, ``--feedback``, ``--report``:
+        :mod:`workshop_utils.grading.keeper`).
     """
 
     day: int
@@ -139,6 +143,7 @@ class GradeSettings:
     threads: int
     tmp_root: Path
     notes: dict = dataclasses.field(default_factory=dict)
+    keeper: Any = None
 
 
 def prepare(student: str, nb_bytes: bytes | str, settings: GradeSettings) -> tuple[SandboxJob | None, str, set[int]]:
@@ -170,7 +175,6 @@ def score(student: str, settings: GradeSettings, ran: dict | None, status: str, 
     day = settings.day
     row: dict[str, Any] = {"student": student, "seconds": "", "peak_mb": "", "executed": None,
                            "name_note": settings.notes.get(student, "")}
-    reasons: list[str] = []
     folder = Path(tempfile.mkdtemp(prefix="export_", dir=settings.tmp_root))
     try:
         errors: list[str] = []
@@ -182,24 +186,11 @@ def score(student: str, settings: GradeSettings, ran: dict | None, status: str, 
         if days and day not in days:
             status += f"; its self-checks are for day {', '.join(map(str, sorted(days)))}, graded as day {day}"
         results = run_checks_isolated(day, settings.hidden, folder, settings.ref, timeout=settings.check_timeout)
-        if isinstance(results, str):
-            status = f"{status}; {results}" if status != "ok" else results
-            results = {}
-        total = 0.0
-        for p in PRACTICES[day]:
-            res = results.get(p.number, {"results": [], "unexported": "checks did not run"})
-            earned = sum(r["earned"] for r in res["results"])
-            total += earned
-            row[f"p{p.number}"] = f"{earned:g}"
-            if res["unexported"]:
-                reasons.append(f"p{p.number}: {res['unexported']}")
-            else:
-                reasons += [f"p{p.number} {r['name']}: {r['message']}" for r in res["results"] if not r["passed"]]
-        row.update(total=f"{total:g}", max=f"{sum(settings.points.values()):g}", status=status)
-        reasons += errors
+        row.update(build_row(student, day, results, status, errors, settings.points))  # the regrade's builder too
+        if settings.keeper is not None:  # --store / --feedback / --report, while the export is here
+            settings.keeper.keep(student, folder, {"status": status, "errors": errors, "results": results}, row)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    row["reasons"] = " | ".join(reasons)[:20000]
     return row
 
 
@@ -262,7 +253,8 @@ def grade_folder(submissions: str | Path, day: int, out: str | Path, hidden: lis
                  timeout: float = 1800, memory_mb: int = 8192, resume: bool = False, unsafe_no_sandbox: bool = False,
                  export_timeout: float = 120, check_timeout: float = 300, jobs: int | None = 1,
                  dask: str | Any | None = None, tasks: int = 512, file_mb: int = 1024,
-                 verbose: bool = True) -> list[dict]:
+                 verbose: bool = True, store: str | Path | None = None, feedback: str | Path | None = None,
+                 report: str | Path | None = None) -> list[dict]:
     """Grade every notebook of ``submissions`` (a folder, or one notebook) into the CSV ``out``.
 
     Parameters are those of the command line (``workshop-grade --help``). ``jobs=None``
@@ -270,6 +262,11 @@ def grade_folder(submissions: str | Path, day: int, out: str | Path, hidden: lis
     scheduler address (``'tcp://host:8786'``) or a ``distributed.Client``: each submission's
     sandbox then runs on a Dask worker (which needs this package and bubblewrap), and only
     its plain exported data comes back; the checks, hidden files and labels stay here.
+
+    ``store`` (a private folder, never mounted in a sandbox) keeps every submission's export
+    and the probe for ``workshop-grade regrade`` (with ``resume``, its probe is reused);
+    ``feedback`` is a folder for one HTML page and one text file per student; ``report`` the
+    class report's HTML file (:mod:`workshop_utils.grading.keeper`).
 
     Returns
     -------
@@ -314,7 +311,9 @@ def grade_folder(submissions: str | Path, day: int, out: str | Path, hidden: lis
         raise RuntimeError(f"workshop-grade: refusing to run untrusted notebooks without a sandbox: {why}. "
                            "To run them anyway, on a machine you are ready to lose, pass --unsafe-no-sandbox.")
     sandboxed = ok and not unsafe_no_sandbox
-    bad = forbidden_inside([*hidden_paths, out.resolve().parent, *{p.resolve().parent for p in files.values()}])
+    private = [Path(store).resolve()] if store is not None else []  # the store holds the probe's labels
+    bad = forbidden_inside([*hidden_paths, out.resolve().parent, *private,
+                            *{p.resolve().parent for p in files.values()}])
     if sandboxed and bad:
         raise RuntimeError("workshop-grade: these private paths lie inside folders every sandbox mounts; move them: "
                            + "; ".join(bad))
@@ -327,10 +326,16 @@ def grade_folder(submissions: str | Path, day: int, out: str | Path, hidden: lis
     ref = reference(source="simulated")  # the true labels, loaded before any submission runs
     from . import probe as probe_mod
 
+    kept = _open_keeping(store, feedback, report, day, ref, resume)  # bad folders fail before anything runs
     tmp_root = Path(tempfile.mkdtemp(prefix="workshop-grade-"))
     client = None
     try:
-        probe = probe_mod.make_probe(secrets.randbits(62))
+        if kept is not None and kept.manifest.get("probe"):  # --resume with a store: the same probe
+            probe = kept.probe()
+        else:
+            probe = probe_mod.make_probe(secrets.randbits(62))
+            if kept is not None:
+                kept.save_probe(probe)
         probe_mod.save_inputs(probe, tmp_root)
         probe_x = (tmp_root / probe_mod.INPUTS_FILE).read_bytes()
         ref = probe_mod.add_to_reference(ref, probe)
@@ -355,16 +360,44 @@ def grade_folder(submissions: str | Path, day: int, out: str | Path, hidden: lis
                                  final_reserve=min(export_timeout, timeout / 4), check_timeout=check_timeout,
                                  sandbox=sandboxed, probe_x=probe_x if probe_arg is None else None, threads=threads,
                                  tmp_root=tmp_root, notes=scan.notes)
+        if store is not None or feedback is not None or report is not None:
+            from .keeper import Keeper
+
+            settings.keeper = Keeper(day, ref, kept, Path(feedback) if feedback is not None else None, scan.found)
         todo = [s for s in files if not log.is_done(s)]
         if verbose:
             print(f"workshop-grade: day {day}, {len(todo)} to grade ({len(files) - len(todo)} already in {out}), "
                   f"sandbox={'bubblewrap' if sandboxed else 'NONE'}, limits={cage_kind()}, {where}, "
                   f"timeout {timeout:g} s, memory {memory_mb} MiB, {threads} CPU each", file=sys.stderr)
-        return _grade_all(todo, notebooks, settings, log, executor, snapshot, out, verbose, probe_arg)
+        rows = _grade_all(todo, notebooks, settings, log, executor, snapshot, out, verbose, probe_arg)
+        if report is not None:
+            settings.keeper.report(report, out)
+            if verbose:
+                print(f"workshop-grade: class report in {report}", file=sys.stderr)
+        return rows
     finally:
         if client is not None and isinstance(dask, str):  # a client we opened; one passed in stays open
             client.close()
         shutil.rmtree(tmp_root, ignore_errors=True)
+
+
+def _open_keeping(store: str | Path | None, feedback: str | Path | None, report: str | Path | None, day: int,
+                  ref: dict, resume: bool) -> Any:
+    """Check the ``--store``, ``--feedback`` and ``--report`` paths before anything runs; the open store or None."""
+    from .feedback import check_writable
+    from .store import open_store, reference_digest
+
+    if feedback is not None:
+        check_writable(feedback, "--feedback")
+    if report is not None:
+        check_writable(Path(report).resolve().parent, "--report")
+    if store is None:
+        return None
+    st = open_store(store, day=day, quick=bool(ref.get("quick")), ref_digest=reference_digest(ref), create=True)
+    if st.manifest.get("probe") and not resume:
+        raise ValueError(f"--store: {store} already holds a grading; pass --resume to continue it, or choose a new "
+                         "folder")
+    return st
 
 
 def _run_local(job: SandboxJob, stop: threading.Event, out_file: Path) -> dict:
@@ -474,7 +507,13 @@ def _grade_all(todo: list[str], notebooks: dict, settings: GradeSettings, log: C
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point of ``workshop-grade`` (:mod:`workshop_utils.grading.cli`); exit code 0 when every
-    submission has a row."""
+    submission has a row.  ``workshop-grade report ...`` and ``workshop-grade regrade ...`` are the subcommands
+    of :mod:`workshop_utils.grading.regrade` (a submissions folder named so is given as ``./report``)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in ("report", "regrade"):
+        from . import regrade
+
+        return (regrade.report_main if argv[0] == "report" else regrade.main)(argv[1:])
     return cli.run(cli.parse_args(argv), grade_folder)
 
 

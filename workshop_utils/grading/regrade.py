@@ -26,8 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .core import Missing, run_checks
-from .export import load_practice
+from .checks_process import check_export, load_all_hidden
 from .hidden import load_hidden
 from .practices import PRACTICES, reference
 from .results import build_row
@@ -79,25 +78,14 @@ def stale_requirements(day: int, export_dir: Path) -> list[str]:
 
 
 def _batch_child(conn, day: int, hidden_paths: list[str], folders: list[str], ref: dict, memory_mb: int) -> None:
-    """Run every check on every folder (one process for the whole batch; same code as the grader's)."""
+    """Run every check on every folder (one process for the whole batch; the grader's own code)."""
     try:
         resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 2 ** 20, memory_mb * 2 ** 20))
     except (ValueError, OSError):
         pass
-    hidden: dict = {}
-    for h in hidden_paths:
-        for key, checks in load_hidden(h).items():
-            hidden.setdefault(key, []).extend(checks)
+    hidden = load_all_hidden(hidden_paths)
     for folder in folders:
-        out = {}
-        for p in PRACTICES[day]:
-            values = load_practice(p, folder)
-            res = run_checks(p.checks + hidden.get((day, p.number), []), values, ref)
-            reasons = {v.reason for v in values.values() if isinstance(v, Missing)}
-            unexported = len(reasons) == 1 and all(isinstance(v, Missing) for v in values.values())
-            out[p.number] = {"results": [dataclasses.asdict(r) for r in res],
-                             "unexported": reasons.pop() if unexported else None}
-        conn.send(out)
+        conn.send(check_export(day, hidden, folder, ref))
     conn.close()
 
 
@@ -165,18 +153,17 @@ def regrade(store: str | Path, out: str | Path, hidden: list = (), feedback: str
     FileExistsError
         ``out`` exists.
     """
-    from .grader import CsvLog, _columns
+    from .csvlog import CsvLog, hidden_digest
+    from .csvlog import columns as csv_columns
     from .probe import add_to_reference
-    from .store import open_store, reference_digest
+    from .store import StoreError, open_store, reference_digest
 
     t0 = time.monotonic()
     ref = reference(source="simulated")
     st = open_store(store, quick=bool(ref.get("quick")), ref_digest=reference_digest(ref),
                     accept_version=accept_version)
-    bad = st.verify()
-    if bad:
-        from .store import StoreError
-
+    bad = [b for b in st.verify() if "checksum" in b]
+    if bad:  # changed after grading: nothing of it is trusted
         raise StoreError(f"store {store}: changed since grading: " + "; ".join(bad[:5]))
     day = st.day
     hidden_paths = [Path(h).resolve() for h in hidden]
@@ -190,26 +177,35 @@ def regrade(store: str | Path, out: str | Path, hidden: list = (), feedback: str
     if out.exists() and out.stat().st_size > 0:
         raise FileExistsError(f"regrade: --out {out} exists; choose a new file")
     out.parent.mkdir(parents=True, exist_ok=True)
-    columns = columns or _columns(day)
-    log = CsvLog(out, columns, resume=False)
+    columns = columns or csv_columns(day)
+    log = CsvLog(out, columns, resume=False, meta={"day": str(day), "hidden": hidden_digest(hidden_paths)})
     students = st.students()
     rows: list[dict] = []
     rerun: dict[str, list[str]] = {}
     tmp = Path(tempfile.mkdtemp(prefix="workshop-regrade-"))
     try:
-        folders, records = [], []
+        folders, records, missing = [], [], {}
         for i, sid in enumerate(students):
             folder = tmp / f"s{i}"
             folder.mkdir()
-            records.append(st.get(sid, folder))
-            folders.append(folder)
+            try:
+                records.append(st.get(sid, folder))
+                folders.append(folder)
+            except StoreError as err:  # its file is gone: the others are regraded, this one is named
+                missing[sid] = str(err)
+        students = [s for s in students if s not in missing]
         results = run_checks_batch(day, hidden_paths, folders, ref, timeout=check_timeout)
+        for sid, why in missing.items():
+            rerun[sid] = ["its stored export is missing"]
+            row = {"student": sid, "status": f"not regraded: {why}", "reasons": ""}
+            log.append(row)
+            rows.append(row)
         for sid, folder, rec, res in zip(students, folders, records, results):
             lacks = stale_requirements(day, folder)
             if isinstance(res, dict):
                 lacks += [f"p{n} {r['name']}" for n, pr in res.items() for r in pr["results"] if r.get("not_in_export")]
-            extra = {c: rec.get(c, "") for c in columns if c in ("seconds", "peak_mb")}
-            extra = {c: ("" if v is None else v) for c, v in extra.items()}
+            stored = rec.get("row") or {}
+            extra = {c: stored.get(c, "") for c in ("seconds", "peak_mb", "name_note") if c in columns}
             row = build_row(sid, day, res, str(rec.get("status", "ok")), list(rec.get("errors") or []), points,
                             extra=extra or None)
             if lacks:
