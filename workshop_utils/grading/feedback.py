@@ -239,7 +239,8 @@ def _check_row(r: dict) -> str:
         mark = "<span class=\"pass\">passed</span>"
     else:
         mark = "<span class=\"fail\">failed</span>"
-    name = esc(r["name"]) + (" <span class=\"muted\">(private data)</span>" if r.get("private") else "")
+    private = r.get("private") and "private" not in r["name"]
+    name = esc(r["name"]) + (" <span class=\"muted\">(private data)</span>" if private else "")
     why = esc(reason_words(r))
     for line in measured_lines(r):
         why += f"<br><span class=\"measured\">Measured by the grader: {esc(line)}</span>"
