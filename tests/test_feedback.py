@@ -219,3 +219,27 @@ def test_report_of_an_empty_or_foreign_csv_or_another_class_store(graded, tmp_pa
     assert write_report(tmp_path / "r.html", graded["csv"], day=1).is_file()  # without a store: CSV only
     st = open_store(graded["store"])
     assert st.day == 1
+
+
+def test_day2_attribution_figure_marks_the_planted_site():
+    import numpy as np
+
+    from workshop_utils.grading.feedback import probe_figures
+
+    rng = np.random.default_rng(0)
+    y = np.array([0, 1, 1, 0, 1] * 20)
+    start = np.where(y == 1, 50, -1)
+    attr = rng.normal(size=(100, 200, 4)) * 0.1
+    attr[y == 1, 50:69] += 2.0
+    rec = {"day": 2, "student": "s", "results": {"1": {"unexported": None, "results": [
+        {"name": "ISM finds the planted sites on private data", "points": 3, "earned": 3, "passed": True,
+         "message": "ok", "hidden": False, "private": True, "skipped": False,
+         "measured": [{"kind": "recovery", "value": 0.9, "model": "model", "method": "ism", "n": 60},
+                      {"kind": "limit", "value": 0.55, "name": "ism_sites"}]}]}}}
+    figs = probe_figures(rec, {1: {"model": {"probe_ism": attr, "scores": np.zeros(3)}}},
+                         {"y": y, "site_start": start})
+    (cap, png), = figs.values()
+    assert "ISM of model" in cap and png.startswith(b"\x89PNG") and len(png) > 5000
+    html = feedback_html(rec, {1: {"model": {"probe_ism": attr}}}, {"y": y, "site_start": start})
+    assert "top window on the planted site for 90% of 60 positives you never saw" in html
+    assert "at least 0.55 earns the points" in html and not EXECUTABLE.search(html)

@@ -131,3 +131,14 @@ def test_resume_with_the_store_reuses_its_probe(graded):
                  verbose=False, resume=True, store=graded["store"], **graded["kw"])
     assert open_store(graded["store"]).manifest["probe"]["sha256"] == before
     assert (graded["tmp"] / "partial.csv").read_bytes().count(b"\nmallory_copy,") == 1
+
+
+def test_the_store_may_not_lie_where_a_sandbox_can_see_it(graded):
+    from workshop_utils.grading.sandbox import package_dir
+
+    if graded["kw"].get("unsafe_no_sandbox"):
+        pytest.skip("without bubblewrap nothing is mounted (and nothing is private)")
+    with pytest.raises(RuntimeError, match="private paths"):
+        grade_folder(graded["subs"], 1, graded["tmp"] / "q" / "g.csv", hidden=[HIDDEN], verbose=False,
+                     store=package_dir() / "grading_store")
+    assert not (package_dir() / "grading_store").exists()
