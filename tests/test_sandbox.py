@@ -526,3 +526,67 @@ def test_a_dask_cluster_gives_the_rows_of_a_serial_run(tmp_path, monkeypatch):
 
 def _rows(rows: list[dict]) -> dict[str, dict]:
     return {r["student"]: r for r in rows}
+
+
+# ----------------------------------------------------------------------------- the grader's own limits
+def _benchmark(name: str):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+#: The grader's documented peak memory (homework/README.md): what an honest class costs, plus at most this
+#: much for hostile input at --jobs 2 (a 300-MiB export stream, 200 MB printed, 50 large images, a notebook
+#: just under the 20-MiB cap and one over it), and never more than GRADER_MAX_MB in all.
+GRADER_EXTRA_MB = 150
+GRADER_MAX_MB = 400
+
+
+@needs_sandbox
+def test_the_graders_memory_stays_bounded_under_hostile_input(tmp_path, monkeypatch):
+    bench = _benchmark("grader_memory")
+    monkeypatch.setenv("WORKSHOP_DATA", str(tmp_path / "data"))
+    got = {}
+    for kind in ("honest", "hostile"):
+        bench.write_class(tmp_path / kind, kind == "hostile", export_mb=300)
+        got[kind] = bench.grader_peak_mb(tmp_path / kind, tmp_path / f"{kind}.csv", jobs=2, timeout=60)
+    hostile = got["hostile"]
+    print({k: round(v["maxrss_mb"]) for k, v in got.items()})
+    assert sorted(hostile["rows"]) == ["big_export", "big_outputs", "just_under_cap", "over_cap"]
+    assert hostile["rows"]["big_export"]["status"] == "ok" and hostile["rows"]["big_outputs"]["status"] == "ok"
+    assert "more than 20 MiB" in hostile["rows"]["over_cap"]["status"]
+    assert hostile["maxrss_mb"] < got["honest"]["maxrss_mb"] + GRADER_EXTRA_MB, got
+    assert hostile["maxrss_mb"] < GRADER_MAX_MB, got
+
+
+@needs_sandbox
+def test_the_executed_notebook_comes_back_with_capped_outputs(tmp_path, monkeypatch):
+    from workshop_utils.grading.jobs import SandboxJob, build_run_notebook, execute_job, extract_result
+    from workshop_utils.grading.runner import CELL_TEXT_BYTES, EXECUTED_BYTES, EXPORT_PLACEHOLDER
+
+    monkeypatch.setenv("WORKSHOP_DATA", str(tmp_path / "data"))
+    nb = nbformat.reads(_notebook(
+        "import sys\nfor _ in range(200):\n    sys.stdout.write('x' * 2**18)",
+        "print('<script>alert(1)</script>')", "from IPython.display import HTML\nHTML('<b>bold</b>')",
+        "raise ValueError('shown with its traceback')"), as_version=4)
+    run_nb, roles = build_run_notebook(nb, 1, Path(EXPORT_PLACEHOLDER))
+    job = SandboxJob(notebook=dict(run_nb), roles=roles, limits=Limits(timeout=60, memory_mb=2500), final_reserve=5,
+                     threads=1, sandbox=True, probe_x=None, quick=True)
+    ran = execute_job(job, None, None, tmp_path / "run.tar")
+    assert ran["stdout"] == b"" and (tmp_path / "run.tar").stat().st_size > 0  # the stream went to the file
+    result = extract_result(tmp_path / "run.tar", tmp_path / "export")
+    assert result["status"] == "ok" and result["executed"] is not None, result
+    ex = nbformat.reads(result["executed"], as_version=4)
+    assert len(ex.cells) == len(nb.cells)  # the student's cells only, no export cell
+    assert len(result["executed"]) < 2 * EXECUTED_BYTES
+    spam = ex.cells[1].outputs
+    assert sum(len(o.get("text", "")) for o in spam) <= CELL_TEXT_BYTES + 100
+    assert "further output of this cell not kept" in spam[-1]["text"]
+    assert "<script>alert(1)</script>" in ex.cells[2].outputs[0]["text"]  # kept as text: the renderer sanitises
+    assert ex.cells[3].outputs[0]["data"]["text/html"] == "<b>bold</b>"
+    err = ex.cells[4].outputs[0]
+    assert err["ename"] == "ValueError" and "shown with its traceback" in "".join(err["traceback"])
+    assert ran["peak_mb"] is None or ran["peak_mb"] > 50
