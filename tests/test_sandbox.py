@@ -590,3 +590,28 @@ def test_the_executed_notebook_comes_back_with_capped_outputs(tmp_path, monkeypa
     err = ex.cells[4].outputs[0]
     assert err["ename"] == "ValueError" and "shown with its traceback" in "".join(err["traceback"])
     assert ran["peak_mb"] is None or ran["peak_mb"] > 50
+
+
+def test_the_cpu_share_of_a_cage_is_enforced():
+    """Three spinning processes in a cage of 0.05 cores get about 0.05 core-seconds per second, all together.
+
+    (Without the cap they got 0.8 CPU-s in 4 s even on a 2-core machine at load 12.)"""
+    import sys
+
+    from workshop_utils.grading.sandbox import Cage, run_caged
+
+    if cage_kind() == "rlimit":  # pragma: no cover - no cgroup, no CPU share; the docs say so
+        pytest.skip("no cgroup here: the CPU share cannot be enforced")
+    code = ("import os, sys, time\nkids = []\nfor _ in range(3):\n    r, w = os.pipe()\n    pid = os.fork()\n"
+            "    if pid == 0:\n        end = time.monotonic() + 4\n        while time.monotonic() < end:\n            pass\n"
+            "        os.write(w, str(time.process_time()).encode())\n        os._exit(0)\n    kids.append(r)\n"
+            "print(sum(float(os.read(r, 64)) for r in kids))\n")
+    cage = Cage(Limits(cpus=0.05))
+    try:
+        assert cage.cpu_capped
+    finally:
+        cage.close()
+    run = run_caged([sys.executable, "-c", code], Limits(timeout=60, cpus=0.05))
+    used = float(run.stdout.decode())
+    assert run.cpu_capped and run.returncode == 0
+    assert used < 0.05 * 4 * 1.5 + 0.15, f"3 spinners used {used:.2f} CPU-s in 4 s under a 0.05-core cap"
