@@ -243,3 +243,19 @@ def test_day2_attribution_figure_marks_the_planted_site():
     html = feedback_html(rec, {1: {"model": {"probe_ism": attr}}}, {"y": y, "site_start": start})
     assert "top window on the planted site for 90% of 60 positives you never saw" in html
     assert "at least 0.55 earns the points" in html and not EXECUTABLE.search(html)
+
+
+def test_measure_records_only_inside_a_check_and_not_in_export_is_flagged():
+    from workshop_utils.grading.core import Check, NotInExport, measure, run_checks
+
+    measure("auroc", 0.5, model="m")  # outside run_checks: nothing happens, nothing raises
+
+    def needs_more(v, ref):
+        measure("auroc", 0.71, model="m", n=10)
+        raise NotInExport("m has no IG on the grader's probe")
+
+    (r,) = run_checks([Check("c", 1, needs_more)], {}, {})
+    assert r.not_in_export and not r.passed and r.message.startswith("not in the export")
+    assert r.measured == [{"kind": "auroc", "value": 0.71, "model": "m", "n": 10}]
+    (r2,) = run_checks([Check("d", 1, lambda v, ref: (True, "ok"))], {}, {})
+    assert r2.measured == [] and not r2.not_in_export
