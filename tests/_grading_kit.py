@@ -101,7 +101,8 @@ OWN = [
     "import pandas as pd\ntable = pd.DataFrame({'auroc': [auroc], 'aupr': [aupr]})\nprint(table.to_string())\n"
     "while len(table) < 3:\n    table = pd.concat([table, table])\nassert table.shape[1] == 2, table.columns\n",
     "try:\n    import seaborn\nexcept ImportError:\n    seaborn = None\nclass Box:\n    def __init__(self, v):\n"
-    "        self.v = v\n    def __repr__(self):\n        return f'Box({self.v})'\nboxes = {k: Box(k) for k in 'abc'}\n",
+    "        self.v = v\n    def __repr__(self):\n        return f'Box({self.v})'\n"
+    "boxes = {k: Box(k) for k in 'abc'}\n",
     "lo, hi = 0, len(test_scores) - 1\nwhile lo < hi:\n    mid = (lo + hi) // 2\n    if test_scores[mid] < 0.5:\n"
     "        lo = mid + 1\n    else:\n        hi = mid\nprint('first call at', lo, 'of', len(test_scores))\n",
     "with open('notes.txt', 'w') as fh:\n    for line in sorted(set(answer_p1.split()), key=str.lower):\n"

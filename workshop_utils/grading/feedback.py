@@ -296,10 +296,12 @@ def feedback_html(record: dict, values: dict | None = None, probe_ref: dict | No
         for r in rs:
             if (p.number, r["name"]) in figs:
                 cap, png = figs[(p.number, r["name"])]
-                body.append(f"<figure>{image_tag(png, cap)}<figcaption class=\"muted\">{esc(cap)}</figcaption></figure>")
+                body.append(f"<figure>{image_tag(png, cap)}"
+                            f"<figcaption class=\"muted\">{esc(cap)}</figcaption></figure>")
     body.append("<h2>Your notebook, as the grader ran it</h2>")
     if executed is not None:
-        body.append("<p class=\"muted\">Shown as text; nothing in it runs in this page.</p>" + render_notebook(executed))
+        body.append("<p class=\"muted\">Shown as text; nothing in it runs in this page.</p>"
+                    + render_notebook(executed))
     else:
         body.append("<p class=\"muted\">The executed notebook did not come back from the grader's sandbox.</p>")
     return page(f"Day {day} feedback: {student}", "\n".join(body))

@@ -189,7 +189,8 @@ def render_notebook(nb: Any) -> str:
             body = "".join(render_output(o) for o in outs[:MAX_OUTPUTS])
             if len(outs) > MAX_OUTPUTS:
                 body += f"<p class=\"muted\">({len(outs) - MAX_OUTPUTS} more outputs not shown)</p>"
-            parts.append(f"<div class=\"cell\"><div class=\"muted\">cell {n_code}</div><pre>{esc(src)}</pre>{body}</div>")
+            parts.append(f"<div class=\"cell\"><div class=\"muted\">cell {n_code}</div>"
+                         f"<pre>{esc(src)}</pre>{body}</div>")
         elif cell.get("cell_type") == "markdown" and src.strip():
             parts.append(f"<div class=\"cell muted\"><pre>{esc(src)}</pre></div>")
     if len(cells) > MAX_CELLS:

@@ -274,7 +274,8 @@ def write_report(out: str | os.PathLike, csv_path: str | os.PathLike, store: str
             rec = st.get(sid)
             rec.pop("executed", None)
             records[sid] = rec
-        unknown = [r["student"] for r in rows if r["student"] not in records and r["student"].lstrip("'") not in records]
+        unknown = [r["student"] for r in rows
+                   if r["student"] not in records and r["student"].lstrip("'") not in records]
         if len(unknown) == len(rows):
             raise ValueError(f"report: none of the {len(rows)} students of {csv_path} is in the store {store}: "
                              "is it the store of another class?")
