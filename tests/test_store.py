@@ -162,14 +162,15 @@ def test_an_interrupted_put_leaves_the_store_readable(graded, monkeypatch):
     st = open_store(graded["store"])
     before = (graded["store"] / MANIFEST).read_bytes()
 
-    def boom(path, data):
+    def boom(*args, **kw):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(store_mod, "atomic_write_bytes", boom)
+    monkeypatch.setattr(store_mod, "_tar_add", boom)  # interrupted while the tar is being written
     with pytest.raises(KeyboardInterrupt):
         st.put("eve", None, {"status": "ok"})
     assert (graded["store"] / MANIFEST).read_bytes() == before
-    assert not open_store(graded["store"]).verify()
+    assert not open_store(graded["store"]).verify() and not open_store(graded["store"]).has("eve")
+    assert not [p for p in (graded["store"] / "subs").iterdir() if p.name.startswith(".")]  # no temp file left
 
 
 def test_regrade_refuses_an_existing_csv_and_a_copied_store_works(graded, tmp_path):

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from .._atomic import atomic_write_bytes, atomic_write_text
+from .._atomic import atomic_path, atomic_write_bytes, atomic_write_text
 
 #: Version of the layout above.
 STORE_FORMAT = 1
@@ -169,22 +169,24 @@ class Store:
             raise ValueError(f"Store.put: student must be a non-empty str, got {student!r}")
         if not isinstance(record, dict):
             raise TypeError(f"Store.put: record must be a dict, got {type(record).__name__}")
-        buf = io.BytesIO()
-        with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
-            _tar_add(tar, "meta.json", json.dumps({"student": student, **record}, sort_keys=True).encode())
-            _tar_add(tar, "code.json", json.dumps(list(code or [])).encode())
-            if executed is not None:
-                _tar_add(tar, "executed.ipynb", bytes(executed))
-            if export_dir is not None and Path(export_dir).is_dir():
-                root = Path(export_dir)
-                for path in sorted(root.rglob("*")):
-                    if path.is_file() and not path.is_symlink():
-                        _tar_add(tar, "export/" + path.relative_to(root).as_posix(), path.read_bytes())
-        data = buf.getvalue()
         rel = _sub_file(student)
         with self._lock:
-            atomic_write_bytes(self.folder / rel, data)
-            self.manifest["submissions"][student] = {"file": rel, "sha256": sha256_bytes(data)}
+            with atomic_path(self.folder / rel) as tmp:  # streamed to disk: the grader's memory stays flat
+                with tarfile.open(tmp, mode="w", format=tarfile.PAX_FORMAT) as tar:
+                    _tar_add(tar, "meta.json", json.dumps({"student": student, **record}, sort_keys=True).encode())
+                    _tar_add(tar, "code.json", json.dumps(list(code or [])).encode())
+                    if executed is not None:
+                        _tar_add(tar, "executed.ipynb", bytes(executed))
+                    if export_dir is not None and Path(export_dir).is_dir():
+                        root = Path(export_dir)
+                        for path in sorted(root.rglob("*")):
+                            if path.is_file() and not path.is_symlink():
+                                info = tarfile.TarInfo("export/" + path.relative_to(root).as_posix())
+                                info.size, info.mode, info.mtime = path.stat().st_size, 0o600, 0
+                                with open(path, "rb") as fh:
+                                    tar.addfile(info, fh)
+                digest = _sha256_file(tmp)
+            self.manifest["submissions"][student] = {"file": rel, "sha256": digest}
             self._write_manifest()
 
     # ---------------------------------------------------------------- reading
