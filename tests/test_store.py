@@ -84,14 +84,18 @@ def test_a_check_that_needs_what_the_export_lacks_names_the_students(graded, cap
         "def f(v, ref):\n"
         "    a = probe_attr(v, 'torch_model', 'ig', ref)\n"
         "    return a.size > 0, 'has IG'\n"
-        "HIDDEN_CHECKS = {(1, 1): [Check('IG on private data', 1, f, needs=('torch_model',), private=True)]}\n")
+        "def g(v, ref):\n"
+        "    return v['torch_model']['anchor_ig'].size > 0, 'reads the array itself'\n"
+        "HIDDEN_CHECKS = {(1, 1): [Check('IG on private data', 1, f, needs=('torch_model',), private=True),\n"
+        "                          Check('IG of the anchors', 1, g, needs=('torch_model',))]}\n")
     rc = regrade_main(["--store", str(graded["store"]), "--out", str(tmp / "ig.csv"), "--hidden", str(needs_ig)])
     err = capsys.readouterr().err
     assert rc == 1
     exported = [s for s, (strength, _) in CLASS.items() if strength is not None]
     assert "grade these students again" in err and all(s in err for s in exported) and "dee" not in err.split(
         "again:")[1]
-    assert "grade this submission again" in (tmp / "ig.csv").read_text()
+    text = (tmp / "ig.csv").read_text()
+    assert "grade this submission again" in text and "p1 IG of the anchors" in text
 
 
 def test_a_tampered_store_is_refused(graded):

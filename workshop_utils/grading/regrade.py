@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import multiprocessing
+import re
 import resource
 import shutil
 import sys
@@ -30,6 +31,9 @@ from .checks_process import check_export, load_all_hidden
 from .hidden import load_hidden
 from .practices import PRACTICES, reference
 from .results import build_row
+
+#: A check that read a model output the export never computed directly (``v[m]["probe_ig"]``) raised this.
+_MODEL_KEY_ERROR = re.compile(r"could not be checked \(KeyError: '(probe|anchor)_\w+'\)")
 
 
 @dataclasses.dataclass
@@ -203,7 +207,8 @@ def regrade(store: str | Path, out: str | Path, hidden: list = (), feedback: str
         for sid, folder, rec, res in zip(students, folders, records, results):
             lacks = stale_requirements(day, folder)
             if isinstance(res, dict):
-                lacks += [f"p{n} {r['name']}" for n, pr in res.items() for r in pr["results"] if r.get("not_in_export")]
+                lacks += [f"p{n} {r['name']}" for n, pr in res.items() for r in pr["results"]
+                          if r.get("not_in_export") or _MODEL_KEY_ERROR.search(str(r.get("message", "")))]
             stored = rec.get("row") or {}
             extra = {c: stored.get(c, "") for c in ("seconds", "peak_mb", "name_note") if c in columns}
             row = build_row(sid, day, res, str(rec.get("status", "ok")), list(rec.get("errors") or []), points,
