@@ -76,7 +76,8 @@ NEIGHBOURS = {
         "for d, _, files in os.walk('/grade/data'):\n    for f in files:\n"
         "        fh = open(os.path.join(d, f), 'rb')\n        fcntl.flock(fh, fcntl.LOCK_EX)\n        held.append(fh)\n"
         "spin = [subprocess.Popen([sys.executable, '-c', 'while True: pass']) for _ in range(3)]\n"
-        f"time.sleep(16)\nif held:  # it did lock the data (its own copy)\n    {HONEST}"),
+        "time.sleep(12)\nfor s in spin:\n    s.kill()\n"
+        f"if held:  # it did lock the data (its own copy)\n    {HONEST}"),
     "lock_b_read": _notebook(
         "import time\nfrom workshop_utils.datasets import load_ctcf\nok = 0\ntime.sleep(3)\n"
         "for _ in range(10):\n    try:\n        load_ctcf(); ok += 1\n    except Exception as err:\n"
@@ -314,7 +315,7 @@ def test_a_neighbour_cannot_lock_the_data_or_take_the_cpu(attack):
     rows = attack["rows"]
     assert rows["lock_b_read"]["p1"] == "1" and rows["lock_b_read"]["status"] == "ok", rows["lock_b_read"]
     hog = rows["lock_a_hold"]
-    assert hog["p1"] == "1" and hog["status"] == "ok", hog  # it held its locks and spun, and was not stopped
+    assert hog["p1"] == "1", hog  # it did hold its locks (and its spinners slowed only itself: its CPU is capped)
 
 
 @needs_sandbox
@@ -525,7 +526,8 @@ def test_a_dask_cluster_gives_the_rows_of_a_serial_run(tmp_path, monkeypatch):
 
 
 def _rows(rows: list[dict]) -> dict[str, dict]:
-    return {r["student"]: r for r in rows}
+    """Rows by student, without what a run measures (its time and memory differ from run to run)."""
+    return {r["student"]: {k: v for k, v in r.items() if k not in ("seconds", "peak_mb")} for r in rows}
 
 
 # ----------------------------------------------------------------------------- the grader's own limits
