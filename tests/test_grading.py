@@ -78,6 +78,31 @@ def day1_rows(data_env, tmp_path_factory):
                         "template": REPO / "homework" / "day1_homework.ipynb"}, 1, timeout=600, memory_mb=6000)
 
 
+#: A neighbour graded beside the reference (--jobs 2): an exclusive flock on every course data file it can
+#: see (h5py's read lock then fails: "unable to lock file"), and three processes spinning for 200 s.
+HOG = ("import fcntl, os, subprocess, sys, time\nheld = []\n"
+       "for d, _, files in os.walk(os.environ['WORKSHOP_DATA']):\n    for f in files:\n"
+       "        fh = open(os.path.join(d, f), 'rb')\n        fcntl.flock(fh, fcntl.LOCK_EX)\n        held.append(fh)\n"
+       "print('locked', len(held))\n"
+       "spin = [subprocess.Popen([sys.executable, '-c', 'while True: pass']) for _ in range(3)]\n"
+       "time.sleep(200)\n")
+#: How much slower the reference may be beside the neighbour than alone with --jobs 1 (it then has all
+#: the cores; beside a neighbour each job is capped to cores / 2, so about 2x is the fair cost).
+NEIGHBOUR_FACTOR = 3.0
+
+
+@pytest.fixture(scope="module")
+def day1_neighbour_rows(day1_rows, tmp_path_factory):
+    import nbformat
+
+    tmp = tmp_path_factory.mktemp("day1_neighbour")
+    hog = nbformat.v4.new_notebook()
+    hog.cells = [nbformat.v4.new_code_cell(HOG)]
+    nbformat.write(hog, tmp / "hog.ipynb")
+    return _grade(tmp, {"a_hog": tmp / "hog.ipynb", "reference": SOLUTIONS / "day1_reference.ipynb"}, 1,
+                  timeout=600, memory_mb=6000, jobs=2)
+
+
 @pytest.fixture(scope="module")
 def day2_rows(data_env, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("day2")
@@ -629,6 +654,17 @@ def test_day1_reference_scores_100_percent(day1_rows):
     assert row["status"] == "ok", row["reasons"]
     assert [row[f"p{i}"] for i in range(1, 6)] == ["10"] * 5, row["reasons"]
     assert row["total"] == row["max"] == "50"
+
+
+def test_a_hostile_neighbour_changes_neither_the_points_nor_much_the_time(day1_rows, day1_neighbour_rows):
+    """--jobs 2: the reference beside a submission that locks the data and spins 3 processes (#21)."""
+    alone, beside = day1_rows["reference"], day1_neighbour_rows["reference"]
+    assert beside["status"] == "ok" and beside["total"] == beside["max"] == "50", beside["reasons"]
+    assert [beside[f"p{i}"] for i in range(1, 6)] == [alone[f"p{i}"] for i in range(1, 6)]
+    ratio = float(beside["seconds"]) / float(alone["seconds"])
+    print(f"reference alone {alone['seconds']} s, beside the hog {beside['seconds']} s: {ratio:.2f}x")
+    assert ratio < NEIGHBOUR_FACTOR, (alone["seconds"], beside["seconds"])
+    assert "time limit" not in day1_neighbour_rows["a_hog"]["status"]
 
 
 def test_day1_template_scores_0_without_errors(day1_rows):

@@ -68,6 +68,45 @@ PEERS = {
 }
 
 
+# Two submissions graded at the same time: one takes an exclusive flock on every course data file it can
+# see and spins three processes, the other reads the data again and again. Each job has its own copy.
+NEIGHBOURS = {
+    "lock_a_hold": _notebook(
+        "import fcntl, os, subprocess, sys, time\nheld = []\n"
+        "for d, _, files in os.walk('/grade/data'):\n    for f in files:\n"
+        "        fh = open(os.path.join(d, f), 'rb')\n        fcntl.flock(fh, fcntl.LOCK_EX)\n        held.append(fh)\n"
+        "spin = [subprocess.Popen([sys.executable, '-c', 'while True: pass']) for _ in range(3)]\n"
+        "time.sleep(12)\nfor s in spin:\n    s.kill()\n"
+        f"if held:  # it did lock the data (its own copy)\n    {HONEST}"),
+    "lock_b_read": _notebook(
+        "import time\nfrom workshop_utils.datasets import load_ctcf\nok = 0\ntime.sleep(3)\n"
+        "for _ in range(10):\n    try:\n        load_ctcf(); ok += 1\n    except Exception as err:\n"
+        "        print('blocked:', err)\n    time.sleep(1)\n"
+        f"if ok == 10:\n    {HONEST}"),
+}
+# What a kernel tries against PID 1 (the runner) and its parent; any success sets LEAK.
+PROC_ATTACK = (
+    "import ctypes, os\nhits = []\n"
+    "for p in ['/proc/1/environ', '/proc/1/mem', '/proc/1/fd/1', '/proc/1/fd/2', f'/proc/{os.getppid()}/environ']:\n"
+    "    try:\n        data = open(p, 'rb').read(4096)\n        hits.append(p)\n    except OSError:\n        pass\n"
+    "for p in ['/proc/1/fd/1', '/proc/1/fd/2', f'/proc/{os.getppid()}/fd/1', f'/proc/{os.getppid()}/fd/2']:\n"
+    "    try:\n        with open(p, 'wb') as fh:\n            fh.write(b'x' * 2**20)\n        hits.append('write ' + p)\n"
+    "    except OSError:\n        pass\n"
+    "libc = ctypes.CDLL(None, use_errno=True)\n"
+    "for pid in (1, os.getppid()):\n    if libc.ptrace(16, pid, 0, 0) == 0:\n        hits.append(f'ptrace {pid}')\n"
+    "print(hits)\n")
+# Kernel-level escapes: a user namespace, a tmpfs mount, keyrings, bpf, perf; any success sets LEAK.
+ESCAPES = (
+    "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\nhits = []\n"
+    "if libc.unshare(0x10000000) == 0:\n    hits.append('userns')\n"
+    "if libc.mount(b'none', b'/tmp', b'tmpfs', 0, None) == 0:\n    hits.append('mount')\n"
+    "if libc.syscall(250, 0, 0, 0, 0, 0) >= 0:\n    hits.append('keyctl')\n"  # keyctl(KEYCTL_GET_KEYRING_ID)
+    "if libc.syscall(321, 0, 0, 0) >= 0:\n    hits.append('bpf')\n"
+    "attr = ctypes.create_string_buffer(128)\nctypes.memmove(attr, (ctypes.c_uint32 * 2)(1, 128), 8)\n"
+    "if libc.syscall(298, attr, 0, -1, -1, 0) >= 0:\n    hits.append('perf_event_open')\n"
+    "print(hits)\n")
+
+
 def _read(path: Path) -> dict[str, dict]:
     with open(path, newline="") as fh:
         return {r["student"]: r for r in csv.DictReader(fh)}
@@ -130,7 +169,22 @@ def attack(tmp_path_factory):
         "read_private": _notebook(
             f"hits = 0\nfor p in {reads!r}:\n    try:\n        open(p).read(10)\n        hits += 1\n"
             "    except OSError:\n        pass\n"
-            f"import os\nif hits or os.environ.get({SECRET_ENV!r}):\n    {LEAK}"),
+            "import os\nfor pid in [p for p in os.listdir('/proc') if p.isdigit()]:\n    try:\n"
+            f"        hits += {SECRET_ENV!r}.encode() in open(f'/proc/{{pid}}/environ', 'rb').read()\n"
+            "    except OSError:\n        pass\n"
+            f"if hits or os.environ.get({SECRET_ENV!r}):\n    {LEAK}"),
+        "proc_pid1": _notebook(PROC_ATTACK + f"if hits:\n    {LEAK}"),
+        "escape_kernel": _notebook(ESCAPES + f"if hits:\n    {LEAK}"),
+        # forges the runner's tar ("ok") on every descriptor it can reach, then runs out of time
+        "forge_status": _notebook(
+            "import io, json, os, sys, tarfile\nbuf = io.BytesIO()\n"
+            "with tarfile.open(fileobj=buf, mode='w') as tar:\n"
+            "    data = json.dumps({'status': 'ok', 'errors': []}).encode()\n"
+            "    info = tarfile.TarInfo('runner.json'); info.size = len(data); tar.addfile(info, io.BytesIO(data))\n"
+            "for p in ['/proc/1/fd/1', f'/proc/{os.getppid()}/fd/1', '/proc/self/fd/1']:\n    try:\n"
+            "        with open(p, 'wb') as fh:\n            fh.write(buf.getvalue())\n    except OSError:\n        pass\n"
+            "sys.stdout.write(buf.getvalue().decode('latin-1'))\n",
+            HONEST, "check(day=1, practice=1)", "while True:\n    pass"),
         "network": _notebook(
             "import socket\nok = False\n"
             f"for host in ('127.0.0.1', socket.gethostname()):\n    try:\n"
@@ -161,6 +215,7 @@ def attack(tmp_path_factory):
             f"if len(procs) >= 2000:\n    {LEAK}"),
         "=HYPERLINK(\"http:__evil\",\"x\")": _notebook(),
         **PEERS,
+        **NEIGHBOURS,
         "crash_exit": _notebook(HONEST, "check(day=1, practice=1)", "import os\nos._exit(1)"),
         "crash_raise": _notebook("raise RuntimeError('boom')", HONEST),
         "crash_sysexit": _notebook("import sys\nsys.exit(3)", HONEST),
@@ -168,6 +223,10 @@ def attack(tmp_path_factory):
         "spam": _notebook("import sys\nfor _ in range(200):\n    sys.stdout.write('x' * 2**18)", HONEST),
         "zz_honest": _notebook(HONEST),
     }
+    last = nbformat.v4.new_notebook()  # the last cell runs out of time (nbclient says so only in its reply)
+    last.cells = [nbformat.v4.new_code_cell(c) for c in ("from workshop_utils.grading import check\n" + HONEST,
+                                                         "check(day=1, practice=1)", "import time\ntime.sleep(10**6)")]
+    books["timeout_last_cell"] = nbformats(last)
     for name, text in books.items():
         (subs / f"{name}.ipynb").write_text(text)
     (subs / os.fsdecode(b"caf\xe9.ipynb")).write_text(_notebook())
@@ -208,7 +267,7 @@ def attack(tmp_path_factory):
 def test_every_submission_has_a_row_and_the_honest_one_keeps_its_points(attack):
     rows = attack["rows"]
     assert attack["rc"] == 0
-    assert len(rows) == 19
+    assert len(rows) == 25
     assert rows["zz_honest"]["p1"] == "1" and rows["zz_honest"]["status"] == "ok", rows["zz_honest"]
 
 
@@ -220,6 +279,54 @@ def test_a_crashing_or_endless_notebook_keeps_the_points_earned_before(attack):
     for name, err in (("crash_raise", "cell 2: RuntimeError: boom"), ("crash_sysexit", "cell 2: SystemExit")):
         assert rows[name]["p1"] == "1" and err in rows[name]["reasons"], rows[name]
     assert rows["spam"]["p1"] == "1" and rows["spam"]["status"] == "ok" and len(rows["spam"]["reasons"]) < 20000
+
+
+@needs_sandbox
+def test_a_time_out_in_the_last_cell_is_a_time_out_in_that_cell(attack):
+    row = attack["rows"]["timeout_last_cell"]
+    assert row["status"] == "time limit (30 s) reached in cell 3" and row["p1"] == "1", row
+
+
+@needs_sandbox
+def test_pid_1_holds_nothing_of_the_grader_and_cannot_be_reached(attack):
+    """No grader variable in any /proc/N/environ; PID 1 (the runner) and the worker cannot be read, traced or
+    written through /proc; nothing the kernel writes reaches the grader's pipe or stderr."""
+    rows = attack["rows"]
+    assert rows["read_private"]["p1"] == "0"
+    assert rows["proc_pid1"]["p1"] == "0", "PID 1 or its worker was readable, traceable or writable"
+    assert rows["proc_pid1"]["status"] == "ok", rows["proc_pid1"]
+
+
+@needs_sandbox
+def test_the_status_cannot_be_forged_by_the_kernel(attack):
+    row = attack["rows"]["forge_status"]
+    assert row["status"] == "time limit (30 s) reached in cell 5", row
+    assert row["p1"] == "1"  # its honest answer still counts
+
+
+@needs_sandbox
+def test_nested_namespaces_mounts_and_kernel_interfaces_are_refused(attack):
+    assert attack["rows"]["escape_kernel"]["p1"] == "0"
+
+
+@needs_sandbox
+def test_a_neighbour_cannot_lock_the_data_or_take_the_cpu(attack):
+    """The reader, graded beside a submission that flocks every data file it sees, keeps its point."""
+    rows = attack["rows"]
+    assert rows["lock_b_read"]["p1"] == "1" and rows["lock_b_read"]["status"] == "ok", rows["lock_b_read"]
+    hog = rows["lock_a_hold"]
+    assert hog["p1"] == "1", hog  # it did hold its locks (and its spinners slowed only itself: its CPU is capped)
+
+
+@needs_sandbox
+def test_rows_record_time_memory_and_what_they_were_graded_with(attack):
+    rows = attack["rows"]
+    for r in rows.values():
+        assert r["day"] == "1" and len(r["hidden"]) == 16 and float(r["seconds"]) > 0, r
+        if cage_kind() in ("cgroup1", "cgroup2"):
+            assert float(r["peak_mb"]) > 50, r  # at least a Python kernel
+    if cage_kind() in ("cgroup1", "cgroup2"):
+        assert float(rows["memory_children"]["peak_mb"]) >= 2000  # three children under a 2.5-GB cap
 
 
 @needs_sandbox
@@ -419,4 +526,94 @@ def test_a_dask_cluster_gives_the_rows_of_a_serial_run(tmp_path, monkeypatch):
 
 
 def _rows(rows: list[dict]) -> dict[str, dict]:
-    return {r["student"]: r for r in rows}
+    """Rows by student, without what a run measures (its time and memory differ from run to run)."""
+    return {r["student"]: {k: v for k, v in r.items() if k not in ("seconds", "peak_mb")} for r in rows}
+
+
+# ----------------------------------------------------------------------------- the grader's own limits
+def _benchmark(name: str):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+#: The grader's documented peak memory (homework/README.md): what an honest class costs, plus at most this
+#: much for hostile input at --jobs 2 (a 300-MiB export stream, 200 MB printed, 50 large images, a notebook
+#: just under the 20-MiB cap and one over it), and never more than GRADER_MAX_MB in all.
+GRADER_EXTRA_MB = 150
+GRADER_MAX_MB = 400
+
+
+@needs_sandbox
+def test_the_graders_memory_stays_bounded_under_hostile_input(tmp_path, monkeypatch):
+    bench = _benchmark("grader_memory")
+    monkeypatch.setenv("WORKSHOP_DATA", str(tmp_path / "data"))
+    got = {}
+    for kind in ("honest", "hostile"):
+        bench.write_class(tmp_path / kind, kind == "hostile", export_mb=300)
+        got[kind] = bench.grader_peak_mb(tmp_path / kind, tmp_path / f"{kind}.csv", jobs=2, timeout=60)
+    hostile = got["hostile"]
+    print({k: round(v["maxrss_mb"]) for k, v in got.items()})
+    assert sorted(hostile["rows"]) == ["big_export", "big_outputs", "just_under_cap", "over_cap"]
+    assert hostile["rows"]["big_export"]["status"] == "ok" and hostile["rows"]["big_outputs"]["status"] == "ok"
+    assert "more than 20 MiB" in hostile["rows"]["over_cap"]["status"]
+    assert hostile["maxrss_mb"] < got["honest"]["maxrss_mb"] + GRADER_EXTRA_MB, got
+    assert hostile["maxrss_mb"] < GRADER_MAX_MB, got
+
+
+@needs_sandbox
+def test_the_executed_notebook_comes_back_with_capped_outputs(tmp_path, monkeypatch):
+    from workshop_utils.grading.jobs import SandboxJob, build_run_notebook, execute_job, extract_result
+    from workshop_utils.grading.runner import CELL_TEXT_BYTES, EXECUTED_BYTES, EXPORT_PLACEHOLDER
+
+    monkeypatch.setenv("WORKSHOP_DATA", str(tmp_path / "data"))
+    nb = nbformat.reads(_notebook(
+        "import sys\nfor _ in range(200):\n    sys.stdout.write('x' * 2**18)",
+        "print('<script>alert(1)</script>')", "from IPython.display import HTML\nHTML('<b>bold</b>')",
+        "raise ValueError('shown with its traceback')"), as_version=4)
+    run_nb, roles = build_run_notebook(nb, 1, Path(EXPORT_PLACEHOLDER))
+    job = SandboxJob(notebook=dict(run_nb), roles=roles, limits=Limits(timeout=60, memory_mb=2500), final_reserve=5,
+                     threads=1, sandbox=True, probe_x=None, quick=True)
+    ran = execute_job(job, None, None, tmp_path / "run.tar")
+    assert ran["stdout"] == b"" and (tmp_path / "run.tar").stat().st_size > 0  # the stream went to the file
+    result = extract_result(tmp_path / "run.tar", tmp_path / "export")
+    assert result["status"] == "ok" and result["executed"] is not None, result
+    ex = nbformat.reads(result["executed"], as_version=4)
+    assert len(ex.cells) == len(nb.cells)  # the student's cells only, no export cell
+    assert len(result["executed"]) < 2 * EXECUTED_BYTES
+    spam = ex.cells[1].outputs
+    assert sum(len(o.get("text", "")) for o in spam) <= CELL_TEXT_BYTES + 100
+    assert "further output of this cell not kept" in spam[-1]["text"]
+    assert "<script>alert(1)</script>" in ex.cells[2].outputs[0]["text"]  # kept as text: the renderer sanitises
+    assert ex.cells[3].outputs[0]["data"]["text/html"] == "<b>bold</b>"
+    err = ex.cells[4].outputs[0]
+    assert err["ename"] == "ValueError" and "shown with its traceback" in "".join(err["traceback"])
+    assert ran["peak_mb"] is None or ran["peak_mb"] > 50
+
+
+def test_the_cpu_share_of_a_cage_is_enforced():
+    """Three spinning processes in a cage of 0.05 cores get about 0.05 core-seconds per second, all together.
+
+    (Without the cap they got 0.8 CPU-s in 4 s even on a 2-core machine at load 12.)"""
+    import sys
+
+    from workshop_utils.grading.sandbox import Cage, run_caged
+
+    if cage_kind() == "rlimit":  # pragma: no cover - no cgroup, no CPU share; the docs say so
+        pytest.skip("no cgroup here: the CPU share cannot be enforced")
+    code = ("import os, sys, time\nkids = []\nfor _ in range(3):\n    r, w = os.pipe()\n    pid = os.fork()\n"
+            "    if pid == 0:\n        end = time.monotonic() + 4\n        while time.monotonic() < end:\n            pass\n"
+            "        os.write(w, str(time.process_time()).encode())\n        os._exit(0)\n    kids.append(r)\n"
+            "print(sum(float(os.read(r, 64)) for r in kids))\n")
+    cage = Cage(Limits(cpus=0.05))
+    try:
+        assert cage.cpu_capped
+    finally:
+        cage.close()
+    run = run_caged([sys.executable, "-c", code], Limits(timeout=60, cpus=0.05))
+    used = float(run.stdout.decode())
+    assert run.cpu_capped and run.returncode == 0
+    assert used < 0.05 * 4 * 1.5 + 0.15, f"3 spinners used {used:.2f} CPU-s in 4 s under a 0.05-core cap"

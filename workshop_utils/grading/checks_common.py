@@ -27,7 +27,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..config import is_quick, pick
-from .core import as_vector
+from .core import NotInExport, as_vector, measure
 
 
 # ----------------------------------------------------------------------------- reference data
@@ -121,7 +121,9 @@ LIMITS: dict[str, tuple[float, float]] = {
 def limit(name: str) -> float:
     """The threshold ``name`` of :data:`LIMITS` in the current mode."""
     full, quick = LIMITS[name]
-    return pick(full=full, quick=quick)
+    value = pick(full=full, quick=quick)
+    measure("limit", value, name=name)
+    return value
 
 
 def probe_scores(v: dict, name: str, ref: dict, rows: str = "head") -> np.ndarray:
@@ -133,7 +135,9 @@ def probe_scores(v: dict, name: str, ref: dict, rows: str = "head") -> np.ndarra
     """
     m, pr = v[name], ref["probe"]
     if "probe_scores" not in m:
-        raise ValueError(m.get("probe_missing", f"{name} was not scored on the grader's probe"))
+        if "probe_missing" in m:
+            raise ValueError(m["probe_missing"])
+        raise NotInExport(f"{name} was not scored on the grader's probe")
     s = np.asarray(m["probe_scores"], dtype=np.float64).reshape(-1)
     want = pr["n_total"] if rows == "all" else pr["n"]
     if len(s) not in (want, pr["n_total"]):
@@ -152,7 +156,9 @@ def probe_labels(ref: dict, n: int) -> np.ndarray:
 def probe_auroc(v: dict, name: str, ref: dict, rows: str = "head") -> float:
     """AUROC of model ``name`` on the probe (``rows``: see :func:`probe_scores`), with the grader's labels."""
     s = probe_scores(v, name, ref, rows)
-    return _auroc(probe_labels(ref, len(s)), s)
+    value = _auroc(probe_labels(ref, len(s)), s)
+    measure("auroc", value, model=name, n=len(s), rows=rows)
+    return value
 
 
 def probe_attr(v: dict, name: str, method: str, ref: dict) -> np.ndarray:
@@ -160,7 +166,9 @@ def probe_attr(v: dict, name: str, method: str, ref: dict) -> np.ndarray:
     m, n = v[name], ref["probe"]["n_attr"]
     key = f"probe_{method}"
     if key not in m:
-        raise ValueError(m.get("probe_missing", f"{name} has no {method.upper()} on the grader's probe"))
+        if "probe_missing" in m:
+            raise ValueError(m["probe_missing"])
+        raise NotInExport(f"{name} has no {method.upper()} on the grader's probe")
     a = np.asarray(m[key], dtype=np.float64)
     if a.ndim != 3 or a.shape[0] != n or a.shape[2] != 4 or not np.all(np.isfinite(a)):
         raise ValueError(f"{name}'s probe {method.upper()} must be finite with shape ({n}, L, 4), got {a.shape}")
@@ -182,7 +190,9 @@ def probe_recovery(v: dict, name: str, method: str, ref: dict) -> float:
     a = probe_attr(v, name, method, ref)
     n = len(a)
     y, start = ref["probe"]["y"][:n], ref["probe"]["site_start"][:n]
-    return recovery(np.abs(a[y == 1]).max(-1), start[y == 1])
+    value = recovery(np.abs(a[y == 1]).max(-1), start[y == 1])
+    measure("recovery", value, model=name, method=method, n=int((y == 1).sum()))
+    return value
 
 
 def _bce(y, s) -> float:

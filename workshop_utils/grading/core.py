@@ -11,6 +11,7 @@ loaded by the checking process itself, never taken from the submission.
 """
 from __future__ import annotations
 
+import contextvars
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -133,7 +134,14 @@ class Practice:
 
 @dataclass
 class CheckResult:
-    """Outcome of one check."""
+    """Outcome of one check.
+
+    ``measured`` lists what the grader measured while running it (see :func:`measure`:
+    a model's AUROC on the probe, the threshold that earns the points...), for the
+    student's feedback page; ``not_in_export`` is True when the check needed something
+    the export does not hold (an export made before the check asked for it: run the
+    notebook again).
+    """
 
     name: str
     points: float
@@ -144,6 +152,38 @@ class CheckResult:
     hidden: bool = False
     private: bool = False
     skipped: bool = False
+    measured: list = field(default_factory=list)
+    not_in_export: bool = False
+
+
+class NotInExport(ValueError):
+    """A check needs a value the export does not hold (it was made before the check asked for it)."""
+
+
+_MEASURED: contextvars.ContextVar = contextvars.ContextVar("workshop_measured", default=None)
+
+
+def measure(kind: str, value: float, **info: Any) -> None:
+    """Record a number a running check measured, for the feedback page (no-op outside :func:`run_checks`).
+
+    Parameters
+    ----------
+    kind : str
+        What was measured: ``'auroc'`` (a model's AUROC on the probe; ``info``: ``model``,
+        ``n``, ``rows``), ``'recovery'`` (share of probe positives whose top attribution
+        window is on the planted site; ``model``, ``method``), ``'limit'`` (a threshold of
+        :data:`~workshop_utils.grading.checks_common.LIMITS`; ``name``), or any other word.
+    value : float
+        The number.
+    **info
+        JSON-compatible details (strings, numbers).
+    """
+    got = _MEASURED.get()
+    if got is not None and len(got) < 20:
+        entry = {"kind": str(kind), "value": float(value)}
+        entry.update({str(k): (v if isinstance(v, (int, float, str, bool)) or v is None else str(v))
+                      for k, v in info.items()})
+        got.append(entry)
 
 
 def _has_probe(ref: Any) -> bool:
@@ -172,13 +212,19 @@ def run_checks(checks: list, values: dict, ref: dict) -> list[CheckResult]:
             results.append(CheckResult(chk.name, chk.points, 0.0, False, f"missing: {why}", chk.hint, chk.hidden,
                                        chk.private))
             continue
+        token, stale = _MEASURED.set([]), False
         try:
             ok, msg = chk.fn(values, ref)
             ok = bool(ok)
+        except NotInExport as err:
+            ok, msg, stale = False, f"not in the export: {str(err)[:200]}", True
         except Exception as err:  # noqa: BLE001 - a broken value must not stop the others
             ok, msg = False, f"could not be checked ({type(err).__name__}: {str(err)[:200]})"
+        finally:
+            measured = _MEASURED.get() or []
+            _MEASURED.reset(token)
         results.append(CheckResult(chk.name, chk.points, chk.points if ok else 0.0, ok, str(msg)[:300],
-                                   chk.hint, chk.hidden, chk.private))
+                                   chk.hint, chk.hidden, chk.private, measured=measured, not_in_export=stale))
     return results
 
 

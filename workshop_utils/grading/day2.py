@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .core import (Check, Practice, Requirement, answer_check, as_float, as_vector, close,
-                   figure_check)
+                   figure_check, measure)
 
 from .checks_common import (limit, probe_attr, probe_auroc, probe_recovery, recovery)
 
@@ -127,7 +127,9 @@ def probe_peak_ratio(v: dict, name: str, ref: dict) -> float:
     """Mean peak |ISM| of the probe's attributed positives over that of its negatives, for model ``name``."""
     peak = np.abs(probe_attr(v, name, "ism", ref)).max(-1).max(-1)
     y = ref["probe"]["y"][: len(peak)]
-    return float(peak[y == 1].mean() / peak[y == 0].mean())
+    value = float(peak[y == 1].mean() / peak[y == 0].mean())
+    measure("peak_ratio", value, model=name)
+    return value
 
 
 def _d2p2_private(v, ref):

@@ -5,9 +5,10 @@
 
 How one submission is graded
 ----------------------------
-1. The notebook is read (all submissions are read into memory before the first runs; a
-   folder may hold ``*.ipynb`` files, or one sub-folder per student as a course website's
-   download does). After every code cell that calls ``check(day=D, practice=P)`` the
+1. The notebook is read (every submission is read, at most :data:`MAX_NOTEBOOK_BYTES`, and
+   turned into the notebook to run before the first one runs; a folder may hold ``*.ipynb``
+   files in any case, or one sub-folder per student as a course website's download does:
+   :mod:`workshop_utils.grading.submissions`). After every code cell that calls ``check(day=D, practice=P)`` the
    grader inserts a cell that *exports* practice P's variables, and at the end one that
    exports all five (:func:`workshop_utils.grading.export.export_practice`: plain JSON,
    ``.npy`` without pickle, PNG). A cell that raises does not stop the next ones.
@@ -17,39 +18,36 @@ How one submission is graded
    environment; the notebook executor (:mod:`workshop_utils.grading.runner`) runs inside
    with its kernel. Memory, processes, file size and wall clock are limited from outside,
    and the whole sandbox is killed at ``--timeout`` plus a small margin.  Only plain data
-   comes out (a tar stream on a pipe), with the private probe sequences' predictions.
+   comes out (a tar stream on a pipe, kept in a size-capped file), with the private probe
+   sequences' predictions and the executed notebook (outputs capped).
 3. The checks (public ones from the package, hidden ones from ``--hidden`` files) run in a
    separate process of the grader on the exported values and the reference data (true
    labels, planted sites, the probe set's labels) that never entered a sandbox.
 4. The row is appended to the CSV and flushed to disk (``fsync``) at once; ``--resume``
    skips the students already in the CSV. An error while grading one student is written in
-   that student's row and the run goes on.
+   that student's row and the run goes on; a row that cannot be written is retried as an
+   error row, and if that fails too the command ends with exit code 2 and names it.
 
-CSV columns: ``student`` (the file or folder name; names that are not valid UTF-8 are
-written as ``~b64~`` + their bytes in URL-safe base64), ``p1`` ... ``p5``, ``total``,
-``max`` (points possible with the checks that were run), ``status`` (``ok``, or what
-stopped the run: time limit, memory limit, kernel died, ...), ``reasons`` (every check
-that failed, then the errors raised by the notebook's cells).  Cells that a spreadsheet
-would read as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or CR) are prefixed
-with ``'``.
+CSV columns: ``student`` (the file or folder name, NFC-normalised and trimmed; names that
+are not valid UTF-8 are written as ``~b64~`` + their bytes in URL-safe base64; two
+submissions with one name get their exact paths), ``p1`` ... ``p5``, ``total``, ``max``
+(points possible with the checks that were run), ``status`` (``ok``, or what stopped the
+run: time limit in cell N, memory limit, kernel died, ...; or why a file was not graded),
+``seconds`` (wall time of its sandbox), ``peak_mb`` (its peak memory, from the cgroup; empty
+where none measures it), ``day`` and ``hidden`` (a hash of the hidden-checks files: what
+``--resume`` compares), ``name_note`` (a normalised, clashing or look-alike name),
+``reasons`` (every check that failed, then the errors raised by the notebook's cells).
+Cells that a spreadsheet would read as a formula (starting with ``=``, ``+``, ``-``, ``@``,
+tab or CR) are prefixed with ``'``; lone surrogates and NUL characters are escaped.
 """
 from __future__ import annotations
 
-import argparse
-import base64
-import csv
 import dataclasses
-import io
-import json
 import math
-import multiprocessing
 import os
-import re
-import resource
 import secrets
 import shutil
 import sys
-import tarfile
 import tempfile
 import threading
 import time
@@ -57,245 +55,44 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
-from .core import Missing, run_checks
-from .export import MAX_NPY_BYTES, load_practice
+from . import cli
+from .checks_process import run_checks_isolated
+from .csvlog import B64, FORMULA_START, CsvLog, columns, csv_safe, hidden_digest, student_id, student_name
 from .hidden import load_hidden
+from .jobs import (CHECK_CALL, EXPORT_PLACEHOLDER, MAX_EXPORT_FILES, SandboxJob, build_run_notebook,
+                   execute_job, extract_result, run_status, self_check_days)
 from .practices import PRACTICES, reference
-from .sandbox import (JOB, WORK, Limits, bwrap_argv, cage_kind, forbidden_inside, package_dir, run_caged,
-                      sandbox_available, sandbox_env)
+from .results import build_row
+from .sandbox import Limits, cage_kind, forbidden_inside, package_dir, sandbox_available
+from .submissions import find_submissions, scan_submissions
 
-#: Stands for the export folder in the export cells; the runner puts its real path there.
-EXPORT_PLACEHOLDER = "@@WORKSHOP_EXPORT_DIR@@"
-CHECK_CALL = re.compile(r"check\(\s*day\s*=\s*(\d+)\s*,\s*practice\s*=\s*(\d+)\s*\)")
-MAX_EXPORT_FILES = 2000
-B64 = "~b64~"
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# the names of the module before it was split (kept for code that imports them from here)
+__all__ = ["B64", "CHECK_CALL", "EXPORT_PLACEHOLDER", "FORMULA_START", "MAX_EXPORT_FILES", "CsvLog", "GradeSettings",
+           "SandboxJob", "build_run_notebook", "csv_safe", "default_jobs", "error_row", "execute_job",
+           "find_submissions", "grade_folder", "grade_one", "main", "prepare", "run_checks_isolated", "score",
+           "self_check_days", "student_id", "student_name"]
+_columns, _extract, _status = columns, extract_result, run_status
+#: Largest notebook file the grader reads (bigger ones get a row that says so, and are never parsed).
+MAX_NOTEBOOK_BYTES = 20 * 2 ** 20
 
 
-# ----------------------------------------------------------------------------- names and CSV
-def student_id(name: str | bytes) -> str:
-    """The CSV's id for a file or folder name: the name itself, or ``~b64~`` + base64 of its bytes.
+class RowsNotWritten(RuntimeError):
+    """Some rows could not be written to the CSV (a disk error...): the command must not end with 0."""
 
-    Deterministic and reversible (:func:`student_name`): names that are valid UTF-8 without
-    control characters stay as they are; any other name (or one starting with ``~b64~``)
-    is encoded.
-    """
-    raw = name if isinstance(name, bytes) else os.fsencode(name)
+
+def read_notebook(path: Path, limit: int = MAX_NOTEBOOK_BYTES) -> bytes | str:
+    """The bytes of a submitted notebook, or why it is not read (too large, unreadable), before any parsing."""
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        text = None
-    if text is not None and text.isprintable() and not text.startswith(B64):
-        return text
-    return B64 + base64.urlsafe_b64encode(raw).decode("ascii")
-
-
-def student_name(sid: str) -> bytes:
-    """The file-name bytes of a student id made by :func:`student_id`."""
-    if sid.startswith(B64):
-        return base64.urlsafe_b64decode(sid[len(B64):].encode("ascii"))
-    return sid.encode("utf-8")
-
-
-def csv_safe(value: Any) -> str:
-    """A CSV cell a spreadsheet will not execute: a leading ``= + - @`` (tab, CR) gets a ``'``."""
-    s = str(value)
-    return "'" + s if s.startswith(FORMULA_START) else s
-
-
-def _columns(day: int) -> list[str]:
-    return ["student"] + [f"p{p.number}" for p in PRACTICES[day]] + ["total", "max", "status", "reasons"]
-
-
-class CsvLog:
-    """The grades CSV: appended row by row, fsync'ed, checked and repaired before each write."""
-
-    def __init__(self, path: Path, columns: list[str], resume: bool):
-        self.path, self.columns = path, columns
-        self.done: set[str] = set()
-        self.lock = threading.Lock()
-        if path.exists() and path.stat().st_size > 0:
-            if not resume:
-                raise FileExistsError(f"--out: {path} exists; pass --resume to continue it, or choose another file")
-            text = path.read_bytes().decode("utf-8", "replace")
-            if not text.endswith("\n"):  # an interrupted write: drop the partial row
-                text = text[: text.rfind("\n") + 1]
-            if text and next(csv.reader(io.StringIO(text.splitlines()[0]))) != columns:
-                raise ValueError(f"--out: {path} has other columns than {columns}: is it the CSV of the other day?")
-            self.done = {r["student"] for r in csv.DictReader(io.StringIO(text))}
-            self.expected = text.encode()
-        else:
-            buf = io.StringIO()
-            csv.writer(buf, lineterminator="\n").writerow(columns)
-            self.expected = buf.getvalue().encode()
-        self._rewrite()
-
-    def _rewrite(self) -> None:
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
-            fh.write(self.expected)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
-
-    def repair(self) -> bool:
-        """Rewrite the CSV from memory if something changed it; True when it had to."""
-        try:
-            same = self.path.read_bytes() == self.expected
-        except OSError:
-            same = False
-        if not same:
-            self._rewrite()
-        return not same
-
-    def is_done(self, sid: str) -> bool:
-        """True when ``sid`` already has a row."""
-        return csv_safe(sid) in self.done
-
-    def append(self, row: dict) -> None:
-        """Append one row (formula-safe) and fsync; thread-safe."""
-        buf = io.StringIO()
-        csv.writer(buf, lineterminator="\n").writerow([csv_safe(row.get(c, "")) for c in self.columns])
-        data = buf.getvalue().encode()
-        with self.lock:
-            self.repair()
-            with open(self.path, "ab") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            self.expected += data
-            self.done.add(csv_safe(row["student"]))
-
-
-# ----------------------------------------------------------------------------- submissions
-def find_submissions(src: Path) -> dict[str, Path]:
-    """``{student id: notebook}`` of a submissions folder (or one notebook).
-
-    A folder may hold ``*.ipynb`` files (id: the file name without ``.ipynb``) and/or one
-    sub-folder per student, the shape of a course website's download (id: the folder name;
-    a folder with several notebooks gives ``folder/file`` ids). Hidden files and
-    ``.ipynb_checkpoints`` are ignored; links are not followed.
-    """
-    if src.is_file():
-        return {student_id(os.fsencode(src.name)[:-6] if src.name.endswith(".ipynb") else os.fsencode(src.name)): src}
-    if not src.is_dir():
-        raise FileNotFoundError(f"submissions: no such folder or file {src}")
-    found: dict[str, Path] = {}
-
-    def add(sid: str, path: Path) -> None:
-        if sid in found:
-            raise ValueError(f"submissions: two notebooks give the student id {sid!r}: {found[sid]} and {path}")
-        found[sid] = path
-
-    for entry in sorted(os.scandir(os.fsencode(src)), key=lambda e: e.name):
-        name = entry.name
-        if name.startswith(b"."):
-            continue
-        if entry.is_file(follow_symlinks=False) and name.endswith(b".ipynb"):
-            add(student_id(name[:-6]), Path(os.fsdecode(entry.path)))
-        elif entry.is_dir(follow_symlinks=False) and name != b".ipynb_checkpoints":
-            nbs = sorted((e for e in os.scandir(entry.path) if e.is_file(follow_symlinks=False)
-                          and e.name.endswith(b".ipynb") and not e.name.startswith(b".")), key=lambda e: e.name)
-            for e in nbs:
-                sid = student_id(name) if len(nbs) == 1 else f"{student_id(name)}/{student_id(e.name[:-6])}"
-                add(sid, Path(os.fsdecode(e.path)))
-    return found
-
-
-def self_check_days(nb: Any) -> set[int]:
-    """The days named by the notebook's ``check(day=D, practice=P)`` calls (to catch a wrong ``--day``)."""
-    days = set()
-    for cell in nb.cells:
-        if cell.get("cell_type") == "code":
-            src = cell.get("source", "")
-            days |= {int(d) for d, _ in CHECK_CALL.findall("".join(src) if isinstance(src, list) else str(src))}
-    return days
-
-
-def _export_source(day: int, numbers: list[int], folder: Path) -> str:
-    return (
-        "import workshop_utils.grading.export as _wu_grading_export\n"
-        f"for _wu_p in {tuple(numbers)!r}:\n"
-        "    try:\n"
-        f"        _wu_grading_export.export_practice({day}, _wu_p, globals(), {str(folder)!r})\n"
-        "    except BaseException as _wu_err:\n"
-        "        print('export of practice', _wu_p, 'failed:', repr(_wu_err)[:300])\n")
-
-
-def build_run_notebook(nb: Any, day: int, export_dir: Path) -> tuple[Any, list[str]]:
-    """The notebook the kernel runs: the submission's code cells plus export cells.
-
-    ``export_dir`` is the export folder as the kernel sees it. Returns the notebook and,
-    per cell, its role: ``'student'`` or ``'export'``.
-    """
-    import nbformat
-
-    cells, roles = [], []
-    numbers = [p.number for p in PRACTICES[day]]
-    for cell in nb.cells:
-        if cell.get("cell_type") != "code":
-            continue
-        src = cell.get("source", "")
-        src = "".join(src) if isinstance(src, list) else str(src)
-        cells.append(nbformat.v4.new_code_cell(src))
-        roles.append("student")
-        hits = sorted({int(p) for d, p in CHECK_CALL.findall(src) if int(d) == day and int(p) in numbers})
-        if hits:
-            cells.append(nbformat.v4.new_code_cell(_export_source(day, hits, export_dir)))
-            roles.append("export")
-    cells.append(nbformat.v4.new_code_cell(_export_source(day, numbers, export_dir)))
-    roles.append("export")
-    run_nb = nbformat.v4.new_notebook()
-    run_nb.cells = cells
-    return run_nb, roles
-
-
-# ----------------------------------------------------------------------------- checks
-def _checks_child(conn, day: int, hidden_paths: list[str], export_dir: str, ref: dict, memory_mb: int) -> None:
-    try:
-        resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 2 ** 20, memory_mb * 2 ** 20))
-    except (ValueError, OSError):
-        pass
-    hidden: dict = {}
-    for h in hidden_paths:
-        for key, checks in load_hidden(h).items():
-            hidden.setdefault(key, []).extend(checks)
-    out = {}
-    for p in PRACTICES[day]:
-        values = load_practice(p, export_dir)
-        res = run_checks(p.checks + hidden.get((day, p.number), []), values, ref)
-        reasons = {v.reason for v in values.values() if isinstance(v, Missing)}
-        unexported = len(reasons) == 1 and all(isinstance(v, Missing) for v in values.values())
-        out[p.number] = {"results": [dataclasses.asdict(r) for r in res],
-                         "unexported": reasons.pop() if unexported else None}
-    conn.send(out)
-    conn.close()
-
-
-def run_checks_isolated(day: int, hidden_paths: list[Path], export_dir: Path, ref: dict, timeout: float = 300,
-                        memory_mb: int = 4096) -> dict[int, dict] | str:
-    """Run every check on ``export_dir`` in a fresh process; the results, or why it failed.
-
-    The process is started by a fork server (safe while other grading threads run); it
-    loads the hidden checks itself, so no check object crosses a process boundary.
-    """
-    ctx = multiprocessing.get_context("forkserver")
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_checks_child, args=(child, day, [str(h) for h in hidden_paths], str(export_dir), ref,
-                                                   memory_mb), daemon=True)
-    proc.start()
-    child.close()
-    try:
-        if parent.poll(timeout):
-            return parent.recv()
-        return f"checks ran out of time ({timeout:g} s)"
-    except (EOFError, OSError):
-        return f"checks crashed (exit code {proc.exitcode})"
-    finally:
-        if proc.is_alive():
-            proc.kill()
-        proc.join(5)
-        parent.close()
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size > limit:
+                return f"not graded: the notebook is {size / 2 ** 20:.1f} MiB, more than {limit / 2 ** 20:g} MiB"
+            data = fh.read(limit + 1)
+    except OSError as err:
+        return f"not graded: unreadable ({err.strerror or type(err).__name__})"
+    if len(data) > limit:
+        return f"not graded: the notebook is more than {limit / 2 ** 20:g} MiB"
+    return data
 
 
 # ----------------------------------------------------------------------------- one submission
@@ -327,6 +124,11 @@ class GradeSettings:
         Threads per kernel (OpenMP, BLAS, torch, TensorFlow).
     tmp_root : Path
         Host folder for job and export folders.
+    notes : dict
+        ``{student id: name note}`` for the CSV's ``name_note``.
+    keeper : Keeper, optional
+        Keeps each scored submission (``--store``, ``--feedback``, ``--report``:
+        :mod:`workshop_utils.grading.keeper`).
     """
 
     day: int
@@ -340,153 +142,19 @@ class GradeSettings:
     probe_x: bytes | None
     threads: int
     tmp_root: Path
+    notes: dict = dataclasses.field(default_factory=dict)
+    keeper: Any = None
 
 
-def _thread_env(threads: int) -> dict[str, str]:
-    n = str(threads)
-    return {"OMP_NUM_THREADS": n, "MKL_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": n, "TF_NUM_INTRAOP_THREADS": n,
-            "TF_NUM_INTEROP_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"}
+def prepare(student: str, nb_bytes: bytes | str, settings: GradeSettings) -> tuple[SandboxJob | None, str, set[int]]:
+    """The sandbox job of one notebook, or None with the reason it cannot run; and its self-check days.
 
-
-def _extract(stream: bytes, dest: Path) -> dict:
-    """Unpack the runner's tar stream into ``dest`` (regular files under ``export/`` only)."""
-    result = {"status": "no result from the sandbox", "errors": []}
-    n = 0
-    try:
-        with tarfile.open(fileobj=io.BytesIO(stream), mode="r|") as tar:
-            for m in tar:
-                if not m.isfile() or m.size > MAX_NPY_BYTES:
-                    continue
-                parts = Path(m.name).parts
-                if m.name == "runner.json":
-                    data = tar.extractfile(m).read(1_000_000)
-                    got = json.loads(data)
-                    if isinstance(got, dict):
-                        result = {"status": str(got.get("status", ""))[:300],
-                                  "errors": [str(e)[:300] for e in list(got.get("errors") or [])[:5]]}
-                    continue
-                if (len(parts) < 2 or parts[0] != "export" or any(p in ("..", "") for p in parts)
-                        or Path(m.name).is_absolute() or n >= MAX_EXPORT_FILES):
-                    continue
-                target = dest.joinpath(*parts[1:])
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with open(target, "wb") as fh:
-                    shutil.copyfileobj(tar.extractfile(m), fh)
-                n += 1
-    except (tarfile.TarError, ValueError, OSError, EOFError) as err:
-        result["unreadable"] = f"unreadable output ({type(err).__name__})"
-    return result
-
-
-@dataclasses.dataclass(frozen=True)
-class SandboxJob:
-    """What runs where the submission runs (this machine, or a Dask worker): plain data only.
-
-    The checks, the hidden files and the labels are not in it: they stay with the grader.
+    ``nb_bytes`` is the notebook file's content, or (a str) why it was not read (:func:`read_notebook`).
     """
-
-    notebook: dict
-    roles: list
-    limits: Limits
-    final_reserve: float
-    threads: int
-    sandbox: bool
-    probe_x: bytes | None  # the probe's x.npy (sequences only)
-    quick: bool  # the grader's mode: the kernel runs in the same one
-
-
-def execute_job(job: SandboxJob, stop: threading.Event | None = None, probe_x: bytes | None = None) -> dict:
-    """Run one submission in a sandbox on this machine; returns the runner's tar stream and how it ended.
-
-    ``probe_x`` replaces ``job.probe_x`` (a Dask cluster receives the probe once, scattered
-    to every worker, instead of once per submission).
-
-    Returns
-    -------
-    dict
-        ``stdout`` (bytes: the runner's tar stream), ``timed_out``, ``out_of_memory``,
-        ``output_too_large``, ``stopped``, ``returncode``, ``stderr_tail``, ``seconds``.
-        Picklable, so a Dask worker can send it back.
-    """
-    from .probe import PROBE_ENV
-
-    root = Path(tempfile.mkdtemp(prefix="workshop-job-"))
-    try:
-        jobdir = root / "job"
-        jobdir.mkdir()
-        (jobdir / "job.json").write_text(json.dumps({"notebook": job.notebook, "roles": job.roles,
-                                                     "timeout": job.limits.timeout,
-                                                     "final_reserve": job.final_reserve}))
-        from .. import config
-
-        if config.is_quick() != job.quick:  # a Dask worker started in another mode
-            os.environ["WORKSHOP_QUICK"] = "1" if job.quick else "0"
-        extra = {**_thread_env(job.threads), "WORKSHOP_QUICK": "1" if job.quick else "0"}
-        data_files = _data_files()
-        if not data_files:  # a fresh worker: build the (deterministic) course data once, then mount it
-            from ..datasets import load_ctcf
-
-            load_ctcf(source="simulated")
-            data_files = _data_files()
-        probe_dir = None
-        probe_x = job.probe_x if probe_x is None else probe_x
-        if probe_x is not None:
-            probe_dir = root / "probe"
-            probe_dir.mkdir()
-            (probe_dir / "x.npy").write_bytes(probe_x)
-        if job.sandbox:
-            if probe_dir is not None:
-                extra[PROBE_ENV] = str(WORK / "probe")
-            ro = {WORK / "data" / rel: host for rel, host in data_files.items()}
-            if probe_dir is not None:
-                ro[WORK / "probe"] = probe_dir
-            argv = bwrap_argv(jobdir, job.limits, sandbox_env(extra),
-                              [sys.executable, "-m", "workshop_utils.grading.runner", str(JOB), str(WORK)],
-                              ro_extra=ro)
-        else:  # --unsafe-no-sandbox: the same runner on the host, limits only
-            work = root / "work"
-            for rel, host in data_files.items():
-                (work / "data" / rel).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(host, work / "data" / rel)
-            home = work / "home"
-            env = sandbox_env(extra)
-            env.update(HOME=str(home), TMPDIR=str(work), WORKSHOP_DATA=str(work / "data"),
-                       MPLCONFIGDIR=str(home / "mpl"), IPYTHONDIR=str(home / ".ipython"),
-                       KERAS_HOME=str(home / ".keras"), XDG_CACHE_HOME=str(home / ".cache"),
-                       JUPYTER_RUNTIME_DIR=str(home / "runtime"), JUPYTER_DATA_DIR=str(home / "jupyter"),
-                       JUPYTER_CONFIG_DIR=str(home / "jupyter-config"), PYTHONPATH=str(package_dir().parent))
-            if probe_dir is not None:
-                env[PROBE_ENV] = str(probe_dir)
-            argv = ["env", "-i", *[f"{k}={v}" for k, v in env.items()], sys.executable, "-m",
-                    "workshop_utils.grading.runner", str(jobdir), str(work)]
-        run = run_caged(argv, job.limits, stop=stop)
-        return {"stdout": run.stdout, "timed_out": run.timed_out, "out_of_memory": run.out_of_memory,
-                "output_too_large": run.output_too_large, "stopped": bool(stop is not None and stop.is_set()),
-                "returncode": run.returncode, "stderr_tail": run.stderr_tail, "seconds": run.seconds}
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
-
-
-def _status(ran: dict, result: dict, limits: Limits) -> str:
-    status = result["status"]
-    if ran["out_of_memory"]:
-        return f"memory limit ({limits.memory_mb} MiB) reached; {status}"
-    if ran["timed_out"]:
-        return f"time limit ({limits.timeout:g} s) reached; the sandbox was killed"
-    if ran["output_too_large"]:
-        return "its exports were too large; the sandbox was killed"
-    if ran["stopped"]:
-        return "grading was interrupted"
-    if status == "no result from the sandbox" or "unreadable" in result:
-        last = [ln for ln in ran["stderr_tail"].splitlines() if ln.strip()][-1:] or [""]
-        return f"the sandbox ended without a result (exit code {ran['returncode']}) {last[0][:200]}".rstrip()
-    return status
-
-
-def prepare(student: str, nb_bytes: bytes, settings: GradeSettings) -> tuple[SandboxJob | None, str, set[int]]:
-    """The sandbox job of one notebook, or None with the reason it cannot run; and its self-check days."""
     import nbformat
 
+    if isinstance(nb_bytes, str):
+        return None, nb_bytes, set()
     try:
         nb = nbformat.reads(nb_bytes.decode("utf-8"), as_version=4)
     except Exception as err:  # noqa: BLE001 - not a notebook
@@ -499,37 +167,30 @@ def prepare(student: str, nb_bytes: bytes, settings: GradeSettings) -> tuple[San
 
 
 def score(student: str, settings: GradeSettings, ran: dict | None, status: str, days: set[int]) -> dict:
-    """Unpack a finished run, run the checks in a separate process, and return the CSV row."""
+    """Unpack a finished run, run the checks in a separate process, and return the CSV row.
+
+    The row also holds ``executed`` (not a CSV column): the executed notebook as JSON text
+    (outputs capped by the runner; untrusted), or None.
+    """
     day = settings.day
-    row: dict[str, Any] = {"student": student}
-    reasons: list[str] = []
+    row: dict[str, Any] = {"student": student, "seconds": "", "peak_mb": "", "executed": None,
+                           "name_note": settings.notes.get(student, "")}
     folder = Path(tempfile.mkdtemp(prefix="export_", dir=settings.tmp_root))
     try:
         errors: list[str] = []
         if ran is not None:
-            result = _extract(ran["stdout"], folder)
-            status, errors = _status(ran, result, settings.limits), result["errors"]
+            result = extract_result(ran.get("stdout_file") or ran["stdout"], folder)
+            status, errors = run_status(ran, result, settings.limits), result["errors"]
+            row.update(seconds=f"{ran['seconds']:.1f}", executed=result["executed"],
+                       peak_mb="" if ran.get("peak_mb") is None else f"{ran['peak_mb']:.0f}")
         if days and day not in days:
             status += f"; its self-checks are for day {', '.join(map(str, sorted(days)))}, graded as day {day}"
         results = run_checks_isolated(day, settings.hidden, folder, settings.ref, timeout=settings.check_timeout)
-        if isinstance(results, str):
-            status = f"{status}; {results}" if status != "ok" else results
-            results = {}
-        total = 0.0
-        for p in PRACTICES[day]:
-            res = results.get(p.number, {"results": [], "unexported": "checks did not run"})
-            earned = sum(r["earned"] for r in res["results"])
-            total += earned
-            row[f"p{p.number}"] = f"{earned:g}"
-            if res["unexported"]:
-                reasons.append(f"p{p.number}: {res['unexported']}")
-            else:
-                reasons += [f"p{p.number} {r['name']}: {r['message']}" for r in res["results"] if not r["passed"]]
-        row.update(total=f"{total:g}", max=f"{sum(settings.points.values()):g}", status=status)
-        reasons += errors
+        row.update(build_row(student, day, results, status, errors, settings.points))  # the regrade's builder too
+        if settings.keeper is not None:  # --store / --feedback / --report, while the export is here
+            settings.keeper.keep(student, folder, {"status": status, "errors": errors, "results": results}, row)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    row["reasons"] = " | ".join(reasons)[:20000]
     return row
 
 
@@ -546,21 +207,14 @@ def grade_one(student: str, nb_bytes: bytes, settings: GradeSettings, stop: thre
 def error_row(student: str, settings: GradeSettings, err: BaseException) -> dict:
     """The row of a student whose grading failed in the grader itself (the run goes on)."""
     row = {"student": student, **{f"p{p.number}": "0" for p in PRACTICES[settings.day]}}
-    row.update(total="0", max=f"{sum(settings.points.values()):g}", reasons="",
+    row.update(total="0", max=f"{sum(settings.points.values()):g}", reasons="", seconds="", peak_mb="",
+               name_note=settings.notes.get(student, ""),
                status=f"grader error: {type(err).__name__}: {str(err)[:200]}")
     return row
 
 
+
 # ----------------------------------------------------------------------------- the folder
-def _data_files() -> dict[str, Path]:
-    """``{path relative to the data folder: file}`` of the course data the kernels read (read-only)."""
-    from .. import config
-    from ..datasets import course_data_files
-
-    root = config.data_dir()
-    return {str(f.relative_to(root)): f for f in course_data_files()}
-
-
 def _snapshot(folder: Path) -> dict[Path, bytes]:
     return {p: p.read_bytes() for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
 
@@ -599,7 +253,8 @@ def grade_folder(submissions: str | Path, day: int, out: str | Path, hidden: lis
                  timeout: float = 1800, memory_mb: int = 8192, resume: bool = False, unsafe_no_sandbox: bool = False,
                  export_timeout: float = 120, check_timeout: float = 300, jobs: int | None = 1,
                  dask: str | Any | None = None, tasks: int = 512, file_mb: int = 1024,
-                 verbose: bool = True) -> list[dict]:
+                 verbose: bool = True, store: str | Path | None = None, feedback: str | Path | None = None,
+                 report: str | Path | None = None) -> list[dict]:
     """Grade every notebook of ``submissions`` (a folder, or one notebook) into the CSV ``out``.
 
     Parameters are those of the command line (``workshop-grade --help``). ``jobs=None``
@@ -607,6 +262,11 @@ def grade_folder(submissions: str | Path, day: int, out: str | Path, hidden: lis
     scheduler address (``'tcp://host:8786'``) or a ``distributed.Client``: each submission's
     sandbox then runs on a Dask worker (which needs this package and bubblewrap), and only
     its plain exported data comes back; the checks, hidden files and labels stay here.
+
+    ``store`` (a private folder, never mounted in a sandbox) keeps every submission's export
+    and the probe for ``workshop-grade regrade`` (with ``resume``, its probe is reused);
+    ``feedback`` is a folder for one HTML page and one text file per student; ``report`` the
+    class report's HTML file (:mod:`workshop_utils.grading.keeper`).
 
     Returns
     -------
@@ -628,15 +288,14 @@ def grade_folder(submissions: str | Path, day: int, out: str | Path, hidden: lis
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"grade_folder: jobs must be a positive integer, got {jobs!r}")
     limits = Limits(timeout=timeout, memory_mb=memory_mb, tasks=tasks, file_mb=file_mb)
-    files = find_submissions(Path(submissions))
+    scan = scan_submissions(Path(submissions))
+    files = {**scan.found, **{sid: path for sid, (path, _) in scan.refused.items()}}
     if not files:
         raise FileNotFoundError(f"submissions: no notebooks (*.ipynb) in {submissions} or its sub-folders")
-    notebooks = {}
-    for sid, p in files.items():  # read all before any runs
-        try:
-            notebooks[sid] = p.read_bytes()
-        except OSError as err:
-            notebooks[sid] = f"unreadable: {err}".encode()
+    for path, why in scan.skipped:  # every file left out is named, whatever --quiet says
+        print(f"workshop-grade: skipped {path}: {why}", file=sys.stderr)
+    notebooks: dict[str, Path | str] = {sid: path for sid, path in scan.found.items()}
+    notebooks.update({sid: why for sid, (_, why) in scan.refused.items()})
     hidden_paths = [Path(h).resolve() for h in hidden]
     points = {p.number: sum(c.points for c in p.checks) for p in PRACTICES[day]}
     for h in hidden_paths:  # validate now, before any submission runs
@@ -652,7 +311,9 @@ def grade_folder(submissions: str | Path, day: int, out: str | Path, hidden: lis
         raise RuntimeError(f"workshop-grade: refusing to run untrusted notebooks without a sandbox: {why}. "
                            "To run them anyway, on a machine you are ready to lose, pass --unsafe-no-sandbox.")
     sandboxed = ok and not unsafe_no_sandbox
-    bad = forbidden_inside([*hidden_paths, out.resolve().parent, *{p.resolve().parent for p in files.values()}])
+    private = [Path(store).resolve()] if store is not None else []  # the store holds the probe's labels
+    bad = forbidden_inside([*hidden_paths, out.resolve().parent, *private,
+                            *{p.resolve().parent for p in files.values()}])
     if sandboxed and bad:
         raise RuntimeError("workshop-grade: these private paths lie inside folders every sandbox mounts; move them: "
                            + "; ".join(bad))
@@ -665,15 +326,21 @@ def grade_folder(submissions: str | Path, day: int, out: str | Path, hidden: lis
     ref = reference(source="simulated")  # the true labels, loaded before any submission runs
     from . import probe as probe_mod
 
+    kept = _open_keeping(store, feedback, report, day, ref, resume)  # bad folders fail before anything runs
     tmp_root = Path(tempfile.mkdtemp(prefix="workshop-grade-"))
     client = None
     try:
-        probe = probe_mod.make_probe(secrets.randbits(62))
+        if kept is not None and kept.manifest.get("probe"):  # --resume with a store: the same probe
+            probe = kept.probe()
+        else:
+            probe = probe_mod.make_probe(secrets.randbits(62))
+            if kept is not None:
+                kept.save_probe(probe)
         probe_mod.save_inputs(probe, tmp_root)
         probe_x = (tmp_root / probe_mod.INPUTS_FILE).read_bytes()
         ref = probe_mod.add_to_reference(ref, probe)
         out.parent.mkdir(parents=True, exist_ok=True)
-        log = CsvLog(out, _columns(day), resume)
+        log = CsvLog(out, columns(day), resume, meta={"day": str(day), "hidden": hidden_digest(hidden_paths)})
         snapshot = {} if sandboxed else _snapshot(package_dir())
         if dask is not None:
             from distributed import Client
@@ -688,36 +355,82 @@ def grade_folder(submissions: str | Path, day: int, out: str | Path, hidden: lis
             threads = max(1, cores // jobs)
             executor, where = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade"), f"{jobs} jobs"
             probe_arg = None
+        limits = dataclasses.replace(limits, cpus=float(threads))  # the CPU share each kernel is told and gets
         settings = GradeSettings(day=day, hidden=hidden_paths, points=points, ref=ref, limits=limits,
                                  final_reserve=min(export_timeout, timeout / 4), check_timeout=check_timeout,
                                  sandbox=sandboxed, probe_x=probe_x if probe_arg is None else None, threads=threads,
-                                 tmp_root=tmp_root)
+                                 tmp_root=tmp_root, notes=scan.notes)
+        if store is not None or feedback is not None or report is not None:
+            from .keeper import Keeper
+
+            settings.keeper = Keeper(day, ref, kept, Path(feedback) if feedback is not None else None, scan.found)
         todo = [s for s in files if not log.is_done(s)]
         if verbose:
             print(f"workshop-grade: day {day}, {len(todo)} to grade ({len(files) - len(todo)} already in {out}), "
                   f"sandbox={'bubblewrap' if sandboxed else 'NONE'}, limits={cage_kind()}, {where}, "
-                  f"timeout {timeout:g} s, memory {memory_mb} MiB", file=sys.stderr)
-        return _grade_all(todo, notebooks, settings, log, executor, snapshot, out, verbose, probe_arg)
+                  f"timeout {timeout:g} s, memory {memory_mb} MiB, {threads} CPU each", file=sys.stderr)
+        rows = _grade_all(todo, notebooks, settings, log, executor, snapshot, out, verbose, probe_arg)
+        if report is not None:
+            settings.keeper.report(report, out)
+            if verbose:
+                print(f"workshop-grade: class report in {report}", file=sys.stderr)
+        return rows
     finally:
         if client is not None and isinstance(dask, str):  # a client we opened; one passed in stays open
             client.close()
         shutil.rmtree(tmp_root, ignore_errors=True)
 
 
+def _open_keeping(store: str | Path | None, feedback: str | Path | None, report: str | Path | None, day: int,
+                  ref: dict, resume: bool) -> Any:
+    """Check the ``--store``, ``--feedback`` and ``--report`` paths before anything runs; the open store or None."""
+    from .feedback import check_writable
+    from .store import open_store, reference_digest
+
+    if feedback is not None:
+        check_writable(feedback, "--feedback")
+    if report is not None:
+        check_writable(Path(report).resolve().parent, "--report")
+    if store is None:
+        return None
+    st = open_store(store, day=day, quick=bool(ref.get("quick")), ref_digest=reference_digest(ref), create=True)
+    if st.manifest.get("probe") and not resume:
+        raise ValueError(f"--store: {store} already holds a grading; pass --resume to continue it, or choose a new "
+                         "folder")
+    return st
+
+
+def _run_local(job: SandboxJob, stop: threading.Event, out_file: Path) -> dict:
+    """:func:`execute_job` with its tar stream in ``out_file`` (the grader's memory stays flat)."""
+    ran = execute_job(job, stop, None, out_file)
+    ran["stdout_file"] = str(out_file)
+    return ran
+
+
 def _grade_all(todo: list[str], notebooks: dict, settings: GradeSettings, log: CsvLog, executor: Any,
                snapshot: dict, out: Path, verbose: bool, probe_arg: Any = None) -> list[dict]:
     """Run the sandboxes through ``executor`` (threads here, or Dask workers); score each as it finishes.
 
-    The checks run here, one submission at a time, as runs complete; rows are appended as
-    they come. Ctrl-C sets ``stop`` (local sandboxes are killed at once), cancels what has
-    not started, and keeps every row already written.
+    ``notebooks`` maps each id to its file (or to why it is not graded).  Every notebook is
+    read and turned into its sandbox job before the first one runs (one file at a time, so
+    the grader holds only the small code-only jobs).  The checks run here, one submission at
+    a time, as runs complete; rows are appended as they come.  Ctrl-C sets ``stop`` (local
+    sandboxes are killed at once), cancels what has not started, and keeps every row
+    already written.
+
+    Raises
+    ------
+    RowsNotWritten
+        After grading everyone, when some rows could not be written.
     """
     rows: list[dict] = []
+    lost: list[str] = []
     stop = threading.Event()
     t_start = time.monotonic()
     local = probe_arg is None
 
     def finish(student: str, row: dict) -> None:
+        row.pop("executed", None)
         if snapshot:
             fixed = _restore(snapshot)
             if log.repair():
@@ -726,39 +439,55 @@ def _grade_all(todo: list[str], notebooks: dict, settings: GradeSettings, log: C
                 row["status"] += f"; repaired files it changed: {', '.join(fixed)}"
         try:
             log.append(row)
-        except Exception as err:  # noqa: BLE001 - e.g. a disk error: say so, keep grading the others
-            print(f"workshop-grade: could not write the row of {student}: {err}", file=sys.stderr)
-            return
+        except Exception as err:  # noqa: BLE001 - e.g. a disk error: try a plain row, then say so
+            try:
+                row = error_row(student, settings, RuntimeError(f"its row could not be written ({err})"))
+                log.append(row)
+            except Exception as err2:  # noqa: BLE001
+                print(f"workshop-grade: could not write the row of {student}: {err2}", file=sys.stderr)
+                lost.append(student)
+                return
         rows.append(row)
         if verbose:
             print(f"[{len(rows)}/{len(todo)}] {student}: {row['total']}/{row['max']} ({row['status']}) "
                   f"after {time.monotonic() - t_start:.0f} s", file=sys.stderr)
 
+    prepared = []
+    for student in todo:  # read everything before anything runs
+        src = notebooks[student]
+        try:
+            prepared.append((student, prepare(student, src if isinstance(src, str) else read_notebook(src), settings)))
+        except Exception as err:  # noqa: BLE001
+            prepared.append((student, err))
     pending: dict = {}
-    waiting = list(todo)
     try:
-        for student in waiting:
-            try:
-                job, status, days = prepare(student, notebooks[student], settings)
-            except Exception as err:  # noqa: BLE001
-                finish(student, error_row(student, settings, err))
+        for k, (student, got) in enumerate(prepared):
+            if isinstance(got, Exception):
+                finish(student, error_row(student, settings, got))
                 continue
+            job, status, days = got
             if job is None:
                 finish(student, score(student, settings, None, status, days))
                 continue
             if local:
-                fut = executor.submit(execute_job, job, stop)
+                fut = executor.submit(_run_local, job, stop, settings.tmp_root / f"run-{k}.tar")
             else:  # a Dask worker: no stop event crosses machines; the probe was scattered once
                 fut = executor.submit(execute_job, job, None, probe_arg)
             pending[fut] = (student, status, days)
+        prepared.clear()
         while pending:
             done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
             for fut in done:
                 student, status, days = pending.pop(fut)
+                ran = None
                 try:
-                    row = score(student, settings, fut.result(), status, days)
+                    ran = fut.result()
+                    row = score(student, settings, ran, status, days)
                 except Exception as err:  # noqa: BLE001 - a worker or the checks failed for this one
                     row = error_row(student, settings, err)
+                finally:
+                    if ran and ran.get("stdout_file"):
+                        Path(ran["stdout_file"]).unlink(missing_ok=True)
                 finish(student, row)
     except BaseException:  # Ctrl-C: stop every job, kill every local sandbox; written rows stay
         stop.set()
@@ -770,64 +499,22 @@ def _grade_all(todo: list[str], notebooks: dict, settings: GradeSettings, log: C
             executor.shutdown(wait=True, cancel_futures=True)
         if verbose:
             print(f"workshop-grade: {len(rows)} graded in {time.monotonic() - t_start:.0f} s", file=sys.stderr)
+    if lost:
+        raise RowsNotWritten(f"--out: the rows of {len(lost)} submission(s) could not be written to {out}: "
+                             + ", ".join(lost[:20]))
     return rows
 
 
-def _number(kind: type, low: float, what: str):
-    """An argparse type: ``kind`` (float or int), finite, > ``low``; says what it expected."""
-    def parse(text: str):
-        try:
-            v = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-        if not (low < v < math.inf):
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
-        return v
-    return parse
-
-
-_seconds = _number(float, 0, "a finite positive number of seconds")
-_positive = _number(int, 0, "a positive integer")
-
-
 def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point of ``workshop-grade``; exit code 0 when every submission has a row."""
-    ap = argparse.ArgumentParser(prog="workshop-grade", description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("submissions", help="folder of submitted .ipynb files, or of one sub-folder per student")
-    ap.add_argument("--day", type=int, required=True, choices=sorted(PRACTICES), help="which homework")
-    ap.add_argument("--out", required=True, help="CSV file to write (appended row by row)")
-    ap.add_argument("--hidden", action="append", default=[], help="hidden-checks file (repeatable)")
-    ap.add_argument("--timeout", type=_seconds, default=1800, help="wall-clock seconds per submission (default 1800)")
-    ap.add_argument("--memory-mb", type=_positive, default=8192,
-                    help="memory of one submission, all its processes together (default 8192)")
-    ap.add_argument("--export-timeout", type=_seconds, default=120,
-                    help="seconds of --timeout kept for the final export (at most a quarter of it)")
-    ap.add_argument("--check-timeout", type=_seconds, default=300, help="seconds for the checks of one submission")
-    ap.add_argument("--jobs", type=_positive, default=None,
-                    help="submissions graded at once (default: from the cores and --memory-mb)")
-    ap.add_argument("--dask", metavar="ADDRESS", default=None,
-                    help="run the sandboxes on a Dask cluster (e.g. tcp://scheduler:8786); checks stay here")
-    ap.add_argument("--resume", action="store_true", help="skip students already in --out")
-    ap.add_argument("--unsafe-no-sandbox", action="store_true",
-                    help="run submissions WITHOUT the bubblewrap sandbox (they can read your files)")
-    ap.add_argument("--quiet", action="store_true")
-    args = ap.parse_args(argv)
-    try:
-        rows = grade_folder(args.submissions, args.day, args.out, hidden=args.hidden, timeout=args.timeout,
-                            memory_mb=args.memory_mb, resume=args.resume, unsafe_no_sandbox=args.unsafe_no_sandbox,
-                            export_timeout=args.export_timeout, check_timeout=args.check_timeout, jobs=args.jobs, dask=args.dask,
-                            verbose=not args.quiet)
-    except (OSError, ValueError, RuntimeError) as err:
-        print(f"workshop-grade: error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("workshop-grade: interrupted; the rows written so far are in the CSV (continue with --resume)",
-              file=sys.stderr)
-        return 130
-    if not args.quiet:
-        print(f"workshop-grade: wrote {len(rows)} rows to {args.out}", file=sys.stderr)
-    return 0
+    """Command-line entry point of ``workshop-grade`` (:mod:`workshop_utils.grading.cli`); exit code 0 when every
+    submission has a row.  ``workshop-grade report ...`` and ``workshop-grade regrade ...`` are the subcommands
+    of :mod:`workshop_utils.grading.regrade` (a submissions folder named so is given as ``./report``)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in ("report", "regrade"):
+        from . import regrade
+
+        return (regrade.report_main if argv[0] == "report" else regrade.main)(argv[1:])
+    return cli.run(cli.parse_args(argv), grade_folder)
 
 
 if __name__ == "__main__":  # pragma: no cover

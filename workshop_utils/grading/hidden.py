@@ -25,6 +25,7 @@ import runpy
 from pathlib import Path
 
 from .core import Check
+from .practices import PRACTICES
 
 
 def load_hidden(path: str | Path) -> dict[tuple[int, int], list[Check]]:
@@ -35,8 +36,11 @@ def load_hidden(path: str | Path) -> dict[tuple[int, int], list[Check]]:
     FileNotFoundError
         When ``path`` does not exist.
     ValueError
-        When the file cannot be run (a syntax error...) or does not define ``HIDDEN_CHECKS`` as described above.
+        When the file cannot be run (a syntax error...) or does not define ``HIDDEN_CHECKS`` as described
+        above: keys must be ``(day, practice)`` pairs of integers naming a practice that exists
+        (practices count from 1: a file that counts from 0 is refused, not shifted).
     """
+
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"hidden: no such file {path}")
@@ -49,9 +53,21 @@ def load_hidden(path: str | Path) -> dict[tuple[int, int], list[Check]]:
         raise ValueError(f"hidden: {path} must define HIDDEN_CHECKS = {{(day, practice): [Check, ...]}}")
     out: dict[tuple[int, int], list[Check]] = {}
     for key, checks in table.items():
-        if not (isinstance(key, tuple) and len(key) == 2):
-            raise ValueError(f"hidden: {path}: keys of HIDDEN_CHECKS must be (day, practice), got {key!r}")
+        if not (isinstance(key, tuple) and len(key) == 2
+                and all(isinstance(k, int) and not isinstance(k, bool) for k in key)):
+            raise ValueError(f"hidden: {path}: keys of HIDDEN_CHECKS must be (day, practice) pairs of integers, "
+                             f"got {key!r}")
+        day, number = key
+        if day not in PRACTICES:
+            raise ValueError(f"hidden: {path}: HIDDEN_CHECKS key {key!r}: day must be one of {sorted(PRACTICES)}, "
+                             f"got {day!r}")
+        numbers = [p.number for p in PRACTICES[day]]
+        if number not in numbers:
+            hint = (" (practices are numbered from 1: does the file count from 0?)" if number == 0
+                    else "")
+            raise ValueError(f"hidden: {path}: HIDDEN_CHECKS key {key!r}: day {day} has practices {numbers}, "
+                             f"got practice {number!r}{hint}")
         if not isinstance(checks, (list, tuple)) or not all(isinstance(c, Check) for c in checks):
             raise ValueError(f"hidden: {path}: HIDDEN_CHECKS[{key}] must be a list of Check")
-        out[(int(key[0]), int(key[1]))] = [dataclasses.replace(c, hidden=True) for c in checks]
+        out[(day, number)] = [dataclasses.replace(c, hidden=True) for c in checks]
     return out

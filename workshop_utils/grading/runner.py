@@ -1,43 +1,82 @@
 """Runs one submission's notebook *inside* the sandbox; only plain data comes out.
 
-``python -m workshop_utils.grading.runner JOB_DIR`` reads ``JOB_DIR/job.json`` (the notebook
-to run, one role per cell, the time budget), starts a fresh kernel with nbclient (the kernel
-and this executor talk over the sandbox's private loopback), runs the cells in order under
-one deadline, and writes to standard output a tar stream with
+``python -m workshop_utils.grading.runner JOB_DIR WORK_DIR`` runs as PID 1 of the sandbox
+(bubblewrap's ``--as-pid-1``).  It reads ``JOB_DIR/job.json`` (the notebook to run, one role
+per cell, the time budget) and writes to its standard output (the grader's pipe) a tar stream
+with
 
 * ``runner.json``: ``{"status": ..., "errors": [...], "cells_run": n}``;
+* ``executed.ipynb``: the student's code cells with their outputs, capped
+  (:data:`CELL_TEXT_BYTES` of text per cell, :data:`IMAGE_BYTES` per image,
+  :data:`EXECUTED_BYTES` in all); untrusted HTML for whoever renders it;
 * ``export/...``: what the export cells wrote (values.json, .npy, .png per practice).
 
-Nothing here is trusted by the grader: the kernel runs as the same user and could forge all
-of it.  The points come from checks run outside the sandbox on this plain data (and on
-private probe labels the sandbox never sees); the status is for the instructor's eyes.
+Who holds what
+    PID 1 (this module's :func:`main`) makes itself non-dumpable first, so nothing of the
+    same user can ptrace it, read its memory or environment, or open its ``/proc/1/fd``; it
+    keeps the grader's pipe on a private descriptor, points its standard output at
+    ``/dev/null``, and forks a *worker* that runs the notebook with nbclient (the worker
+    inherits non-dumpability; its kernel, started by exec, holds none of these descriptors).
+    The worker sends its result to PID 1 over a pipe of their own; PID 1 reaps every orphan
+    meanwhile and writes the tar.  So the tar channel is written by PID 1 only, and the
+    parts of the status the runner measures itself (a time limit and in which cell, a dead
+    kernel, a dead worker) cannot be forged by the kernel; the error messages of cells are
+    the kernel's own words.  Exports are untrusted in any case: points come from checks run
+    outside the sandbox on this plain data (and on private probe labels the sandbox never sees).
 
 Timing: student cells and the grader's per-practice export cells share one deadline,
 ``timeout - final_reserve`` seconds after the start; the final export gets what is left of
-``timeout``.  The grader kills the whole sandbox shortly after ``timeout`` whatever happens
-here (a kernel that ignores interrupts, a hung export).
+``timeout``.  A cell that runs out of time is reported as a time limit in that cell, the last
+one included (nbclient says so only in its reply, which :class:`QuietClient` records).  The
+grader kills the whole sandbox shortly after ``timeout`` whatever happens here.
 """
 from __future__ import annotations
 
 import io
 import json
+import os
+import signal
 import sys
 import tarfile
+import threading
 import time
 from pathlib import Path
 
 MAX_ERRORS = 5
 KERNEL_NAME = "workshop-grader"
+#: Stands for the export folder in the grader's export cells; :func:`run_job` puts the real path there.
+EXPORT_PLACEHOLDER = "@@WORKSHOP_EXPORT_DIR@@"
+#: Caps of the executed notebook that comes back: text per cell, each image, the whole notebook.
+CELL_TEXT_BYTES = 20_000
+IMAGE_BYTES = 300_000
+EXECUTED_BYTES = 4_000_000
+#: Most bytes PID 1 accepts from the worker (the result with the executed notebook).
+WORKER_RESULT_BYTES = 2 * EXECUTED_BYTES + 1_000_000
+KEPT_MIMES = ("text/plain", "text/html", "text/markdown", "text/latex", "image/png", "image/jpeg", "image/svg+xml")
 
 
 def _nondumpable() -> None:
-    """Make this process non-dumpable: the kernel (same user) cannot ptrace it or open its fds."""
+    """Make this process non-dumpable: the kernel (same user) cannot ptrace it or open its /proc files."""
     try:
         import ctypes
 
         ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
-    except Exception:  # noqa: BLE001 - defence in depth only
+    except Exception:  # noqa: BLE001 - the seccomp filter refuses ptrace anyway
         pass
+
+
+def _size(out) -> tuple[int, int]:
+    """(text bytes, largest image bytes) of one output."""
+    if out.get("output_type") == "stream":
+        return len(out.get("text", "")), 0
+    text = image = 0
+    for mime, v in (out.get("data") or {}).items():
+        n = len(v) if isinstance(v, str) else len(json.dumps(v))
+        if mime.startswith("image/"):
+            image = max(image, n)
+        else:
+            text += n
+    return text, image
 
 
 def _client(nb, km, timeout: float, path: str):
@@ -45,23 +84,70 @@ def _client(nb, km, timeout: float, path: str):
     from nbclient import NotebookClient
 
     class QuietClient(NotebookClient):
-        """Keeps only the errors of a cell (a submission may print gigabytes)."""
+        """Keeps capped outputs (a submission may print gigabytes) and records every time-out."""
+
+        timed_out = False
+        text_used: dict = {}
+        total_used = 0
+
+        async def _async_handle_timeout(self, timeout, cell=None):
+            self.timed_out = True  # nbclient's TimeLimit reply never reaches the cell's outputs
+            return await super()._async_handle_timeout(timeout, cell)
 
         def output(self, outs, msg, display_id, cell_index):
-            if msg.get("msg_type") == "error" and len(outs) < 3:
-                c = msg.get("content", {})
-                outs.append(nbformat.v4.new_output("error", ename=str(c.get("ename", ""))[:100],
-                                                   evalue=str(c.get("evalue", ""))[:300], traceback=[]))
-            return None
+            kind = msg.get("msg_type")
+            if kind == "error":
+                if len(outs) < 8:
+                    c = msg.get("content", {})
+                    tb = "\n".join(str(x) for x in (c.get("traceback") or []))[-4000:]
+                    outs.append(nbformat.v4.new_output("error", ename=str(c.get("ename", ""))[:100],
+                                                       evalue=str(c.get("evalue", ""))[:300], traceback=[tb]))
+                return None
+            if kind not in ("stream", "display_data", "execute_result"):
+                return None
+            try:
+                out = nbformat.v4.output_from_msg(msg)
+            except ValueError:
+                return None
+            if "data" in out:
+                out["data"] = {k: v for k, v in out["data"].items() if k in KEPT_MIMES}
+                out.pop("metadata", None)
+            text, image = _size(out)
+            used = self.text_used.get(cell_index, 0)
+            if used + text > CELL_TEXT_BYTES or image > IMAGE_BYTES or self.total_used + text + image > EXECUTED_BYTES:
+                if used <= CELL_TEXT_BYTES:
+                    outs.append(nbformat.v4.new_output("stream", name="stderr",
+                                                       text="[grader: further output of this cell not kept]\n"))
+                    self.text_used[cell_index] = CELL_TEXT_BYTES + 1
+                return None
+            self.text_used[cell_index] = used + text
+            self.total_used += text + image
+            outs.append(out)
+            return out
 
-    return QuietClient(nb, km=km, kernel_name=KERNEL_NAME, timeout=int(max(1, timeout)), allow_errors=True,
-                       interrupt_on_timeout=True, startup_timeout=120, iopub_timeout=5,
-                       error_on_timeout={"ename": "TimeLimit", "evalue": "the cell ran out of time"},
-                       shutdown_kernel="immediate", record_timing=False, resources={"metadata": {"path": path}})
+    c = QuietClient(nb, km=km, kernel_name=KERNEL_NAME, timeout=int(max(1, timeout)), allow_errors=True,
+                    interrupt_on_timeout=True, startup_timeout=120, iopub_timeout=5,
+                    error_on_timeout={"ename": "TimeLimit", "evalue": "the cell ran out of time"},
+                    shutdown_kernel="immediate", record_timing=False, resources={"metadata": {"path": path}})
+    c.text_used = {}
+    return c
+
+
+def _executed(nb, roles) -> dict | None:
+    """The student's cells with their (capped) outputs, or without outputs when still too large."""
+    import nbformat
+
+    cells = [cell for cell, role in zip(nb.cells, roles) if role == "student"]
+    out = nbformat.v4.new_notebook()
+    out.cells = cells
+    if len(json.dumps(out)) <= EXECUTED_BYTES * 2:
+        return out
+    out.cells = [nbformat.v4.new_code_cell(c.source) for c in cells]
+    return out if len(json.dumps(out)) <= EXECUTED_BYTES * 2 else None
 
 
 def run_job(job: dict, work: Path) -> dict:
-    """Execute the job's notebook in a fresh kernel; returns ``{"status", "errors", "cells_run"}``."""
+    """Execute the job's notebook in a fresh kernel; returns ``{"status", "errors", "cells_run", "executed"}``."""
     import nbformat
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
@@ -81,8 +167,7 @@ def run_job(job: dict, work: Path) -> dict:
     roles = job["roles"]
     for cell, role in zip(nb.cells, roles):  # the export cells write to this run's export folder
         if role == "export":
-            cell.source = cell.source.replace(job.get("export_placeholder", "@@WORKSHOP_EXPORT_DIR@@"),
-                                              str(work / "export"))
+            cell.source = cell.source.replace(EXPORT_PLACEHOLDER, str(work / "export"))
     ksm = KernelSpecManager(kernel_dirs=[str(spec_dir.parent)])
     km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=ksm)
     client = _client(nb, km, timeout, str(run_dir))
@@ -106,6 +191,7 @@ def run_job(job: dict, work: Path) -> dict:
                 if status != "ok" and not final:
                     continue  # after a time limit only the final export runs
                 client.timeout = int(max(1, left))
+                client.timed_out = False
                 try:
                     client.execute_cell(cell, i)
                     cells_run += 1
@@ -118,30 +204,36 @@ def run_job(job: dict, work: Path) -> dict:
                     if final:
                         break
                     continue
+                timed_out = client.timed_out
                 for out in cell.get("outputs", []):
                     if out.get("output_type") != "error":
                         continue
                     if out.get("ename") == "TimeLimit":
-                        if status == "ok":
-                            status = (f"time limit ({timeout:g} s) reached in cell {student_no}" if role == "student"
-                                      else f"time limit ({timeout:g} s) reached while exporting")
+                        timed_out = True
+                    elif timed_out and out.get("ename") == "KeyboardInterrupt":
+                        continue  # the interrupt that stopped the cell at its time limit
                     elif role == "student" and len(errors) < MAX_ERRORS:
                         errors.append(f"cell {student_no}: {out.get('ename')}: {out.get('evalue')}"[:300])
+                if timed_out and status == "ok":
+                    status = (f"time limit ({timeout:g} s) reached in cell {student_no}" if role == "student"
+                              else f"time limit ({timeout:g} s) reached while exporting")
     except DeadKernelError:
         status = "kernel died"
     except RuntimeError as err:  # the kernel did not start
         status = f"kernel failed: {str(err)[:200]}"
     except Exception as err:  # noqa: BLE001 - report, the grader decides
         status = f"runner error: {type(err).__name__}: {str(err)[:200]}"
-    return {"status": status, "errors": errors, "cells_run": cells_run}
+    return {"status": status, "errors": errors, "cells_run": cells_run, "executed": _executed(nb, roles)}
 
 
-def _write_result(result: dict, export: Path, out) -> None:
-    with tarfile.open(fileobj=out, mode="w|") as tar:
-        data = json.dumps(result).encode()
-        info = tarfile.TarInfo("runner.json")
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
+def _write_result(result: dict, executed: bytes | None, export: Path, fd: int) -> None:
+    with os.fdopen(fd, "wb", closefd=False) as out, tarfile.open(fileobj=out, mode="w|") as tar:
+        for name, data in (("runner.json", json.dumps(result).encode()), ("executed.ipynb", executed)):
+            if data is None:
+                continue
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
         if export.is_dir():
             for p in sorted(export.rglob("*")):
                 if p.is_file() and not p.is_symlink():
@@ -151,17 +243,83 @@ def _write_result(result: dict, export: Path, out) -> None:
                         continue
 
 
+def _worker(job: dict, work: Path, fd: int) -> None:
+    """The forked worker: run the notebook, send the result to PID 1, exit without cleanup handlers."""
+    code = 0
+    try:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        result = run_job(job, work)
+    except BaseException as err:  # noqa: BLE001 - PID 1 reports it
+        result, code = {"status": f"runner error: {type(err).__name__}: {str(err)[:200]}", "errors": []}, 1
+    try:
+        data = json.dumps(result, ensure_ascii=True).encode()
+        if len(data) > WORKER_RESULT_BYTES:
+            result["executed"] = None
+            data = json.dumps(result, ensure_ascii=True).encode()
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os._exit(code)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point inside the sandbox: ``python -m workshop_utils.grading.runner JOB_DIR WORK_DIR``."""
+    """PID 1 of the sandbox: ``python -m workshop_utils.grading.runner JOB_DIR WORK_DIR``."""
     _nondumpable()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # PID 1 gets only the signals it handles: none
     argv = sys.argv[1:] if argv is None else argv
     job_dir, work = Path(argv[0]), Path(argv[1])
     job = json.loads((job_dir / "job.json").read_text())
     (work / "export").mkdir(parents=True, exist_ok=True)
-    result = run_job(job, work)
-    out = sys.stdout.buffer
-    _write_result(result, work / "export", out)
-    out.flush()
+    sys.stdout.flush()
+    tar_fd = os.dup(1)  # the grader's pipe, on a descriptor no child inherits
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1):
+        os.dup2(null, fd)
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        os.close(tar_fd)
+        os.dup2(null, 2)  # nothing below PID 1 holds the grader's stderr either
+        _worker(job, work, w)
+    os.close(w)
+    chunks: list[bytes] = []
+
+    def read() -> None:
+        got = 0
+        while True:
+            b = os.read(r, 1 << 16)
+            if not b:
+                return
+            got += len(b)
+            if got <= WORKER_RESULT_BYTES:
+                chunks.append(b)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    worker_status = None
+    while worker_status is None:  # reap every orphan until the worker ends
+        try:
+            got, st = os.waitpid(-1, 0)
+        except ChildProcessError:
+            break
+        except InterruptedError:
+            continue
+        if got == pid:
+            worker_status = st
+    reader.join(30)
+    executed = None
+    try:
+        result = json.loads(b"".join(chunks))
+        executed = result.pop("executed", None)
+    except ValueError:
+        how = (f"signal {os.WTERMSIG(worker_status)}" if worker_status is not None and os.WIFSIGNALED(worker_status)
+               else f"exit code {os.waitstatus_to_exitcode(worker_status)}" if worker_status is not None else "?")
+        result = {"status": f"the notebook runner died ({how}) without a result", "errors": [], "cells_run": 0}
+    data = json.dumps(executed).encode() if executed is not None else None
+    _write_result(result, data, work / "export", tar_fd)
+    os.close(tar_fd)
     return 0
 
 

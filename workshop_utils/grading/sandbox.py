@@ -17,16 +17,31 @@ Inside the sandbox (:func:`bwrap_argv`)
     * new user, PID, IPC, UTS, cgroup and network namespaces (only a private loopback: the
       notebook executor and its kernel talk over it, nobody else is reachable),
       ``--die-with-parent``, ``--new-session``, all capabilities dropped, and an environment
-      cleared to an allow-list (:func:`sandbox_env`).
+      cleared to an allow-list (:func:`sandbox_env`);
+    * nothing of the grader: ``bwrap`` itself is started with a minimal environment (``PATH``
+      only) and no open file but its three standard ones, and runs the runner as PID 1
+      (``--as-pid-1``, no bubblewrap init inside).  The runner makes itself non-dumpable, so a
+      kernel (same user) cannot read its ``/proc/1/environ``, ``/proc/1/mem`` or open
+      ``/proc/1/fd/*``; only the runner holds the pipe to the grader;
+    * nested user namespaces refused (``--disable-userns``) and a seccomp filter
+      (:func:`seccomp_bpf`, built with libseccomp through ``pyseccomp``) that makes ``ptrace``,
+      ``mount``, ``keyctl``, ``bpf``, ``unshare``, ``setns``, ``perf_event_open`` and the other
+      calls of :data:`BLOCKED_SYSCALLS` fail with ``EPERM``; system calls of another
+      architecture (32-bit ``int 0x80``) kill the process.
 
 Limits, enforced from outside (:class:`Cage`, :func:`run_caged`)
     * wall clock: the whole sandbox is killed at ``timeout + grace``;
-    * memory and process count of the submission *as a whole*: a cgroup (v2 or v1) made by
-      the grader when it may write the cgroup file system (root, or a delegated subtree),
-      else ``systemd-run --user --scope -p MemoryMax= -p TasksMax=`` where a user systemd
-      runs; only where neither exists, per-process address-space and process-count limits
-      (weaker, and the CSV's status says so);
-    * file size (``RLIMIT_FSIZE``) and the size of the work folder (the tmpfs ``--size``).
+    * memory, process count and CPU share of the submission *as a whole*: a cgroup (v2 or
+      v1: ``memory.max``/``memory.limit_in_bytes``, ``pids.max``, ``cpu.max``/
+      ``cpu.cfs_quota_us``) made by the grader when it may write the cgroup file system (root,
+      or a delegated subtree), else ``systemd-run --user --scope -p MemoryMax= -p TasksMax=
+      -p CPUQuota=`` where a user systemd runs; only where neither exists, per-process
+      address-space and process-count limits (weaker, no CPU share; the CSV's status says so);
+    * file size (``RLIMIT_FSIZE``) and the size of the work folder (the tmpfs ``--size``);
+    * what comes back: the runner's tar stream goes to a size-capped file (or buffer) and
+      its standard error to a pipe of which the grader keeps the last
+      :data:`STDERR_TAIL` bytes, so nothing a sandbox writes grows the grader's memory or
+      disk without bound.
 
 Where bubblewrap cannot build this sandbox (macOS, a kernel without unprivileged user
 namespaces), :func:`sandbox_available` says why and the grader refuses to run submissions
@@ -64,6 +79,22 @@ PASSED_ENV = ("WORKSHOP_QUICK", "KERAS_BACKEND", "PYTHONHASHSEED", "LANG", "LC_A
               "OPENBLAS_L2_SIZE", "OMP_WAIT_POLICY", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS",
               "WORKSHOP_TORCH_THREADS")
 
+#: System calls a notebook never needs; the seccomp filter makes them fail with EPERM.  ``clone3``
+#: fails with ENOSYS instead (glibc then falls back to ``clone``, whose namespace flags
+#: ``--disable-userns`` and the missing capabilities refuse), as Docker's default profile does.
+BLOCKED_SYSCALLS = ("ptrace", "process_vm_readv", "process_vm_writev", "mount", "umount2", "pivot_root", "chroot",
+                    "move_mount", "open_tree", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
+                    "keyctl", "add_key", "request_key", "bpf", "unshare", "setns", "kexec_load", "kexec_file_load",
+                    "perf_event_open", "init_module", "finit_module", "delete_module", "reboot", "swapon", "swapoff",
+                    "acct", "quotactl", "syslog", "userfaultfd", "open_by_handle_at", "name_to_handle_at",
+                    "lookup_dcookie", "fanotify_init", "iopl", "ioperm", "settimeofday", "clock_settime",
+                    "clock_adjtime", "adjtimex", "vhangup", "io_uring_setup", "io_uring_enter",
+                    "io_uring_register")
+#: The environment ``bwrap`` itself (and so nothing inside) starts from.
+BWRAP_ENV = {"PATH": "/usr/bin:/bin"}
+#: Bytes of a sandbox's standard error the grader keeps (the last ones).
+STDERR_TAIL = 8192
+
 INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: `sudo apt-get install bubblewrap`; Fedora: `sudo dnf install "
                 "bubblewrap`; Arch: `sudo pacman -S bubblewrap`) on a Linux machine whose kernel allows user "
                 "namespaces, or grade on such a machine (a cluster node, a Linux VM)")
@@ -86,6 +117,8 @@ class Limits:
     grace : float
         Seconds after ``timeout`` before the sandbox is killed from outside (kernel start-up
         and shutdown; the notebook's own cells never get them).
+    cpus : float or None
+        CPU share of the whole submission, in cores (a cgroup's ``cpu.max``); None: no cap.
     """
 
     timeout: float = 1800.0
@@ -93,8 +126,12 @@ class Limits:
     tasks: int = 512
     file_mb: int = 1024
     grace: float = 20.0
+    cpus: float | None = None
 
     def __post_init__(self):
+        c = self.cpus
+        if c is not None and (isinstance(c, bool) or not isinstance(c, (int, float)) or not (0.05 <= c < 4096)):
+            raise ValueError(f"Limits: cpus must be a number of cores >= 0.05 or None, got {c!r}")
         for name in ("timeout", "grace"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not (0 < v < float("inf")):
@@ -134,7 +171,7 @@ def python_mounts() -> list[Path]:
 
 
 def bwrap_argv(job_dir: Path, limits: Limits, env: dict[str, str], command: list[str],
-               ro_extra: dict[str, Path] | None = None) -> list[str]:
+               ro_extra: dict[str, Path] | None = None, seccomp_fd: int | None = None) -> list[str]:
     """The ``bwrap`` command line that runs ``command`` in the sandbox described above.
 
     Parameters
@@ -148,13 +185,19 @@ def bwrap_argv(job_dir: Path, limits: Limits, env: dict[str, str], command: list
     command : list of str
         What to run inside (paths as seen inside).
     ro_extra : dict, optional
-        ``{path inside: host path}`` of more read-only files (e.g. the course data file).
+        ``{path inside: host path}`` of more read-only files (e.g. the job's private copy of
+        the course data file).
+    seccomp_fd : int, optional
+        An open file holding the seccomp BPF program (:func:`seccomp_file`); it must be
+        passed to the process (``pass_fds``).  ``command`` runs as PID 1 (``--as-pid-1``): it
+        must reap its children and should make itself non-dumpable (the grader's runner does).
     """
     bw = bwrap_path()
     if bw is None:
         raise RuntimeError(f"the grader's sandbox needs bubblewrap: {INSTALL_HINT}")
     size = str(limits.file_mb * 2 ** 20)
-    argv = [bw, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+    argv = [bw, "--unshare-all", "--unshare-user", "--disable-userns", "--as-pid-1", "--die-with-parent",
+            "--new-session", "--cap-drop", "ALL",
             "--uid", "1000", "--gid", "1000", "--hostname", "sandbox", "--clearenv",
             # the private, empty folders first: a later bind (the Python installation, the package)
             # may lie below one of them (a clone in /tmp) and must stay visible
@@ -174,25 +217,78 @@ def bwrap_argv(job_dir: Path, limits: Limits, env: dict[str, str], command: list
         argv += ["--ro-bind", str(host), str(inside)]
     for k, v in env.items():
         argv += ["--setenv", k, v]
+    if seccomp_fd is not None:
+        argv += ["--seccomp", str(seccomp_fd)]
     argv += ["--remount-ro", "/", "--chdir", str(WORK), "--", *command]
     return argv
 
 
-def sandbox_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment inside the sandbox: an allow-list, nothing of the grader's secrets."""
-    home = WORK / "home"
+def sandbox_env(extra: dict[str, str] | None = None, root: Path = WORK, lib: Path = LIB,
+                tmp: str = "/tmp") -> dict[str, str]:
+    """The environment of the runner and its kernel: an allow-list, nothing of the grader's secrets.
+
+    ``root`` is the work folder (home, data and the caches live below it), ``lib`` the folder
+    that holds the package and ``tmp`` the temporary folder: the sandbox's paths by default;
+    ``--unsafe-no-sandbox`` passes host folders.  HDF5's file locking is off: the kernels
+    read private copies of the data files, and a lock would only be a way to block.
+    """
+    home = root / "home"
     env = {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
     env.update(PATH=f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", HOME=str(home),
-               TMPDIR="/tmp", PYTHONPATH=str(LIB), PYTHONDONTWRITEBYTECODE="1", PYTHONNOUSERSITE="1",
+               TMPDIR=tmp, PYTHONPATH=str(lib), PYTHONDONTWRITEBYTECODE="1", PYTHONNOUSERSITE="1",
+               HDF5_USE_FILE_LOCKING="FALSE",
                MPLBACKEND="Agg", MPLCONFIGDIR=str(home / "mpl"), IPYTHONDIR=str(home / ".ipython"),
                KERAS_HOME=str(home / ".keras"), XDG_CACHE_HOME=str(home / ".cache"),
                JUPYTER_RUNTIME_DIR=str(home / "runtime"), JUPYTER_DATA_DIR=str(home / "jupyter"),
                JUPYTER_CONFIG_DIR=str(home / "jupyter-config"), JUPYTER_PLATFORM_DIRS="1",
-               TF_CPP_MIN_LOG_LEVEL="3", WORKSHOP_DATA=str(WORK / "data"))
+               TF_CPP_MIN_LOG_LEVEL="3", WORKSHOP_DATA=str(root / "data"))
     env.setdefault("KERAS_BACKEND", "tensorflow")
     env.setdefault("LANG", "C.UTF-8")
     env.update(extra or {})
     return env
+
+
+@lru_cache(maxsize=1)
+def seccomp_bpf() -> bytes:
+    """The compiled seccomp filter of the sandbox (BPF, native architecture).
+
+    Every call of :data:`BLOCKED_SYSCALLS` fails with ``EPERM`` (``clone3`` with ``ENOSYS``);
+    everything else is allowed; a system call of another architecture kills the process.
+
+    Raises
+    ------
+    RuntimeError
+        When ``pyseccomp`` or the system's libseccomp is missing.
+    """
+    import errno
+
+    try:
+        import pyseccomp as sc
+    except (ImportError, OSError) as err:  # OSError: the package is there, libseccomp.so.2 is not
+        raise RuntimeError(f"the grader's sandbox needs libseccomp and `pip install pyseccomp` ({err})") from err
+    flt = sc.SyscallFilter(defaction=sc.ALLOW)
+    for name in BLOCKED_SYSCALLS:
+        try:
+            flt.add_rule(sc.ERRNO(errno.EPERM), name)
+        except (RuntimeError, ValueError, OSError):  # a call this kernel or libseccomp does not know
+            continue
+    try:
+        flt.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
+    except (RuntimeError, ValueError, OSError):
+        pass
+    with tempfile.TemporaryFile() as fh:
+        flt.export_bpf(fh)
+        fh.seek(0)
+        return fh.read()
+
+
+def seccomp_file():
+    """An open temporary file holding :func:`seccomp_bpf`, positioned at its start (for ``--seccomp FD``)."""
+    fh = tempfile.TemporaryFile()
+    fh.write(seccomp_bpf())
+    fh.flush()
+    fh.seek(0)
+    return fh
 
 
 def forbidden_inside(paths: list[Path]) -> list[str]:
@@ -224,17 +320,25 @@ def sandbox_available() -> tuple[bool, str]:
         return False, f"bubblewrap sandboxes need Linux (this is {sys.platform}); {INSTALL_HINT}"
     if bwrap_path() is None:
         return False, f"bwrap was not found; {INSTALL_HINT}"
-    probe = ("import os, socket\n"
+    probe = ("import os, socket, ctypes\n"
+             "assert os.getpid() == 1\n"
+             "libc = ctypes.CDLL(None, use_errno=True)\n"
+             "assert libc.ptrace(16, 1, 0, 0) == -1 and libc.unshare(0x10000000) == -1\n"
              "assert not os.path.exists(os.path.expanduser('~root/.bash_history'))\n"
              "try:\n    open('/usr/.wg_probe', 'w')\nexcept OSError:\n    pass\nelse:\n    raise SystemExit(3)\n"
              "s = socket.socket()\ns.settimeout(2)\n"
              "try:\n    s.connect(('192.0.2.1', 9))\nexcept OSError:\n    pass\nelse:\n    raise SystemExit(4)\n"
              "open('/grade/ok', 'w').write('x')\nprint('sandbox-ok')\n")
-    with tempfile.TemporaryDirectory() as job:
+    try:
+        seccomp_bpf()
+    except RuntimeError as err:
+        return False, str(err)
+    with tempfile.TemporaryDirectory() as job, seccomp_file() as flt:
         try:
             argv = bwrap_argv(Path(job), Limits(timeout=60, memory_mb=1024, file_mb=16), sandbox_env(),
-                              [sys.executable, "-I", "-c", probe])
-            res = subprocess.run(argv, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+                              [sys.executable, "-I", "-c", probe], seccomp_fd=flt.fileno())
+            res = subprocess.run(argv, capture_output=True, timeout=60, stdin=subprocess.DEVNULL, env=BWRAP_ENV,
+                                 pass_fds=(flt.fileno(),))
         except (OSError, subprocess.TimeoutExpired) as err:
             return False, f"bwrap could not start ({err}); {INSTALL_HINT}"
     if res.returncode != 0 or b"sandbox-ok" not in res.stdout:
@@ -250,6 +354,8 @@ class Cage:
 
     ``kind`` is ``'cgroup2'``, ``'cgroup1'`` (a cgroup the grader made), ``'systemd'``
     (``systemd-run --user --scope``) or ``'rlimit'`` (per-process limits only).
+    ``cpu_capped`` says whether ``limits.cpus`` is enforced (a cgroup with the cpu controller,
+    or systemd's ``CPUQuota``); :meth:`peak_mb` reads the peak memory of the whole tree.
     Use :meth:`prefix` and :meth:`preexec` when starting the process, then :meth:`kill_all`
     and :meth:`close`.
     """
@@ -261,16 +367,21 @@ class Cage:
         self.limits = limits
         self.kind = kind or cage_kind()
         self.dirs: list[Path] = []
+        self.cpu_capped = False
         name = f"workshop-grade-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         mem = limits.memory_mb * 2 ** 20
+        period = 100_000
+        quota = None if limits.cpus is None else max(1000, int(limits.cpus * period))
         if self.kind == "cgroup2":
             parent = _v2_parent()
             d = parent / name
             d.mkdir()
+            self.dirs = [d]
             (d / "memory.max").write_text(str(mem))
             _try_write(d / "memory.swap.max", "0")
             (d / "pids.max").write_text(str(limits.tasks))
-            self.dirs = [d]
+            if quota is not None:
+                self.cpu_capped = _try_write(d / "cpu.max", f"{quota} {period}")
         elif self.kind == "cgroup1":
             m, p = self.ROOT_V1 / "memory" / name, self.ROOT_V1 / "pids" / name
             m.mkdir()
@@ -280,14 +391,26 @@ class Cage:
             p.mkdir()
             self.dirs.append(p)
             (p / "pids.max").write_text(str(limits.tasks))
+            c = self.ROOT_V1 / "cpu" / name
+            if quota is not None and (self.ROOT_V1 / "cpu" / "cpu.cfs_quota_us").is_file():
+                try:
+                    c.mkdir()
+                    self.dirs.append(c)
+                    self.cpu_capped = (_try_write(c / "cpu.cfs_period_us", str(period))
+                                       and _try_write(c / "cpu.cfs_quota_us", str(quota)))
+                except OSError:
+                    pass
+        elif self.kind == "systemd":
+            self.cpu_capped = quota is not None
 
     def prefix(self) -> list[str]:
         """Command prefix (``systemd-run ...`` for the systemd kind, else nothing)."""
         if self.kind != "systemd":
             return []
+        cpu = [] if self.limits.cpus is None else ["-p", f"CPUQuota={max(1, round(100 * self.limits.cpus))}%"]
         return ["systemd-run", "--user", "--scope", "--quiet", "--collect",
                 "-p", f"MemoryMax={self.limits.memory_mb}M", "-p", "MemorySwapMax=0",
-                "-p", f"TasksMax={self.limits.tasks}", "--"]
+                "-p", f"TasksMax={self.limits.tasks}", *cpu, "--"]
 
     def preexec(self) -> None:
         """Run in the child between fork and exec: join the cgroup, set the rlimits."""
@@ -327,6 +450,16 @@ class Cage:
                 except (ProcessLookupError, PermissionError):
                     pass
             time.sleep(0.05)
+
+    def peak_mb(self) -> float | None:
+        """Peak memory of the whole tree in MiB (``memory.peak`` / ``memory.max_usage_in_bytes``), else None."""
+        for d in self.dirs:
+            for f in ("memory.peak", "memory.max_usage_in_bytes"):
+                try:
+                    return int((d / f).read_text().split()[0]) / 2 ** 20
+                except (OSError, ValueError, IndexError):
+                    continue
+        return None
 
     def hit_memory_limit(self) -> bool:
         """True when the kernel OOM-killed something in the cage (cgroup kinds)."""
@@ -382,7 +515,8 @@ def _v2_parent() -> Path:
     # sibling folder made for the grader when we are root, else our own (delegated) cgroup
     parent = Cage.ROOT_V2 / "workshop-grade" if os.getuid() == 0 else here
     parent.mkdir(exist_ok=True)
-    _try_write(parent / "cgroup.subtree_control", "+memory +pids")
+    for controller in ("+memory", "+pids", "+cpu"):  # one by one: a missing one must not cost the others
+        _try_write(parent / "cgroup.subtree_control", controller)
     return parent
 
 
@@ -421,7 +555,11 @@ def cage_kind() -> str:
 # ----------------------------------------------------------------------------- running
 @dataclasses.dataclass
 class CagedRun:
-    """What :func:`run_caged` saw: exit code, output, and which limit stopped it."""
+    """What :func:`run_caged` saw: exit code, output, which limit stopped it, time and peak memory.
+
+    ``stdout`` holds the output when no ``out_file`` was given (else it is empty and the
+    output is in that file); ``peak_mb`` is None where no cgroup measures it.
+    """
 
     returncode: int | None
     stdout: bytes
@@ -430,23 +568,38 @@ class CagedRun:
     output_too_large: bool
     seconds: float
     stderr_tail: str = ""
+    peak_mb: float | None = None
+    cpu_capped: bool = False
 
 
 def run_caged(argv: list[str], limits: Limits, max_output: int = 512 * 2 ** 20,
-              stop: threading.Event | None = None) -> CagedRun:
+              stop: threading.Event | None = None, out_file: str | Path | None = None,
+              pass_fds: tuple[int, ...] = ()) -> CagedRun:
     """Run ``argv`` in a :class:`Cage`; kill the whole tree at ``limits.timeout + limits.grace``.
 
-    ``stdout`` is read in full up to ``max_output`` bytes (beyond that the run is killed);
-    ``stop`` (set by Ctrl-C handling or a parallel pool) kills the run early.
+    The process starts from :data:`BWRAP_ENV` (nothing of the grader's environment) with no
+    open file but its standard ones and ``pass_fds``.  Its standard output is kept up to
+    ``max_output`` bytes (beyond that the run is killed): in ``out_file`` when given (the
+    grader's memory does not grow with it), else in memory.  Of its standard error only the
+    last :data:`STDERR_TAIL` bytes are kept.  ``stop`` (set by Ctrl-C handling or a parallel
+    pool) kills the run early.
     """
     cage = Cage(limits)
     t0 = time.monotonic()
-    chunks, size, too_large = [], 0, False
+    chunks: list[bytes] = []
+    size, too_large = 0, False
+    tail = bytearray()
     proc = None
-    err = tempfile.TemporaryFile()
+    sink = open(out_file, "wb") if out_file is not None else None
+    env = dict(BWRAP_ENV)
+    prefix = cage.prefix()
+    if prefix:  # systemd-run needs the user's bus; env -i leaves none of it to what runs in the scope
+        env.update({k: os.environ[k] for k in ("XDG_RUNTIME_DIR", "DBUS_SESSION_BUS_ADDRESS") if k in os.environ})
+        prefix = [*prefix, "env", "-i", *[f"{k}={v}" for k, v in BWRAP_ENV.items()]]
     try:
-        proc = subprocess.Popen([*cage.prefix(), *argv], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=err, preexec_fn=cage.preexec, start_new_session=True)
+        proc = subprocess.Popen([*prefix, *argv], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, preexec_fn=cage.preexec, start_new_session=True, env=env,
+                                close_fds=True, pass_fds=pass_fds)
 
         def reader():
             nonlocal size, too_large
@@ -458,10 +611,22 @@ def run_caged(argv: list[str], limits: Limits, max_output: int = 512 * 2 ** 20,
                 if size > max_output:
                     too_large = True
                     return
-                chunks.append(b)
+                if sink is not None:
+                    sink.write(b)
+                else:
+                    chunks.append(b)
 
-        th = threading.Thread(target=reader, daemon=True)
-        th.start()
+        def err_reader():
+            while True:
+                b = proc.stderr.read(1 << 14)
+                if not b:
+                    return
+                tail.extend(b)
+                del tail[:-STDERR_TAIL]
+
+        threads = [threading.Thread(target=f, daemon=True) for f in (reader, err_reader)]
+        for th in threads:
+            th.start()
         deadline = t0 + limits.timeout + limits.grace
         timed_out = False
         while proc.poll() is None:
@@ -475,16 +640,23 @@ def run_caged(argv: list[str], limits: Limits, max_output: int = 512 * 2 ** 20,
             _kill_tree(proc)
             cage.kill_all()
         proc.wait()
-        th.join(10)
-        err.seek(max(0, err.seek(0, 2) - 4000))
-        tail = err.read().decode("utf-8", "replace")
+        for th in threads:
+            th.join(10)
+        if sink is not None:
+            sink.flush()
         return CagedRun(proc.returncode, b"".join(chunks), timed_out, cage.hit_memory_limit(), too_large,
-                        time.monotonic() - t0, tail)
+                        time.monotonic() - t0, bytes(tail).decode("utf-8", "replace"), cage.peak_mb(),
+                        cage.cpu_capped)
     finally:
         if proc is not None and proc.poll() is None:
             _kill_tree(proc)
         cage.close()
-        err.close()
+        if sink is not None:
+            sink.close()
+        if proc is not None:
+            for f in (proc.stdout, proc.stderr):
+                if f is not None:
+                    f.close()
 
 
 def _kill_tree(proc: subprocess.Popen) -> None:
