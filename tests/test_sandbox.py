@@ -14,6 +14,7 @@ listener and the scans stop by themselves.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import socket
 import threading
@@ -617,3 +618,37 @@ def test_the_cpu_share_of_a_cage_is_enforced():
     used = float(run.stdout.decode())
     assert run.cpu_capped and run.returncode == 0
     assert used < 0.05 * 4 * 1.5 + 0.15, f"3 spinners used {used:.2f} CPU-s in 4 s under a 0.05-core cap"
+
+
+@needs_sandbox
+def test_pid_1_starts_without_the_graders_environment_or_descriptors(tmp_path, monkeypatch):
+    """What PID 1 of a sandbox holds, read by PID 1 itself: the allow-list only, no grader descriptor."""
+    import sys
+
+    from workshop_utils.grading.sandbox import bwrap_argv, run_caged, sandbox_env, seccomp_file
+
+    monkeypatch.setenv(SECRET_ENV, "s3cret")
+    leak = os.open(tmp_path / "grader_private.txt", os.O_CREAT | os.O_WRONLY)  # an fd the grader holds
+    code = ("import json, os\nenv = open('/proc/1/environ', 'rb').read().split(b'\\0')\n"
+            "print(json.dumps([os.getpid(), sorted(os.listdir('/proc/self/fd')),"
+            " [e.split(b'=')[0].decode() for e in env if e]]))\n")
+    try:
+        with seccomp_file() as flt:
+            argv = bwrap_argv(tmp_path, Limits(timeout=60, memory_mb=1024, file_mb=16), sandbox_env(),
+                              [sys.executable, "-I", "-c", code], seccomp_fd=flt.fileno())
+            run = run_caged(argv, Limits(timeout=60, memory_mb=1024), pass_fds=(flt.fileno(),))
+    finally:
+        os.close(leak)
+    pid, fds, names = json.loads(run.stdout.decode())
+    assert pid == 1 and SECRET_ENV not in names and set(names) <= set(sandbox_env()) | {"PWD"}, names
+    assert len(fds) <= 4, fds  # 0, 1, 2 and the listing's own
+
+
+def test_a_flood_on_stderr_keeps_only_its_tail():
+    import sys
+
+    from workshop_utils.grading.sandbox import STDERR_TAIL, run_caged
+
+    code = "import sys\nfor i in range(800):\n    sys.stderr.write(str(i % 10) * 2**16)\nsys.stderr.write('THE END')\n"
+    run = run_caged([sys.executable, "-c", code], Limits(timeout=60))
+    assert run.returncode == 0 and len(run.stderr_tail) <= STDERR_TAIL and run.stderr_tail.endswith("THE END")
