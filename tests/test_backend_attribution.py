@@ -101,3 +101,54 @@ def test_eval_mode_restores_training_mode(torch_cnn, keras_cnn):
     assert torch_cnn.conv.training and not torch_cnn.training and not torch_cnn.fc.training
     with backend.eval_mode(keras_cnn) as device:  # Keras: nothing to switch
         assert device is None
+
+
+def test_centred_gradients_and_position_importance(torch_cnn, onehot):
+    from workshop_utils.attribution import centre_bases, position_importance
+
+    s = saliency(torch_cnn, onehot)
+    sc = saliency(torch_cnn, onehot, centre=True)
+    np.testing.assert_allclose(sc, s - s.mean(-1, keepdims=True), atol=1e-7)
+    np.testing.assert_allclose(sc.sum(-1), 0, atol=1e-6)
+    np.testing.assert_allclose(centre_bases(s), sc, atol=1e-7)
+    # centred gradient x input is the centred saliency read at the observed base
+    gc = gradient_x_input(torch_cnn, onehot, centre=True)
+    np.testing.assert_allclose(gc, sc * onehot, atol=1e-7)
+    np.testing.assert_allclose(position_importance(gc, reduce="sum"), np.abs((sc * onehot).sum(-1)), atol=1e-7)
+    np.testing.assert_allclose(position_importance(s), np.abs(s).max(-1))
+    a = np.zeros((1, 3, 4), np.float32)
+    a[0, 0] = [1, -3, 0, 0]
+    np.testing.assert_allclose(position_importance(a, reduce="sum")[0], [2, 0, 0])
+    np.testing.assert_allclose(position_importance(a)[0], [3, 0, 0])
+    with pytest.raises(ValueError, match="position_importance: reduce must be one of 'max', 'sum'"):
+        position_importance(a, reduce="mean")
+    with pytest.raises(ValueError, match=r"centre_bases: attr must be an attribution map of shape \(N, L, 4\)"):
+        centre_bases(np.zeros((1, 3, 5)))
+    with pytest.raises(TypeError, match="saliency: centre"):
+        saliency(torch_cnn, onehot, centre="yes")
+
+
+@pytest.mark.parametrize("which", ["torch_cnn", "keras_cnn"])
+def test_integrated_gradients_with_shuffled_references(which, request, onehot):
+    from workshop_utils.attribution import integrated_gradients
+    from workshop_utils.sequences import dinucleotide_shuffle
+
+    model = request.getfixturevalue(which)
+    X = onehot[:3]
+    ig = integrated_gradients(model, X, baseline="shuffle", n_shuffles=3, n_steps=24, seed=5)
+    assert ig.shape == X.shape and ig.dtype == np.float32
+    # the average of IG over the same three shuffles, drawn from the same generator
+    rng = np.random.default_rng(5)
+    refs = [dinucleotide_shuffle(X, rng) for _ in range(3)]
+    manual = np.mean([integrated_gradients(model, X, baseline=r, n_steps=24) for r in refs], axis=0)
+    np.testing.assert_allclose(ig, manual, atol=1e-5)
+    # completeness against the mean logit of the references
+    gap = backend.logits(model, X) - np.mean([backend.logits(model, r) for r in refs], axis=0)
+    np.testing.assert_allclose(ig.sum((1, 2)), gap, atol=2e-3)
+    # a position where every reference has the observed base gets nothing
+    same = np.all([(r == X).all(-1) for r in refs], axis=0)
+    assert np.abs(ig[same]).max(initial=0) < 1e-6
+    with pytest.raises(ValueError, match="integrated_gradients: baseline must be one of 'shuffle'"):
+        integrated_gradients(model, X, baseline="uniform")
+    with pytest.raises(ValueError, match="integrated_gradients: n_shuffles"):
+        integrated_gradients(model, X, baseline="shuffle", n_shuffles=0)

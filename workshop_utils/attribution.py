@@ -13,6 +13,7 @@ import numpy as np
 from . import _checks
 from .backend import _input_gradient, _logits, check_target, require_model
 from .mutagenesis import mutant_scorer
+from .sequences import dinucleotide_shuffle
 
 
 def _prepare(model: Any, X: Any, target: Any, batch_size: Any, fn: str) -> tuple[np.ndarray, int, int]:
@@ -23,7 +24,31 @@ def _prepare(model: Any, X: Any, target: Any, batch_size: Any, fn: str) -> tuple
     return X, check_target(model, X, target, fn), batch_size
 
 
-def saliency(model: Any, X: np.ndarray, batch_size: int = 256, target: int | None = None) -> np.ndarray:
+def centre_bases(attr: np.ndarray) -> np.ndarray:
+    """Subtract, at each position, the mean of the four bases' scores.
+
+    A one-hot input can only move within the simplex (the four entries of a position sum
+    to 1), so the part of a gradient shared by all four bases of a position is an offset
+    no mutation can act on; removing it (Majdandzic et al. 2023) makes gradients
+    comparable with mean-centred ISM scores.
+
+    Parameters
+    ----------
+    attr : array ``(N, L, 4)``
+
+    Returns
+    -------
+    np.ndarray
+        float32 ``(N, L, 4)`` whose four values at each position sum to 0.
+    """
+    attr = _checks.finite_array(attr, "attr", "centre_bases", ndim=3)
+    if attr.shape[-1] != 4:
+        raise _checks.fail("centre_bases", "attr", "an attribution map of shape (N, L, 4)", f"shape {attr.shape}")
+    return (attr - attr.mean(-1, keepdims=True)).astype(np.float32)
+
+
+def saliency(model: Any, X: np.ndarray, batch_size: int = 256, target: int | None = None,
+             centre: bool = False) -> np.ndarray:
     """Gradient of the logit with respect to each input base (Simonyan et al. 2014).
 
     Parameters
@@ -35,40 +60,65 @@ def saliency(model: Any, X: np.ndarray, batch_size: int = 256, target: int | Non
     target : int or None
         The output to explain.  Required for a model with several outputs (logits
         ``(N, T)``); None (or 0) for a single-output model.
+    centre : bool
+        Subtract each position's mean over the four bases (:func:`centre_bases`).
 
     Returns
     -------
     np.ndarray
-        float32 ``(N, L, 4)``: the raw gradient, all four bases at each position.
+        float32 ``(N, L, 4)``: the gradient (raw, or centred), all four bases at each position.
     """
+    centre = _checks.flag(centre, "centre", "saliency")
     X, target, batch_size = _prepare(model, X, target, batch_size, "saliency")
-    return _input_gradient(model, X, target, batch_size, "saliency")
+    g = _input_gradient(model, X, target, batch_size, "saliency")
+    return centre_bases(g) if centre else g
 
 
-def gradient_x_input(model: Any, X: np.ndarray, batch_size: int = 256, target: int | None = None) -> np.ndarray:
+def gradient_x_input(model: Any, X: np.ndarray, batch_size: int = 256, target: int | None = None,
+                     centre: bool = False) -> np.ndarray:
     """Gradient times input: the gradient at the observed base, zero elsewhere.
 
     Parameters are those of :func:`saliency` (``target`` is required for multi-output models).
+    With ``centre=True`` the gradient is centred first (:func:`centre_bases`), so the
+    observed base's score reads "this base versus the average base here", the first-order
+    version of mean-centred ISM at the observed base.
 
     Returns
     -------
     np.ndarray
         float32 ``(N, L, 4)``; summing over the last axis gives one score per position.
     """
+    centre = _checks.flag(centre, "centre", "gradient_x_input")
     X, target, batch_size = _prepare(model, X, target, batch_size, "gradient_x_input")
-    return _input_gradient(model, X, target, batch_size, "gradient_x_input") * X
+    g = _input_gradient(model, X, target, batch_size, "gradient_x_input")
+    return (centre_bases(g) if centre else g) * X
 
 
-def position_importance(attr: np.ndarray) -> np.ndarray:
-    """Collapse an attribution map ``(N, L, 4)`` to one score per position ``(N, L)``.
+def position_importance(attr: np.ndarray, reduce: str = "max") -> np.ndarray:
+    """Collapse an attribution map ``(N, L, 4)`` to one non-negative score per position ``(N, L)``.
 
-    The score is the largest absolute value over the four bases, which works for
-    gradient x input (one non-zero base), raw saliency and ISM maps alike.
+    Parameters
+    ----------
+    attr : array ``(N, L, 4)``
+    reduce : {'max', 'sum'}
+        ``'max'``: the largest absolute value over the four bases (hypothetical maps such as
+        centred ISM or saliency: "how much could a change here matter").  ``'sum'``: the
+        absolute value of the sum over the four bases, for *contribution* maps (observed-base
+        ISM, gradient x input, integrated gradients), whose sum over positions is the
+        quantity they explain; use it to compare those methods like for like.
+
+    Returns
+    -------
+    np.ndarray
+        float32 ``(N, L)``.
     """
     attr = _checks.finite_array(attr, "attr", "position_importance", ndim=3)
     if attr.shape[-1] != 4:
         raise _checks.fail("position_importance", "attr", "an attribution map of shape (N, L, 4)",
                            f"shape {attr.shape}")
+    reduce = _checks.one_of(reduce, "reduce", "position_importance", ("max", "sum"))
+    if reduce == "sum":
+        return np.abs(attr.sum(-1)).astype(np.float32)
     return np.abs(attr).max(-1)
 
 
@@ -231,8 +281,9 @@ def _ig_gauss_legendre(model: Any, X: np.ndarray, baseline: np.ndarray, n_steps:
     return (total * diff).astype(np.float32)
 
 
-def integrated_gradients(model: Any, X: np.ndarray, baseline: np.ndarray | float | None = None,
-                         n_steps: int = 32, batch_size: int = 256, target: int | None = None) -> np.ndarray:
+def integrated_gradients(model: Any, X: np.ndarray, baseline: np.ndarray | float | str | None = None,
+                         n_steps: int = 32, batch_size: int = 256, target: int | None = None,
+                         n_shuffles: int = 8, seed: int | np.random.Generator = 0) -> np.ndarray:
     """Integrated gradients of the logit (Sundararajan et al. 2017).
 
     ``IG(x) = (x - x') * integral_0^1 d logit(x' + a (x - x')) / dx  da``, with the
@@ -248,15 +299,28 @@ def integrated_gradients(model: Any, X: np.ndarray, baseline: np.ndarray | float
     model : keras.Model or torch.nn.Module
     X : array ``(N, L, 4)``
         One-hot sequences.
-    baseline : None, float, array ``(L, 4)`` or ``(N, L, 4)``
+    baseline : None, float, ``'shuffle'``, array ``(L, 4)`` or ``(N, L, 4)``
         The reference input ``x'``.  None means 0.25 everywhere (a uniform "average
-        base"), a float fills every entry with that value.
+        base"), a float fills every entry with that value.  With a uniform baseline
+        every position differs from the reference, every base included (``x - 0.25``
+        is -0.25 at the three unobserved bases), so the map carries a diffuse background
+        at all positions; summing over the four bases gives each position's share of
+        ``logit(x) - logit(0.25)``.  ``'shuffle'``: ``n_shuffles`` dinucleotide-shuffled
+        copies of each sequence (:func:`workshop_utils.sequences.dinucleotide_shuffle`,
+        real DNA with the same 2-mer content and no motif), and the attributions averaged
+        over them (the references of DeepLIFT/DeepSHAP practice); they then sum to about
+        ``logit(x) - mean logit(shuffles)``, and positions where a shuffle has the same
+        base as ``x`` get nothing from that shuffle.
     n_steps : int
         Quadrature points along the straight path from ``x'`` to ``x``.
     batch_size : int
         Rows per gradient evaluation.
     target : int or None
         The output to explain; required for a model with several outputs.
+    n_shuffles : int
+        Number of shuffled references per sequence (``baseline='shuffle'`` only).
+    seed : int or numpy.random.Generator
+        Seed of the shuffles (``baseline='shuffle'`` only).
 
     Returns
     -------
@@ -268,6 +332,15 @@ def integrated_gradients(model: Any, X: np.ndarray, baseline: np.ndarray | float
     n_steps = _checks.positive_int(n_steps, "n_steps", fn)
     if baseline is None:
         baseline = 0.25
+    if isinstance(baseline, str):
+        _checks.one_of(baseline, "baseline", fn, ("shuffle",))
+        n_shuffles = _checks.positive_int(n_shuffles, "n_shuffles", fn)
+        rng = _checks.rng(seed, "seed", fn)
+        X = _checks.one_hot(X, "X", fn, allow_n=False)
+        total = np.zeros_like(X, dtype=np.float64)
+        for _ in range(n_shuffles):
+            total += _ig_gauss_legendre(model, X, dinucleotide_shuffle(X, rng), n_steps, batch_size, target)
+        return (total / n_shuffles).astype(np.float32)
     if isinstance(baseline, (int, float, np.floating, np.integer)) and not isinstance(baseline, (bool, np.bool_)):
         base = np.full_like(X, _checks.number(baseline, "baseline", fn))
     else:
