@@ -315,7 +315,7 @@ def search(controller: Any, evaluate: Callable[[list[int]], float | dict], n_tri
         max_draws = 10 * n_trials
     children = budget == "children"
 
-    from tqdm.auto import tqdm
+    from .._progress import progress as tqdm  # text bar on stdout: saved notebooks show its final state
 
     hist = SearchHistory(space)
     seen: dict[tuple[int, ...], dict] = {}
