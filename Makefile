@@ -29,6 +29,8 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(PY) -m pip install -q -r requirements.txt -c constraints.txt
 	$(PY) -m pip install -q --no-deps -e .
 	$(PY) -c "import workshop_utils, torch, keras, keras_tuner, sklearn, logomaker, captum, shap; print('venv ok: torch', torch.__version__, '| keras', keras.__version__)"
+	@# compile memelite's TOMTOM once (numba caches it on disk): about a minute of CPU here instead of in day1_02
+	$(PY) -c "import warnings; from workshop_utils.motifs import ctcf_pfm, match_motifs; warnings.simplefilter('ignore'); match_motifs([ctcf_pfm()], [ctcf_pfm()] * 25)"
 	@touch $(STAMP)
 
 data: $(STAMP)

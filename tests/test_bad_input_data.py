@@ -108,6 +108,8 @@ CASES = [
     ("compare_to_motif", ValueError, "attr", lambda t: motifs.compare_to_motif(_nan(ATTR, (5, 2)))),
     ("compare_to_motif", ValueError, "center", lambda t: motifs.compare_to_motif(ATTR, center=500)),
     ("information_content", ValueError, "ppm", lambda t: motifs.information_content(np.ones((3, 4)))),
+    ("match_motifs", TypeError, "queries", lambda t: motifs.match_motifs(PPM, [PPM])),
+    ("match_motifs", ValueError, "targets[0]", lambda t: motifs.match_motifs([PPM], [COUNTS])),
     # --- datasets (CTCF simulator and h5 files)
     ("simulate_ctcf", TypeError, "n", lambda t: datasets.simulate_ctcf(np.float64(10))),
     ("simulate_ctcf", ValueError, "length", lambda t: datasets.simulate_ctcf(10, length=20)),
@@ -128,6 +130,9 @@ CASES = [
      lambda t: datasets.write_ctcf_h5(datasets.make_ctcf_data(SMALL), t)),
     ("CTCFData.split", ValueError, "name", lambda t: datasets.make_ctcf_data(SMALL).split("training")),
     ("simulated_cache_path", ValueError, "preset", lambda t: datasets.simulated_cache_path("x")),
+    ("site_detector_auroc", TypeError, "data", lambda t: datasets.site_detector_auroc("data")),
+    ("site_detector_auroc", ValueError, "split",
+     lambda t: datasets.site_detector_auroc(datasets.make_ctcf_data(SMALL), "training")),
     # --- expression data and toy data
     ("read_h5ad", IsADirectoryError, "path", lambda t: expression_data.read_h5ad(t)),
     ("read_h5ad", TypeError, "label_key", lambda t: expression_data.read_h5ad(_h5ad(t), label_key=3)),

@@ -115,3 +115,41 @@ def test_colab_detection(monkeypatch):
     assert config.in_colab() is False
     monkeypatch.setenv("COLAB_RELEASE_TAG", "release-x")
     assert config.in_colab() is True
+
+
+def test_setup_cell_writes_nothing_to_stderr_in_a_fresh_kernel(tmp_path, monkeypatch):
+    """The first cell of every lesson: no red TensorFlow start-up log (issue 25, item 6)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(config.setup_cell_source())]
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)   # the Makefile exports 3; a student's shell does not
+    # ipykernel forwards what native code writes to fd 2 into the notebook, except under pytest
+    # (it checks PYTEST_CURRENT_TEST): the kernel must not see it, or the test could not fail
+    monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = nb.cells[0].outputs
+    stderr = [o.get("text", "") for o in outputs if o.output_type == "stream" and o.name == "stderr"]
+    assert not stderr, f"the setup cell wrote to stderr: {stderr}"
+    stdout = "".join(o.get("text", "") for o in outputs if o.output_type == "stream" and o.name == "stdout")
+    assert "workshop_utils: mode=" in stdout and "seeded python, numpy, keras, torch" in stdout, outputs
+
+
+def test_quiet_native_stderr_hides_startup_noise_and_keeps_real_errors():
+    code = r"""
+import os, sys
+from workshop_utils.config import quiet_native_stderr
+with quiet_native_stderr():
+    os.write(2, b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n")
+    os.write(2, b"I0000 00:00:1796496235.062241   20250 port.cc:153] oneDNN custom operations are on. x\n")
+    os.write(2, b"2026-12-05 18:41:29.123456: I tensorflow/core/platform/cpu_feature_guard.cc:210] info\n")
+    os.write(2, b"E0000 00:00:1796496235.1 20250 x.cc:1] Unable to register cuDNN factory: already\n\n")
+    os.write(2, b"F tensorflow/core/x.cc:9] a real fatal error\n")
+    os.write(1, b"stdout is untouched\n")
+print("after", file=sys.stderr)
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == "F tensorflow/core/x.cc:9] a real fatal error\nafter\n", proc.stderr
+    assert proc.stdout == "stdout is untouched\n"

@@ -304,3 +304,32 @@ def test_the_cache_is_keyed_by_the_presets_values_and_the_simulator_version(monk
     # the same values give the same name: the key is the content, not the object
     assert datasets.preset_key(dataclasses.replace(datasets.PRESETS["hard"])) == \
         datasets.preset_key(datasets.PRESETS["hard"])
+
+
+def test_site_detector_auroc_is_the_auroc_of_the_site_indicator():
+    from sklearn.metrics import roc_auc_score
+
+    data = make_ctcf_data(sizes={"train": 300, "valid": 200, "test": 400}, seed=3)
+    for split in ("train", "valid", "test"):
+        y = data.split(split)[1]
+        has_site = (data.sites[split]["start"] >= 0).astype(float)
+        a, b = has_site[y == 1].mean(), has_site[y == 0].mean()
+        ceiling = datasets.site_detector_auroc(data, split)
+        assert abs(ceiling - roc_auc_score(y, has_site)) < 1e-12
+        assert abs(ceiling - 0.5 * (1 + a - b)) < 1e-12
+        assert 0.5 < ceiling < 1.0           # sites in most bound, few unbound sequences: above chance, below 1
+
+
+def test_site_detector_auroc_refuses_what_has_no_ceiling():
+    data = make_ctcf_data(sizes={"train": 100, "valid": 100, "test": 100}, seed=0)
+    with pytest.raises(TypeError, match="site_detector_auroc: data must be a CTCFData"):
+        datasets.site_detector_auroc((data.x_test, data.y_test))
+    with pytest.raises(ValueError, match="split must be one of"):
+        datasets.site_detector_auroc(data, "validation")
+    real = CTCFData(data.x_train, data.y_train, data.x_valid, data.y_valid, data.x_test, data.y_test, sites=None)
+    with pytest.raises(ValueError, match="real data have no planted sites"):
+        datasets.site_detector_auroc(real)
+    one_class = CTCFData(data.x_train, data.y_train, data.x_valid, data.y_valid, data.x_test,
+                         np.ones_like(data.y_test), sites=data.sites)
+    with pytest.raises(ValueError, match="labels of both classes"):
+        datasets.site_detector_auroc(one_class)

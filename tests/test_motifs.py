@@ -57,3 +57,36 @@ def test_compare_to_motif_finds_window_and_strand():
     assert best_rc["strand"] == -1 and best_rc["start"] == 100 - 59
     with pytest.raises(ValueError, match=r"compare_to_motif: attr must be a 2-D numeric array"):
         motifs.compare_to_motif(np.zeros(10))
+
+
+def test_match_motifs_finds_a_motif_on_either_strand_among_random_ones():
+    from workshop_utils.motifs import counts_to_ppm, jaspar_counts, match_motifs, motif_names
+
+    rng = np.random.default_rng(0)
+    ctcf = counts_to_ppm(jaspar_counts("CTCF"))
+    decoys = [counts_to_ppm(jaspar_counts(n)) for n in motif_names()[1:]]
+    noise = [rng.dirichlet(np.full(4, 0.5), size=int(w)) for w in rng.integers(8, 20, size=24)]
+    targets = noise[:10] + [ctcf[::-1, ::-1]] + noise[10:] + decoys        # 30 targets, CTCF's reverse complement at 10
+    part = ctcf[3:15]                                                      # a 12-column piece, as a filter learns
+    m = match_motifs([part, decoys[0]], targets)
+    assert set(m) == {"p_value", "score", "offset", "overlap", "strand"}
+    assert all(v.shape == (2, 30) for v in m.values())
+    assert int(m["p_value"][0].argmin()) == 10 and m["p_value"][0, 10] < 1e-6   # found, on the other strand
+    assert m["strand"][0, 10] == -1 and m["overlap"][0, 10] == 12
+    assert np.sort(m["p_value"][0])[1] > 1e3 * m["p_value"][0, 10]       # far ahead of the second best
+    assert int(m["p_value"][1].argmin()) == 25 and m["strand"][1, 25] == 1  # SP1 matches itself, as given
+    assert ((m["p_value"] >= 0) & (m["p_value"] <= 1)).all()
+
+
+def test_match_motifs_refuses_what_is_not_a_list_of_probability_matrices():
+    from workshop_utils.motifs import ctcf_pfm, match_motifs, pwm_log_odds
+
+    ppm = ctcf_pfm()
+    with pytest.raises(TypeError, match=r"match_motifs: queries must be a list of \(W, 4\) .*\[ppm\]"):
+        match_motifs(ppm, [ppm])
+    with pytest.raises(ValueError, match="match_motifs: targets must be a non-empty list"):
+        match_motifs([ppm], [])
+    with pytest.raises(ValueError, match=r"match_motifs: targets\[1\] must be a probability matrix.*log-odds"):
+        match_motifs([ppm], [ppm, pwm_log_odds(ppm)])
+    with pytest.raises(ValueError, match=r"queries\[0\] must be a \(W, 4\) matrix.*transpose"):
+        match_motifs([ppm.T], [ppm])

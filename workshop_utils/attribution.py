@@ -233,7 +233,7 @@ def ism(model: Any, X: np.ndarray, start: int | None = None, end: int | None = N
     >>> scores = ism(model, data.x_test[:10])                  # (10, 200, 4)
     >>> pos = position_importance(scores)                       # (10, 200)
     """
-    from tqdm.auto import tqdm
+    from ._progress import progress as tqdm  # text bar on stdout: saved notebooks show its final state
 
     require_model(model, "ism")
     X = _checks.one_hot(X, "X", "ism")

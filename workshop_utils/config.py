@@ -6,11 +6,14 @@ sizes (number of sequences, epochs, trials) change, through :func:`pick`.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import random
+import re
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -159,6 +162,61 @@ def set_seed(seed: int = 42) -> None:
         torch.manual_seed(seed)
 
 
+#: Lines of a framework's native start-up log that are not errors: TensorFlow/absl INFO and
+#: WARNING lines (``I0000 00:00:...``, ``2024-... W tensorflow/...``), absl's notice about
+#: early messages, oneDNN's notice, and the CUDA plugin double-registration lines that
+#: TensorFlow logs as errors on every GPU machine.  Everything else on fd 2 is kept.
+STARTUP_NOISE = re.compile(
+    r"^\s*$"
+    r"|^[IW]\d{4} \d\d:\d\d:\d+\.\d+\s"                                   # absl: I0000 00:00:...
+    r"|^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IW] "                       # TF: 2024-.. I tensorflow/...
+    r"|All log messages before absl::InitializeLog\(\) is called are written to STDERR"
+    r"|oneDNN custom operations are on"
+    r"|To enable the following instructions: .* in other operations, rebuild TensorFlow"
+    r"|Unable to register cu(DNN|FFT|BLAS) factory"
+    r"|computation placer already registered")
+
+
+@contextlib.contextmanager
+def quiet_native_stderr() -> Iterator[None]:
+    """Hide the native (C/C++) start-up log written to file descriptor 2 inside the block.
+
+    Environment variables (``TF_CPP_MIN_LOG_LEVEL``) do not silence what TensorFlow's
+    C++ code logs while it is first imported, and a notebook shows it in red, like an
+    error.  This points fd 2 at a temporary file while the block runs, restores it, and
+    writes back to ``sys.stderr`` every line that is not start-up noise
+    (:data:`STARTUP_NOISE`), so a real error still shows.  Python code that writes to
+    ``sys.stderr`` inside a kernel is not affected (the kernel's stream is not fd 2).
+
+    Examples
+    --------
+    >>> with quiet_native_stderr():
+    ...     import tensorflow  # doctest: +SKIP
+    """
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no fd 2 (a detached process): nothing to hide
+        yield
+        return
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), 2)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(Exception):
+                sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            text = tmp.read().decode("utf-8", errors="replace")
+            kept = [line for line in text.splitlines() if not STARTUP_NOISE.search(line)]
+            if kept:
+                print("\n".join(kept), file=sys.stderr)
+
+
 def setup(seed: int = 42, quiet: bool = False, frameworks: Sequence[str] = FRAMEWORKS) -> dict:
     """One call for a notebook's first cell: environment, frameworks, seeds, plot style, mode.
 
@@ -196,9 +254,10 @@ def setup(seed: int = 42, quiet: bool = False, frameworks: Sequence[str] = FRAME
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     seeded = [name for name in frameworks
               if name in sys.modules or importlib.util.find_spec(name) is not None]
-    for name in seeded:
-        __import__(name)
-    set_seed(seed)
+    with quiet_native_stderr():  # TensorFlow's C++ start-up log, which env variables cannot silence
+        for name in seeded:
+            __import__(name)
+        set_seed(seed)
     try:
         import matplotlib
 

@@ -248,6 +248,48 @@ class CTCFData:
         return "\n".join(lines)
 
 
+def site_detector_auroc(data: CTCFData, split: str = "test") -> float:
+    """AUROC of a perfect site detector on one split: the ceiling of a site-reading model.
+
+    The simulator plants a CTCF site in most bound and a few unbound sequences
+    (``data.sites[split]["start"] >= 0``).  A detector that answers "planted site: yes/no"
+    without error ranks every sequence with a site above every one without and ties the
+    rest, so its AUROC is exactly ``0.5 * (1 + a - b)`` with ``a`` the fraction of bound
+    and ``b`` the fraction of unbound sequences that carry a site.  A model that only
+    reads the site cannot beat it; the rest of the labels is noise by construction.
+    For the ``default`` and ``hard`` presets; in the ``grammar`` preset every sequence
+    carries sites (the grammar decides), so the number is 0.5 and says nothing.
+
+    Parameters
+    ----------
+    data : CTCFData
+        Simulated data with ``sites`` (real files have none).
+    split : {'train', 'valid', 'test'}
+
+    Returns
+    -------
+    float
+        The AUROC in [0, 1], the same number as ``sklearn.metrics.roc_auc_score(y, has_site)``.
+    """
+    fn = "site_detector_auroc"
+    if not isinstance(data, CTCFData):
+        raise _checks.fail(fn, "data", "a CTCFData", _checks.describe(data), kind=_checks.ArgumentTypeError,
+                           hint="load it with wu.load_ctcf()")
+    split = _checks.one_of(split, "split", fn, SPLITS)
+    if data.sites is None or split not in data.sites:
+        raise _checks.fail(fn, "data.sites", "the planted sites of simulated data", "None",
+                           hint="real data have no planted sites, so the ceiling is unknown")
+    y = _checks.binary_labels(data.split(split)[1], f"data.y_{split}", fn)
+    has_site = np.asarray(data.sites[split]["start"]) >= 0
+    if has_site.shape != y.shape:
+        raise _checks.fail(fn, f"data.sites[{split!r}]['start']", f"an array of shape {y.shape}",
+                           f"shape {has_site.shape}")
+    if y.min() == y.max():
+        raise _checks.fail(fn, f"data.y_{split}", "labels of both classes", f"only {y[0]:g}")
+    a, b = has_site[y == 1].mean(), has_site[y == 0].mean()
+    return float(0.5 * (1.0 + a - b))
+
+
 def simulate_ctcf(n: int, length: int = 200, preset: str | SimulationPreset = "default",
                   seed: int = 0, p_bound: float = 0.5) -> tuple[np.ndarray, np.ndarray, dict]:
     """Simulate CTCF ChIP-seq-like sequences.

@@ -13,6 +13,8 @@ All matrices here are ``(W, 4)`` arrays with columns in ``A, C, G, T`` order.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from . import _checks
@@ -283,3 +285,56 @@ def compare_to_motif(attr: np.ndarray, motif: np.ndarray | None = None,
         if corr[j] > best["similarity"]:
             best = {"start": lo + j, "strand": strand, "similarity": float(corr[j])}
     return best
+
+
+def match_motifs(queries: Sequence[np.ndarray], targets: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
+    """TOMTOM: how significantly each query motif matches each target motif.
+
+    A thin wrapper over memelite's TOMTOM (Gupta et al. 2007, the "complete score"
+    version; ``pip install memelite``) in the package layout.  Each query is aligned
+    with each target on both strands, at every offset with overhangs allowed; the
+    p-value of the best alignment is computed against a null built from the columns of
+    the targets, so it is reliable only with a database-sized target set (memelite
+    warns below 25 targets).  The first call in a fresh environment compiles
+    memelite's numba code (tens of seconds; cached on disk afterwards).
+
+    Parameters
+    ----------
+    queries : sequence of arrays ``(W_i, 4)``
+        Probability matrices (columns A, C, G, T, rows summing to 1), e.g. the PWMs of
+        a CNN's first-layer filters.
+    targets : sequence of arrays ``(V_j, 4)``
+        Probability matrices to match them to (e.g. JASPAR motifs).
+
+    Returns
+    -------
+    dict of arrays, each of shape ``(len(queries), len(targets))``
+        ``p_value`` (float), ``score`` (float, the alignment's summed column similarity),
+        ``offset`` (int: the position in the target where the query's first column
+        falls; negative when the query starts before the target), ``overlap`` (int,
+        aligned columns) and ``strand`` (+1: the target as given, -1: its reverse
+        complement).
+
+    Examples
+    --------
+    >>> m = match_motifs([filter_ppm], database)          # (1, n_targets) arrays
+    >>> best = int(m["p_value"][0].argmin())
+    """
+    fn = "match_motifs"
+    out = []
+    for arg, name in ((queries, "queries"), (targets, "targets")):
+        if isinstance(arg, (str, bytes)) or not isinstance(arg, (Sequence, np.ndarray)) or \
+                isinstance(arg, np.ndarray) and arg.ndim != 3:
+            raise _checks.fail(fn, name, "a list of (W, 4) probability matrices", _checks.describe(arg),
+                               kind=_checks.ArgumentTypeError,
+                               hint="wrap a single matrix in a list: [ppm]" if isinstance(arg, np.ndarray) else "")
+        if len(arg) == 0:
+            raise _checks.fail(fn, name, "a non-empty list of (W, 4) probability matrices", "an empty list")
+        out.append([np.ascontiguousarray(check_ppm(m, f"{name}[{i}]", fn).T) for i, m in enumerate(arg)])
+    try:
+        from memelite import tomtom
+    except ImportError:  # pragma: no cover - memelite is a dependency
+        raise ImportError(f"{fn} needs the package memelite: pip install memelite") from None
+    p, score, offset, overlap, strand = tomtom(out[0], out[1])
+    return {"p_value": p, "score": score, "offset": offset.astype(np.int64),
+            "overlap": overlap.astype(np.int64), "strand": np.where(strand > 0, -1, 1).astype(np.int64)}

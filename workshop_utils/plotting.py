@@ -308,9 +308,10 @@ def plot_ism_heatmap(scores: np.ndarray, x: np.ndarray | None = None, ax: Any = 
                      figsize: tuple[float, float] = (12, 1.8)) -> Any:
     """ISM scores of one sequence as a heatmap: bases (A, C, G, T) down, positions across.
 
-    Red: the mutation to that base raises the logit; blue: it lowers it (the colour
-    scale is symmetric around 0).  With ``x`` the observed base of each position is
-    marked with a dot.
+    Red: the mutation to that base raises the logit more than the average base of that
+    position would; blue: less (the scores are centred per position, as
+    :func:`workshop_utils.attribution.ism` returns them, and the colour scale is
+    symmetric around 0).  With ``x`` the observed base of each position is marked with a dot.
 
     Parameters
     ----------
@@ -346,7 +347,7 @@ def plot_ism_heatmap(scores: np.ndarray, x: np.ndarray | None = None, ax: Any = 
     ax.set_yticklabels(list("ACGT"))
     ax.set_xlabel("position")
     ax.grid(False)
-    plt.colorbar(im, ax=ax, pad=0.01, fraction=0.03, label="Δ logit")
+    plt.colorbar(im, ax=ax, pad=0.01, fraction=0.03, label="Δ logit, centred per position")  # ism() centres
     if title:
         ax.set_title(title)
     return ax

@@ -246,7 +246,7 @@ def fit(model: Any, train: tuple[np.ndarray, np.ndarray], valid: tuple[np.ndarra
         loss and AUROC, warns, and never counts as an improvement.
     """
     import torch
-    from tqdm.auto import tqdm
+    from ._progress import progress as tqdm  # text bar on stdout: saved notebooks show its final state
 
     fn = "fit"
     require(model, "torch", fn, hint="train a Keras model with model.fit(...) and keras_callbacks()")

@@ -814,7 +814,7 @@ def fit_dense(model: Any, X_train: np.ndarray, y_train: np.ndarray, X_valid: np.
     import time
 
     import torch
-    from tqdm.auto import tqdm
+    from .._progress import progress as tqdm  # text bar on stdout: saved notebooks show its final state
 
     from ..backend import require, torch_seeded
     from ..training import improved

@@ -291,7 +291,7 @@ def enas_search(space: ModelSpace, X_train: np.ndarray, y_train: np.ndarray, X_v
     -------
     ENASResult
     """
-    from tqdm.auto import tqdm
+    from .._progress import progress as tqdm  # text bar on stdout: saved notebooks show its final state
 
     from ..backend import torch_seeded
     from ._torch_layers import DenseSupernet

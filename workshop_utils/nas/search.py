@@ -348,7 +348,7 @@ def search(controller: Any, evaluate: Callable[[list[int]], float | dict], n_tri
         raise _checks.fail(fn, "n_trials", f"at most the {space.size} arcs of the space with budget='children' "
                            "(each child is a different arc)", n_trials)
 
-    from tqdm.auto import tqdm
+    from .._progress import progress as tqdm  # text bar on stdout: saved notebooks show its final state
 
     hist = SearchHistory(space)
     seen: dict[tuple[int, ...], dict] = {}
