@@ -105,6 +105,34 @@ def test_kl_warmup_changes_the_training_loss(X):
     assert ae.get_beta(model) == 500.0
 
 
+def test_loss_terms_add_up_to_the_validation_loss(X):
+    """reconstruction + beta * kl is what Keras reports as val_loss, epoch after epoch."""
+    model = ae.vae(6, 2, hidden=(4,), seed=1)
+    hist = model.fit(X, X, validation_data=(X, X), epochs=4, batch_size=20, verbose=0,
+                     callbacks=[ae.kl_warmup(2), ae.track_loss_terms(X)]).history
+    total = np.array(hist["val_reconstruction"]) + np.array(hist["beta"]) * np.array(hist["val_kl"])
+    np.testing.assert_allclose(total, hist["val_loss"], rtol=1e-4)
+    terms = ae.loss_terms(model, X)
+    assert terms["reconstruction"] == pytest.approx(ae.reconstruction_loss(model, X, "binary_crossentropy"))
+    assert terms["kl"] == pytest.approx(hist["val_kl"][-1], rel=1e-5) and terms["kl"] >= 0
+    with pytest.raises(ValueError, match="no KL layer"):
+        ae.loss_terms(ae.shallow_autoencoder(6, 2), X)
+    with pytest.raises(ValueError, match="X_val"):
+        ae.track_loss_terms(np.full((3, 6), np.nan))
+
+
+def test_encoding_many_models_does_not_retrace(X, caplog):
+    """encode/decode/reconstruction_loss call the model directly: no tf.function retracing warning."""
+    import logging
+
+    models = [ae.deep_autoencoder(6, 2, depth=1, width=4, seed=s) for s in range(7)]
+    with caplog.at_level(logging.WARNING):
+        for m in models:
+            ae.decode(m, ae.encode(m, X))
+            ae.reconstruction_loss(m, X)
+    assert not [r for r in caplog.records if "retracing" in r.getMessage()]
+
+
 def test_kl_warmup_schedule_values():
     cb = ae.kl_warmup(4, beta_max=1.0)
     assert [cb.beta_at(e) for e in range(6)] == [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]

@@ -133,3 +133,43 @@ def test_enas_search_runs_on_the_layerwise_space():
     res = enas_search(space, X[:200], y[:200], X[200:], y[200:], n_trials=8, warmup_steps=40,
                       steps_per_trial=3, lr=0.01, seed=0, progress=False)
     assert space.check_arc(res.best_arc) == res.best_arc and res.best_score > 0.8
+
+
+def test_rank_agreement_separates_learners_from_the_rest():
+    from workshop_utils.nas.enas import rank_agreement
+
+    # three children that cannot learn (ranked last by both), then five learners in the reverse order
+    shared = [0.05, 0.06, 0.07, 0.30, 0.31, 0.32, 0.33, 0.34]
+    scratch = [0.06, 0.07, 0.08, 0.60, 0.58, 0.56, 0.54, 0.52]
+    table = rank_agreement(shared, scratch, thresholds=(0.4, 0.55))
+    assert list(table.index) == ["all", "from scratch > 0.4", "from scratch > 0.55"]
+    assert list(table["n"]) == [8, 5, 3]
+    assert table.loc["all", "spearman"] > 0           # the non-learners carry the overall rho...
+    assert table.loc["from scratch > 0.4", "spearman"] == pytest.approx(-1.0)   # ...among learners it is reversed
+    assert table.loc["from scratch > 0.4", "mean gap"] == pytest.approx(np.mean(np.subtract(scratch, shared)[3:]))
+    # too few children for a correlation: NaN, not an error
+    assert np.isnan(rank_agreement(shared, scratch, thresholds=(0.59,)).loc["from scratch > 0.59", "spearman"])
+
+
+def test_regret_of_the_shared_weight_pick():
+    from workshop_utils.nas.enas import regret
+
+    shared = [0.9, 0.8, 0.1, 0.7]
+    scratch = [0.5, 0.4, 0.2, 0.6]
+    assert regret(shared, scratch) == pytest.approx(0.1)          # the pick (0.5) misses the best (0.6)
+    assert regret(shared, scratch, top=3) == 0.0                   # retraining three finds it
+    assert regret([0.5, 0.5], [0.3, 0.6]) == pytest.approx(0.3)    # ties count against the pick
+    assert regret([0.1, 0.2], [0.1, 0.2]) == 0.0
+
+
+def test_rank_agreement_and_regret_validate():
+    from workshop_utils.nas.enas import rank_agreement, regret
+
+    with pytest.raises(ValueError, match="scratch"):
+        rank_agreement([0.1, 0.2, 0.3], [0.1, 0.2])
+    with pytest.raises(ValueError, match="shared"):
+        regret([0.1, np.nan], [0.1, 0.2])
+    with pytest.raises(ValueError, match="top"):
+        regret([0.1, 0.2], [0.1, 0.2], top=3)
+    with pytest.raises(TypeError, match="thresholds"):
+        rank_agreement([0.1, 0.2], [0.1, 0.2], thresholds=0.4)

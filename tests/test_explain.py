@@ -80,3 +80,14 @@ def test_validation(trained):
         class_gene_ranking(np.zeros((4, 10, 3)), np.zeros(4, int), GENES[:3], CLASSES)
     with pytest.raises(ValueError, match="values"):
         class_gene_ranking(np.zeros((4, 10)), np.zeros(4, int), GENES, CLASSES)
+
+
+def test_pbmc_markers_name_the_data_types_and_put_cd16_with_nk():
+    import workshop_utils as wu
+    from workshop_utils.explain import PBMC_MARKERS
+
+    assert set(PBMC_MARKERS) <= set(wu.load_pbmc().cell_types)
+    # FCGR3A (CD16) marks non-classical CD16+ monocytes and NK cells, not classical CD14+ monocytes
+    assert "FCGR3A" not in PBMC_MARKERS["CD14+ Monocyte"]
+    assert "FCGR3A" in PBMC_MARKERS["CD56+ NK"]
+    assert "LYZ" in PBMC_MARKERS["CD14+ Monocyte"] and "CD14" in PBMC_MARKERS["CD14+ Monocyte"]

@@ -71,3 +71,38 @@ def test_plot_confusion():
     assert ax.get_title() == "t"
     with pytest.raises(ValueError, match="confusion"):
         plot_confusion(np.zeros((3, 3)))
+
+
+def test_bootstrap_interval_covers_the_score_and_narrows_with_more_samples():
+    from workshop_utils.metrics import bootstrap_interval
+
+    def accuracy(y, p):
+        return float(np.mean(y == p))
+
+    rng = np.random.default_rng(0)
+    widths = []
+    for n in (50, 2000):
+        y = rng.integers(0, 2, n)
+        p = np.where(rng.random(n) < 0.8, y, 1 - y)         # about 80 % right
+        low, high = bootstrap_interval(y, p, accuracy, n_boot=300, seed=0)
+        assert low <= accuracy(y, p) <= high
+        widths.append(high - low)
+    assert widths[1] < widths[0] / 3                          # ~ 1 / sqrt(n)
+    assert bootstrap_interval(y, p, accuracy, n_boot=300, seed=0) == bootstrap_interval(y, p, accuracy, n_boot=300,
+                                                                                         seed=0)
+    y = np.array([0, 1, 1, 0])
+    assert bootstrap_interval(y, y, accuracy, n_boot=20) == (1.0, 1.0)   # a perfect model stays perfect
+
+
+def test_bootstrap_interval_validation():
+    from workshop_utils.metrics import bootstrap_interval
+
+    y = np.array([0, 1, 1, 0])
+    with pytest.raises(ValueError, match="y_pred"):
+        bootstrap_interval(y, y[:3], lambda a, b: 0.0)
+    with pytest.raises(TypeError, match="metric"):
+        bootstrap_interval(y, y, "macro_f1")
+    with pytest.raises(ValueError, match="level"):
+        bootstrap_interval(y, y, lambda a, b: 0.0, level=1.0)
+    with pytest.raises(ValueError, match="n_boot"):
+        bootstrap_interval(y, y, lambda a, b: 0.0, n_boot=5)

@@ -151,6 +151,17 @@ def test_fit_dense_validation():
         fit_dense(model, X, y, X, y, epochs=0)
 
 
+def test_macro_f1_equals_scikit_learn_on_random_labels():
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(0)
+    for n, k in [(5, 2), (40, 3), (175, 10), (30, 12)]:       # some classes missing from one side or both
+        y = rng.integers(0, k, n)
+        pred = np.where(rng.random(n) < 0.6, y, rng.integers(0, k + 2, n))
+        assert macro_f1(y, pred) == pytest.approx(f1_score(y, pred, average="macro", zero_division=0), abs=1e-12)
+    assert macro_f1(np.array([0, 0]), np.array([1, 1])) == 0.0
+
+
 def test_class_weights_and_macro_f1():
     from sklearn.metrics import f1_score
 

@@ -64,6 +64,36 @@ def test_grid_search_tries_every_value(X, tmp_path):
     assert sorted(table["latent_dim"]) == [1, 2, 3]
 
 
+def test_quiet_retracing_drops_only_that_warning_and_only_inside():
+    """Searches train a new model per trial: TF's retracing warning is dropped there, nothing else is."""
+    import logging
+
+    from workshop_utils._keras_tuning import quiet_retracing
+
+    seen = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            seen.append(record.getMessage())
+
+    log, keep = logging.getLogger("tensorflow"), Keep(level=logging.DEBUG)
+    log.addHandler(keep)
+    try:
+        with quiet_retracing():
+            log.warning("5 out of the last 5 calls to <function f> triggered tf.function retracing. Tracing is ...")
+            log.error("a real error")
+        log.warning("6 out of the last 6 calls to <function f> triggered tf.function retracing. Tracing is ...")
+        with pytest.raises(ZeroDivisionError), quiet_retracing():
+            1 / 0
+        log.warning("7 out of the last 7 calls to <function f> triggered tf.function retracing.")
+    finally:
+        log.removeHandler(keep)
+    assert seen == ["a real error",
+                    "6 out of the last 6 calls to <function f> triggered tf.function retracing. Tracing is ...",
+                    "7 out of the last 7 calls to <function f> triggered tf.function retracing."]
+    assert not log.filters
+
+
 def test_bayesian_tuner_is_built(tmp_path):
     tuner = tuning.make_tuner("bayesian", tuning.latent_size_hypermodel(3), tmp_path, "b", max_trials=3)
     assert type(tuner).__name__ == "BayesianOptimization"

@@ -11,6 +11,7 @@ MaskingNoise    ADAGE's input corruption (zeroes, no rescaling; identity at infe
 Sampling        the VAE's reparameterisation trick (the mean at inference)
 KLDivergence    adds ``beta * scale * KL`` to the loss; ``beta`` is a variable callbacks can change
 KLWarmUp        callback raising ``beta`` linearly over the first epochs (Tybalt's warm-up)
+LossTerms       callback logging a VAE's reconstruction and KL terms on validation data
 DenseTranspose  a decoder layer tied to an encoder ``Dense`` (ADAGE's tied weights)
 
 Everything is written with ``keras.ops`` and ``keras.random`` only, so it runs on any
@@ -22,9 +23,9 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from .autoencoders import set_beta
+from .autoencoders import loss_terms, set_beta
 
-__all__ = ["DenseTranspose", "KLDivergence", "KLWarmUp", "MaskingNoise", "Sampling"]
+__all__ = ["DenseTranspose", "KLDivergence", "KLWarmUp", "LossTerms", "MaskingNoise", "Sampling"]
 
 _register = keras.saving.register_keras_serializable(package="workshop_utils")
 
@@ -140,6 +141,25 @@ class KLWarmUp(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["beta"] = self.current
+
+
+class LossTerms(keras.callbacks.Callback):
+    """After every epoch, log the VAE's validation reconstruction and KL terms apart.
+
+    Writes ``val_reconstruction`` and ``val_kl`` (see
+    :func:`workshop_utils.autoencoders.loss_terms`) into the epoch's logs, so they appear in
+    ``history.history`` next to the total ``val_loss``.
+    """
+
+    def __init__(self, x_val):
+        super().__init__()
+        self.x_val = x_val
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            terms = loss_terms(self.model, self.x_val)
+            logs["val_reconstruction"] = terms["reconstruction"]
+            logs["val_kl"] = terms["kl"]
 
 
 class DenseTranspose(keras.layers.Layer):

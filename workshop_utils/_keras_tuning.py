@@ -9,10 +9,15 @@ Classes
 TybaltHyperModel   Tybalt's search: ``build`` chooses the code size and the learning rate,
                    ``fit`` the KL warm-up rate kappa, the batch size and the epochs
 ScoreAtBeta1       callback scoring the trained VAE on validation data with ``beta = 1``
+
+quiet_retracing    context manager: TensorFlow's "triggered tf.function retracing" warning
+                   is dropped while a search trains one new model per trial
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import logging
+from collections.abc import Iterator, Sequence
 
 import keras
 import keras_tuner as kt
@@ -20,7 +25,35 @@ import numpy as np
 
 from . import autoencoders as _ae
 
-__all__ = ["OBJECTIVE", "ScoreAtBeta1", "TybaltHyperModel"]
+__all__ = ["OBJECTIVE", "ScoreAtBeta1", "TybaltHyperModel", "quiet_retracing"]
+
+#: The text of the TensorFlow warning :func:`quiet_retracing` drops.
+RETRACING = "triggered tf.function retracing"
+
+
+class _DropRetracing(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return RETRACING not in record.getMessage()
+
+
+@contextlib.contextmanager
+def quiet_retracing() -> Iterator[None]:
+    """Inside the block, drop TensorFlow's "triggered tf.function retracing" warning, and only it.
+
+    A search builds a new model for every trial, and Keras traces new training and
+    evaluation functions for each; after five of them TensorFlow warns that functions
+    are being retraced "repeatedly in a loop".  In a search that is the expected cost of
+    training new models, not the mistake the warning is about, and students read it as an
+    error.  The filter sits on the ``"tensorflow"`` logger only for the duration of the
+    block: every other TensorFlow message, and every error, still shows.
+    """
+    logger = logging.getLogger("tensorflow")
+    drop = _DropRetracing()
+    logger.addFilter(drop)
+    try:
+        yield
+    finally:
+        logger.removeFilter(drop)
 
 #: The objective :class:`TybaltHyperModel` reports: the validation loss with ``beta = 1``.
 OBJECTIVE = "val_loss_beta1"
@@ -121,8 +154,9 @@ class TybaltHyperModel(kt.HyperModel):
         kappa, batch_size, epochs = self._fit_choices(hp)
         warmup = _ae.kl_warmup(kappa=kappa)
         score = ScoreAtBeta1(np.asarray(x_val, dtype=np.float32), epochs)
-        model.fit(x, x if y is None else y, epochs=epochs, batch_size=batch_size,
-                  callbacks=[warmup, score, *(callbacks or [])], **kwargs)
+        with quiet_retracing():        # one new model per trial: retracing is expected
+            model.fit(x, x if y is None else y, epochs=epochs, batch_size=batch_size,
+                      callbacks=[warmup, score, *(callbacks or [])], **kwargs)
         return {**score.result, "final_beta": float(warmup.current)}
 
 

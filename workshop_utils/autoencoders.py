@@ -35,8 +35,8 @@ from . import _checks
 
 __all__ = [
     "decode", "deep_autoencoder", "denoising_autoencoder", "encode", "get_beta", "kl_warmup",
-    "latent_layer_name", "reconstruction_loss", "residual_vae", "set_beta", "shallow_autoencoder",
-    "vae",
+    "latent_layer_name", "loss_terms", "reconstruction_loss", "residual_vae", "set_beta", "shallow_autoencoder",
+    "track_loss_terms", "vae",
 ]
 
 #: Training steps run per call into the compiled graph (Keras' ``steps_per_execution``):
@@ -491,6 +491,32 @@ def _data(X: Any, model, fn: str, name: str = "X") -> np.ndarray:
     return X
 
 
+def _input(model) -> Any:
+    """The model's input tensor (not a one-element list, which a direct call would warn about)."""
+    return model.inputs[0] if len(model.inputs) == 1 else model.inputs
+
+
+def _infer(model, X: np.ndarray, batch_size: int) -> Any:
+    """``model(X)`` in inference mode, batch by batch, as numpy (one array, or a list for several outputs).
+
+    The model is called directly instead of through ``model.predict``: ``predict`` traces a
+    new ``tf.function`` for every model it meets, and a lesson that encodes, decodes and
+    scores many small models (a sub-model per :func:`encode`) then prints TensorFlow's
+    "triggered tf.function retracing" warning, which students read as an error.  For these
+    small dense models a direct call costs no more than a trace.
+    """
+    import keras
+
+    parts = []
+    for i in range(0, len(X), batch_size):
+        out = model(X[i:i + batch_size], training=False)
+        parts.append([keras.ops.convert_to_numpy(o) for o in out] if isinstance(out, (list, tuple))
+                     else keras.ops.convert_to_numpy(out))
+    if isinstance(parts[0], list):
+        return [np.concatenate([p[j] for p in parts]) for j in range(len(parts[0]))]
+    return np.concatenate(parts)
+
+
 def encode(model, X: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """Latent codes of ``X``: the output of the layer ``"code"`` or ``"z_mean"`` (inference mode).
 
@@ -513,8 +539,8 @@ def encode(model, X: np.ndarray, batch_size: int = 256) -> np.ndarray:
     _model(model, fn)
     X = _data(X, model, fn)
     batch_size = _checks.positive_int(batch_size, "batch_size", fn)
-    encoder = keras.Model(model.inputs, model.get_layer(latent_layer_name(model)).output)
-    return np.asarray(encoder.predict(X, batch_size=batch_size, verbose=0), dtype=np.float32)
+    encoder = keras.Model(_input(model), model.get_layer(latent_layer_name(model)).output)
+    return np.asarray(_infer(encoder, X, batch_size), dtype=np.float32)
 
 
 def decode(model, Z: np.ndarray, batch_size: int = 256) -> np.ndarray:
@@ -533,7 +559,7 @@ def decode(model, Z: np.ndarray, batch_size: int = 256) -> np.ndarray:
                            f"{model.name!r}, which has none") from None
     Z = _data(Z, decoder, fn, "Z")
     batch_size = _checks.positive_int(batch_size, "batch_size", fn)
-    return np.asarray(decoder.predict(Z, batch_size=batch_size, verbose=0), dtype=np.float32)
+    return np.asarray(_infer(decoder, Z, batch_size), dtype=np.float32)
 
 
 def reconstruction_loss(model, X: np.ndarray, loss: str = "mse", batch_size: int = 256) -> float:
@@ -556,9 +582,71 @@ def reconstruction_loss(model, X: np.ndarray, loss: str = "mse", batch_size: int
     X = _data(X, model, fn)
     loss = _checks.one_of(loss, "loss", fn, LOSSES)
     batch_size = _checks.positive_int(batch_size, "batch_size", fn)
-    X_hat = np.asarray(model.predict(X, batch_size=batch_size, verbose=0), dtype=np.float64)
+    X_hat = np.asarray(_infer(model, X, batch_size), dtype=np.float64)
     if loss == "mse":
         return float(np.mean((X - X_hat) ** 2))
     eps = 1e-7
     X_hat = np.clip(X_hat, eps, 1 - eps)
     return float(-np.mean(X * np.log(X_hat) + (1 - X) * np.log(1 - X_hat)))
+
+
+def loss_terms(model, X: np.ndarray, batch_size: int = 256) -> dict[str, float]:
+    """The two terms of a VAE's loss on ``X``, apart: reconstruction and KL.
+
+    In inference mode (the code is the mean of ``q(z|x)``, as Keras' ``val_loss`` uses it):
+
+    * ``"reconstruction"``: binary cross-entropy per gene, averaged over cells and genes;
+    * ``"kl"``: ``KL(q(z|x) || N(0, I))`` averaged over cells, times the model's KL scale
+      (``1 / n_features`` for :func:`vae` and :func:`residual_vae`), i.e. the amount the
+      loss adds at ``beta = 1``.
+
+    So ``reconstruction + beta * kl`` is the model's validation loss at ``beta``.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A VAE from :func:`vae` or :func:`residual_vae`.
+    X : array ``(N, n_features)``
+        Values in [0, 1].
+    batch_size : int
+
+    Returns
+    -------
+    dict with ``"reconstruction"`` and ``"kl"`` (floats).
+    """
+    import keras
+
+    fn = "loss_terms"
+    _model(model, fn)
+    layers = _kl_layers(model)
+    if not layers:
+        raise _checks.fail(fn, "model", "a VAE from workshop_utils.autoencoders.vae or residual_vae",
+                           f"{model.name!r}, which has no KL layer")
+    X = _data(X, model, fn)
+    batch_size = _checks.positive_int(batch_size, "batch_size", fn)
+    heads = keras.Model(_input(model), [model.get_layer("z_mean").output, model.get_layer("z_log_var").output])
+    mean, log_var = (np.asarray(a, dtype=np.float64) for a in _infer(heads, X, batch_size))
+    kl = -0.5 * np.sum(1.0 + log_var - mean ** 2 - np.exp(log_var), axis=1)
+    return {"reconstruction": reconstruction_loss(model, X, "binary_crossentropy", batch_size),
+            "kl": float(np.mean(kl) * layers[0].scale)}
+
+
+def track_loss_terms(X_val: np.ndarray):
+    """A Keras callback that logs a VAE's two loss terms on ``X_val`` after every epoch.
+
+    ``history.history`` then holds ``"val_reconstruction"`` and ``"val_kl"`` (as in
+    :func:`loss_terms`; with :func:`kl_warmup` also ``"beta"``), so a plot can show what the
+    total loss hides: the reconstruction improving while the KL term is switched on.
+
+    Parameters
+    ----------
+    X_val : array ``(N, n_features)``
+        Validation data, values in [0, 1].
+
+    Returns
+    -------
+    keras.callbacks.Callback
+        A :class:`~workshop_utils._keras_autoencoders.LossTerms`.
+    """
+    X_val = _checks.finite_array(X_val, "X_val", "track_loss_terms", ndim=2)
+    return _layers().LossTerms(X_val)

@@ -23,10 +23,13 @@ from .backend import eval_mode, require, torch_seeded
 #: Textbook PBMC markers (e.g. the Seurat/Scanpy PBMC tutorials), keyed by the cell types of
 #: :func:`workshop_utils.load_pbmc`.  Genes that are not among the data's 765 genes are simply
 #: skipped by :func:`marker_ranks` (CD14, CD34, PPBP, FOXP3, IL2RA are absent there).
+#: FCGR3A (CD16) is *not* a classical (CD14+) monocyte marker: it marks the non-classical
+#: CD14dim CD16+ monocytes, which these labels have no type for, and CD56dim NK cells, so it is
+#: listed under NK.
 PBMC_MARKERS: dict[str, list[str]] = {
     "CD19+ B": ["MS4A1", "CD79A", "CD79B"],
-    "CD56+ NK": ["NKG7", "GNLY", "GZMB", "PRF1"],
-    "CD14+ Monocyte": ["CD14", "LYZ", "S100A8", "S100A9", "FCGR3A"],
+    "CD56+ NK": ["NKG7", "GNLY", "GZMB", "PRF1", "FCGR3A"],
+    "CD14+ Monocyte": ["CD14", "LYZ", "S100A8", "S100A9"],
     "Dendritic": ["FCER1A", "CST3", "HLA-DQA1"],
     "CD8+ Cytotoxic T": ["CD8A", "CD8B", "GZMK", "CCL5"],
     "CD34+": ["CD34", "SPINK2"],

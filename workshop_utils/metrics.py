@@ -159,3 +159,49 @@ def top_confident(y_score: np.ndarray, k: int = 10, y_true: np.ndarray | None = 
         idx = idx[y == label]
     order = idx[np.argsort(-s[idx], kind="stable")]
     return order[:k]
+
+
+def bootstrap_interval(y_true: np.ndarray, y_pred: np.ndarray, metric, n_boot: int = 1000,
+                       level: float = 0.95, seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of ``metric(y_true, y_pred)`` over the test samples.
+
+    The samples are drawn with replacement ``n_boot`` times and the metric recomputed on
+    each draw; the interval holds the middle ``level`` of those values.  It says how much
+    the score would move on another test set of the same size from the same cells (not
+    how much it would move with another training run).
+
+    Parameters
+    ----------
+    y_true : array ``(N,)``
+        Labels (any codes the metric takes).
+    y_pred : array ``(N,)`` or ``(N, C)``
+        Predictions or scores, resampled along the first axis together with ``y_true``.
+    metric : callable
+        ``metric(y_true, y_pred) -> float``, e.g. ``nas.dense.macro_f1``.
+    n_boot : int
+        Bootstrap draws (>= 10).
+    level : float
+        Coverage, in (0, 1).
+    seed : int
+        Seeds the draws.
+
+    Returns
+    -------
+    tuple of float
+        ``(low, high)``.
+    """
+    fn = "bootstrap_interval"
+    y = _checks.finite_array(y_true, "y_true", fn, ndim=1, dtype=None)
+    p = _checks.finite_array(y_pred, "y_pred", fn, ndim=(1, 2), dtype=None)
+    if len(p) != len(y):
+        raise _checks.fail(fn, "y_pred", f"one row per sample like y_true ({len(y)})", f"{len(p)} rows")
+    if not callable(metric):
+        raise _checks.fail(fn, "metric", "a function metric(y_true, y_pred) -> float", metric, kind=TypeError)
+    n_boot = _checks.positive_int(n_boot, "n_boot", fn, minimum=10)
+    level = _checks.number(level, "level", fn, low=0.0, high=1.0, low_open=True, high_open=True)
+    rng = _checks.rng(seed, "seed", fn)
+    draws = rng.integers(0, len(y), size=(n_boot, len(y)))
+    values = np.array([float(metric(y[i], p[i])) for i in draws])
+    tail = (1.0 - level) / 2 * 100
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return float(low), float(high)

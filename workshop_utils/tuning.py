@@ -376,7 +376,9 @@ def run_search(tuner, X: np.ndarray, X_val: np.ndarray, epochs: int = 20, batch_
     batch_size = _checks.positive_int(batch_size, "batch_size", fn)
     _check_objective(tuner, X_val[:2], fn)
     n_before = len(tuner.oracle.trials)
-    with warnings.catch_warnings():
+    from ._keras_tuning import quiet_retracing   # a new model per trial: TF's retracing warning is expected
+
+    with warnings.catch_warnings(), quiet_retracing():
         # Hyperband reloads a model's weights to continue it with a fresh optimizer (harmless
         # "Skipping variable loading for optimizer"); the Bayesian tuner's Gaussian process
         # often hits a length-scale bound on tiny searches (sklearn ConvergenceWarning).

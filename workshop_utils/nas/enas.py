@@ -363,3 +363,91 @@ def enas_search(space: ModelSpace, X_train: np.ndarray, y_train: np.ndarray, X_v
     best = ranked[0]
     return ENASResult(best_arc=list(best), best_score=scores[best], scores=scores, history=history,
                       supernet=supernet, controller=controller, seconds=secs, search_rewards=mean_reward)
+
+
+# --------------------------------------------------------------------------- judging the ranking
+def _paired_scores(shared: Any, scratch: Any, fn: str) -> tuple[np.ndarray, np.ndarray]:
+    a = _checks.finite_array(shared, "shared", fn, ndim=1, dtype=float)
+    b = _checks.finite_array(scratch, "scratch", fn, ndim=1, dtype=float)
+    if len(a) != len(b):
+        raise _checks.fail(fn, "scratch", f"one score per child like shared ({len(a)})", f"{len(b)} scores")
+    if len(a) < 2:
+        raise _checks.fail(fn, "shared", "scores of at least 2 children", f"{len(a)} score(s)")
+    return a, b
+
+
+def rank_agreement(shared: Sequence[float], scratch: Sequence[float],
+                   thresholds: Sequence[float] = (0.4, 0.5)) -> Any:
+    """Does the shared-weight order match the from-scratch order, over all children and among the good ones?
+
+    A rank correlation over *all* children is easy to win when some children cannot
+    learn at all (linear children on XOR data): any score puts them last.  What a search
+    needs is the order among the children that learn.  So the Spearman correlation is
+    computed over all children and again over the children whose from-scratch score
+    exceeds each threshold.
+
+    Parameters
+    ----------
+    shared : sequence of float
+        ``(n_children,)`` shared-weight scores (:func:`score_shared`).
+    scratch : sequence of float
+        ``(n_children,)`` the same children's scores when trained from scratch.
+    thresholds : sequence of float
+        From-scratch score cut-offs (a child is kept when its score is strictly above).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per subset (``"all"``, then ``"from scratch > t"``): ``children`` (how
+        many), ``spearman`` and ``p`` (NaN below 3 children or when a side is constant),
+        ``mean gap`` (mean of from-scratch minus shared-weight score) and the ranges of
+        both scores.
+    """
+    import pandas as pd
+    from scipy.stats import spearmanr
+
+    fn = "rank_agreement"
+    a, b = _paired_scores(shared, scratch, fn)
+    if isinstance(thresholds, (str, bytes)) or not isinstance(thresholds, Sequence):
+        raise _checks.fail(fn, "thresholds", "a sequence of numbers", thresholds, kind=TypeError)
+    cuts = [_checks.number(t, "thresholds", fn) for t in thresholds]
+    rows = []
+    for name, keep in [("all", np.ones(len(a), bool))] + [(f"from scratch > {t:g}", b > t) for t in cuts]:
+        sa, sb = a[keep], b[keep]
+        rho = p = float("nan")
+        if keep.sum() >= 3 and np.ptp(sa) > 0 and np.ptp(sb) > 0:
+            rho, p = (float(v) for v in spearmanr(sa, sb))
+        rows.append({"children": name, "n": int(keep.sum()), "spearman": rho, "p": p,
+                     "mean gap": float(np.mean(sb - sa)) if keep.any() else float("nan"),
+                     "shared range": (float(sa.min()), float(sa.max())) if keep.any() else None,
+                     "scratch range": (float(sb.min()), float(sb.max())) if keep.any() else None})
+    return pd.DataFrame(rows).set_index("children")
+
+
+def regret(shared: Sequence[float], scratch: Sequence[float], top: int = 1) -> float:
+    """How far the search's pick falls short of the best child, when all are trained from scratch.
+
+    The pick is the best from-scratch score among the ``top`` children that the shared
+    weights rank first (``top=1``: trust the single best shared-weight score; ``top=3``:
+    retrain a short list, as the lesson does).  Ties in the shared-weight score are
+    broken pessimistically (the lower from-scratch score is taken first).
+
+    Parameters
+    ----------
+    shared, scratch : sequence of float
+        ``(n_children,)`` paired scores, as in :func:`rank_agreement`.
+    top : int
+        How many children, best by shared weights, are retrained (1 <= top <= n_children).
+
+    Returns
+    -------
+    float
+        ``max(scratch) - max(scratch of the top children)``, >= 0 (0: the pick is the best).
+    """
+    fn = "regret"
+    a, b = _paired_scores(shared, scratch, fn)
+    top = _checks.positive_int(top, "top", fn)
+    if top > len(a):
+        raise _checks.fail(fn, "top", f"at most the number of children ({len(a)})", top)
+    order = np.lexsort((b, -a))          # best shared first; among ties, the worse from-scratch child first
+    return float(b.max() - b[order[:top]].max())
