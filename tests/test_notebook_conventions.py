@@ -132,22 +132,6 @@ def test_numbered_and_every_section_checks_its_claim(path):
 FIGURE = re.compile(r"(?<![\w.])(?:(\d+(?:\.\d+)?)\s?%|(\d+\.\d{2,}))(?![\w.%])")
 BENCHMARK = re.compile(r"benchmarks/\w+\.py")
 
-#: Typed figures the Day-2 lessons still carry on this branch (issue 27; their helpers rewrite
-#: those lessons in parallel).  Keyed by notebook name: the figures as written.
-KNOWN_TYPED_FIGURES: dict[str, set[str]] = {
-    # owned by the Day-2 helpers; removed at merge
-    "day2_01_architecture_search.ipynb": {"0.002", "0.006", "74%", "87%"},
-    # owned by the Day-2 helpers; removed at merge
-    "day2_02_interpretation_ism.ipynb": {"97%"},
-    # owned by the Day-2 helpers; removed at merge
-    "day2_03_autoencoders_tuning.ipynb": {"0.0013", "0.0016", "0.016", "0.21", "0.35", "0.47", "0.49", "0.493", "0.494",
-                                          "0.563", "0.566", "0.57", "0.590", "0.65", "0.68", "0.698", "0.728",
-                                          "0.740", "0.79", "0.807", "0.99"},
-    # owned by the Day-2 helpers; removed at merge
-    "day2_04_autogenome_automl.ipynb": {"0.04", "0.12", "0.31", "0.44", "0.897", "0.906", "0.907"},
-}
-
-
 def _markdown_paragraphs(source: str):
     """(line number, text to scan, paragraph text) of a markdown cell's prose lines."""
     lines, fenced, para, out = source.splitlines(), False, [], []
@@ -220,8 +204,6 @@ def typed_figures(path: Path) -> list[str]:
                 value = float(percent) / 100 if percent is not None else float(decimal)
                 if {round(value, 9), round(abs(value), 9)} & code_values or (
                         percent is not None and round(float(percent), 9) in code_values):
-                    continue
-                if m.group(0).strip() in KNOWN_TYPED_FIGURES.get(path.name, ()):
                     continue
                 bad.append(f"{path.name} cell {i}, line {line_no} ({where}): {m.group(0).strip()!r} in "
                            f"{text.strip()[:100]!r}")
