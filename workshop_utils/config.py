@@ -35,7 +35,7 @@ REPO_URL = "https://github.com/automl-genomics/workbook"
 REPO_SLUG = "automl-genomics/workbook"
 
 #: What Colab lacks of the course's stack (installed by every notebook's setup cell in Colab).
-COLAB_PACKAGES = "keras-tuner==1.4.8 six logomaker captum shap"
+COLAB_PACKAGES = "keras-tuner==1.4.8 six logomaker captum shap memelite"
 
 
 def setup_cell_source(seed: int = 42) -> str:
