@@ -22,12 +22,13 @@ import csv
 import os
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+from _grading_class import HIDDEN, NOTEBOOK, make_class  # noqa: E402
 
 
 def _rows(path: Path) -> dict[str, tuple]:
@@ -38,7 +39,7 @@ def _rows(path: Path) -> dict[str, tuple]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=12, help="submissions in the class (default 12)")
-    ap.add_argument("--notebook", default=str(REPO / "tests" / "homework_solutions" / "day1_partial.ipynb"))
+    ap.add_argument("--notebook", default=str(NOTEBOOK))
     ap.add_argument("--day", type=int, default=1)
     args = ap.parse_args()
     os.environ.setdefault("WORKSHOP_QUICK", "1")
@@ -46,17 +47,9 @@ def main() -> None:
 
     from workshop_utils.grading.grader import grade_folder
 
-    tmp = Path(tempfile.mkdtemp(prefix="grading-bench-"))
-    os.environ["WORKSHOP_DATA"] = str(tmp / "data")
-    subs = tmp / "subs"
-    subs.mkdir()
-    for i in range(args.n):
-        shutil.copy(args.notebook, subs / f"student_{i:03d}.ipynb")
-    hidden = REPO / "tests" / "homework_hidden" / "hidden_checks.py"
+    tmp, subs = make_class(args.n, args.notebook, "grading-bench-")
+    hidden = HIDDEN
     kw = dict(hidden=[hidden], timeout=600, memory_mb=4000, verbose=False)
-    from workshop_utils.datasets import load_ctcf
-
-    load_ctcf()  # build the data once, outside the timings
     load0 = os.getloadavg()
     times = {}
     t = time.perf_counter()

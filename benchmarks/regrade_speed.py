@@ -20,18 +20,19 @@ import inspect
 import os
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+from _grading_class import HIDDEN, NOTEBOOK, make_class  # noqa: E402
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=12, help="submissions in the class (default 12)")
-    ap.add_argument("--notebook", default=str(REPO / "tests" / "homework_solutions" / "day1_partial.ipynb"))
+    ap.add_argument("--notebook", default=str(NOTEBOOK))
     ap.add_argument("--day", type=int, default=1)
     ap.add_argument("--jobs", type=int, default=2, help="submissions graded at once when grading (default 2)")
     args = ap.parse_args()
@@ -40,19 +41,11 @@ def main() -> None:
     from workshop_utils.grading.regrade import regrade
     from workshop_utils.grading.sandbox import sandbox_available
 
-    tmp = Path(tempfile.mkdtemp(prefix="regrade-bench-"))
-    os.environ["WORKSHOP_DATA"] = str(tmp / "data")
-    subs = tmp / "subs"
-    subs.mkdir()
-    for i in range(args.n):
-        shutil.copy(args.notebook, subs / f"student_{i:03d}.ipynb")
-    hidden = REPO / "tests" / "homework_hidden" / "hidden_checks.py"
+    tmp, subs = make_class(args.n, args.notebook, "regrade-bench-")
+    hidden = HIDDEN
     kw = dict(hidden=[hidden], timeout=900, memory_mb=4000, verbose=False, jobs=args.jobs)
     if "unsafe_no_sandbox" in inspect.signature(grade_folder).parameters and not sandbox_available()[0]:
         kw["unsafe_no_sandbox"] = True
-    from workshop_utils.datasets import load_ctcf
-
-    load_ctcf()  # build the data once, outside the timings
     load0 = os.getloadavg()
     private = tmp / "private"
     t = time.perf_counter()

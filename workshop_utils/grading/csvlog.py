@@ -42,24 +42,29 @@ def student_id(name: str | bytes) -> str:
     with ``~b64~`` or ``'`` is encoded (so that :func:`csv_raw` can undo :func:`csv_safe`).
     """
     raw = name if isinstance(name, bytes) else os.fsencode(name)
-    try:
-        text = unicodedata.normalize("NFC", raw.decode("utf-8")).strip()
-    except UnicodeDecodeError:
-        text = None
-    if text and text.isprintable() and not text.startswith((B64, "'")):
-        return text
-    return B64 + base64.urlsafe_b64encode(raw).decode("ascii")
+    return _encode(raw, normalise=True)
 
 
 def exact_id(name: bytes) -> str:
     """Like :func:`student_id` but without normalising: two different names never give one id."""
+    return _encode(name, normalise=False)
+
+
+def _encode(raw: bytes, normalise: bool) -> str:
+    """``raw`` as readable text (NFC and trimmed when ``normalise``), else ``~b64~`` + its base64.
+
+    Without ``normalise``, a name with surrounding white space is encoded, so the text is
+    always the exact name.
+    """
     try:
-        text = name.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         text = None
+    if text is not None and normalise:
+        text = unicodedata.normalize("NFC", text).strip()
     if text and text.isprintable() and text == text.strip() and not text.startswith((B64, "'")):
         return text
-    return B64 + base64.urlsafe_b64encode(name).decode("ascii")
+    return B64 + base64.urlsafe_b64encode(raw).decode("ascii")
 
 
 def name_changes(name: bytes) -> str:
