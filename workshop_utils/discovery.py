@@ -28,7 +28,7 @@ import numpy as np
 from . import _checks
 from .attribution import ism, saliency
 from .backend import check_target, require_model
-from .motifs import load_jaspar_subset, match_motifs, read_meme
+from .motifs import _read_meme, check_ppm, load_jaspar_subset, match_motifs
 
 METHODS = ("ism", "gradient_x_input")
 
@@ -97,15 +97,11 @@ def _database(database: Any, fn: str) -> dict[str, np.ndarray]:
     if isinstance(database, dict):
         if len(database) < 1:
             raise _checks.fail(fn, "database", "a non-empty dict of name -> (W, 4) probability matrix", "an empty dict")
-        return {str(k): np.asarray(v, dtype=float) for k, v in database.items()}
-    try:
-        return read_meme(database)
-    except ValueError as err:  # name the argument as the caller wrote it
-        raise ValueError(f"{fn}: database must be a MEME motif file, a dict of matrices or None; "
-                         + str(err).split(": ", 1)[1]) from None
-    except TypeError:
-        raise _checks.fail(fn, "database", "None, a path to a MEME motif file or a dict of (W, 4) matrices",
-                           _checks.describe(database), kind=_checks.ArgumentTypeError) from None
+        return {str(k): check_ppm(v, f"database[{k!r}]", fn) for k, v in database.items()}
+    if isinstance(database, (str, bytes)) or hasattr(database, "__fspath__"):
+        return _read_meme(database, fn, "database")
+    raise _checks.fail(fn, "database", "None, a path to a MEME motif file or a dict of (W, 4) matrices",
+                       _checks.describe(database), kind=_checks.ArgumentTypeError)
 
 
 def _check_attributions(attr: Any, X: np.ndarray, fn: str) -> np.ndarray:

@@ -346,9 +346,9 @@ def match_motifs(queries: Sequence[np.ndarray], targets: Sequence[np.ndarray]) -
 JASPAR_SUBSET_FILE = "jaspar_core_subset.meme"
 
 
-def _meme_error(path, line_no: int | None, what: str) -> ValueError:
+def _meme_error(fn: str, name: str, path, line_no: int | None, what: str) -> ValueError:
     where = f" (line {line_no})" if line_no is not None else ""
-    return ValueError(f"read_meme: path must be a MEME motif file (MEME minimal format: a 'MEME version' line, "
+    return ValueError(f"{fn}: {name} must be a MEME motif file (MEME minimal format: a 'MEME version' line, "
                       f"then 'MOTIF id name' blocks with a 'letter-probability matrix'), got {str(path)!r}, "
                       f"which is not one: {what}{where}")
 
@@ -377,38 +377,42 @@ def read_meme(path) -> dict[str, np.ndarray]:
     ValueError
         The file is not a MEME motif file; the message names the file and the line.
     """
-    fn = "read_meme"
-    p = _checks.file_path(path, "path", fn)
+    return _read_meme(path, "read_meme", "path")
+
+
+def _read_meme(path, fn: str, name: str) -> dict[str, np.ndarray]:
+    """:func:`read_meme` with the errors in the words of the public function ``fn`` and its argument ``name``."""
+    p = _checks.file_path(path, name, fn)
     try:
         text = p.read_bytes().decode("utf-8")
     except UnicodeDecodeError:
-        raise _meme_error(p, None, "its bytes are not UTF-8 text (a binary or compressed file?)") from None
+        raise _meme_error(fn, name, p, None, "its bytes are not UTF-8 text (a binary or compressed file?)") from None
     lines = text.splitlines()
     if not any(ln.startswith("MEME version") for ln in lines[:50]):
-        raise _meme_error(p, None, "no 'MEME version' line at the top")
+        raise _meme_error(fn, name, p, None, "no 'MEME version' line at the top")
     motifs: dict[str, np.ndarray] = {}
     i = 0
     while i < len(lines):
         line = lines[i].strip()
         if line.startswith("ALPHABET") and line.split("=", 1)[-1].strip().upper() not in ("ACGT", "DNA"):
-            raise _meme_error(p, i + 1, f"alphabet {line.split('=', 1)[-1].strip()!r} is not DNA (ACGT)")
+            raise _meme_error(fn, name, p, i + 1, f"alphabet {line.split('=', 1)[-1].strip()!r} is not DNA (ACGT)")
         if not line.startswith("MOTIF"):
             i += 1
             continue
         parts = line.split()
         if len(parts) < 2:
-            raise _meme_error(p, i + 1, "a MOTIF line without an identifier")
+            raise _meme_error(fn, name, p, i + 1, "a MOTIF line without an identifier")
         key, start = " ".join(parts[1:3]), i + 1
         j = i + 1
         while j < len(lines) and not lines[j].strip().startswith(("letter-probability", "MOTIF")):
             j += 1
         if j == len(lines) or not lines[j].strip().startswith("letter-probability"):
-            raise _meme_error(p, start, f"motif {key!r} has no 'letter-probability matrix' line")
+            raise _meme_error(fn, name, p, start, f"motif {key!r} has no 'letter-probability matrix' line")
         w_field = re.search(r"\bw=\s*(\S+)", lines[j])
         width = None
         if w_field is not None:
             if not w_field.group(1).isdigit() or int(w_field.group(1)) == 0:
-                raise _meme_error(p, j + 1, f"motif {key!r}: w= {w_field.group(1)!r} is not a positive integer")
+                raise _meme_error(fn, name, p, j + 1, f"motif {key!r}: w= {w_field.group(1)!r} is not a positive integer")
             width = int(w_field.group(1))
         rows, k = [], j + 1
         while k < len(lines) and lines[k].strip() and not lines[k].strip().startswith(("MOTIF", "URL")):
@@ -417,25 +421,25 @@ def read_meme(path) -> dict[str, np.ndarray]:
             except ValueError:
                 if width is None:
                     break
-                raise _meme_error(p, k + 1, f"motif {key!r}: matrix row {lines[k].strip()[:40]!r} is not numbers") \
+                raise _meme_error(fn, name, p, k + 1, f"motif {key!r}: matrix row {lines[k].strip()[:40]!r} is not numbers") \
                     from None
             if len(row) != 4 or not np.isfinite(row).all() or min(row) < 0 or abs(sum(row) - 1) > 0.01:
-                raise _meme_error(p, k + 1, f"motif {key!r}: matrix row {lines[k].strip()[:40]!r} is not 4 "
+                raise _meme_error(fn, name, p, k + 1, f"motif {key!r}: matrix row {lines[k].strip()[:40]!r} is not 4 "
                                             "probabilities summing to 1")
             rows.append(row)
             k += 1
             if width is not None and len(rows) == width:
                 break
         if not rows or (width is not None and len(rows) != width):
-            raise _meme_error(p, j + 1, f"motif {key!r}: {len(rows)} matrix row(s), expected "
+            raise _meme_error(fn, name, p, j + 1, f"motif {key!r}: {len(rows)} matrix row(s), expected "
                                         f"{width if width is not None else 'at least 1'}")
         if key in motifs:
-            raise _meme_error(p, start, f"motif {key!r} appears twice")
+            raise _meme_error(fn, name, p, start, f"motif {key!r} appears twice")
         m = np.asarray(rows, dtype=float)
         motifs[key] = m / m.sum(1, keepdims=True)
         i = k
     if not motifs:
-        raise _meme_error(p, None, "no MOTIF block")
+        raise _meme_error(fn, name, p, None, "no MOTIF block")
     return motifs
 
 
