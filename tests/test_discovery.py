@@ -152,3 +152,14 @@ def test_plot_cwm_draws_the_pattern(ctcf_run):
     assert ax.get_ylabel() == "contribution" and ax.get_title().startswith("CTCF")
     assert len(ax.texts) == 0 and len(ax.patches) + len(ax.collections) > 0
     plt.close("all")
+
+
+def test_import_stays_light():
+    """``import workshop_utils`` reaches discovery without importing modisco, memelite, pandas or a framework."""
+    import subprocess
+    import sys
+
+    code = ("import sys, workshop_utils as wu; wu.discovery.discover_motifs; wu.motifs.load_jaspar_subset; "
+            "print([m for m in ('modiscolite', 'memelite', 'pandas', 'torch', 'tensorflow', 'numba') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "[]", out.stdout + out.stderr

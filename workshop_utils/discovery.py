@@ -27,7 +27,7 @@ import numpy as np
 
 from . import _checks
 from .attribution import ism, saliency
-from .backend import check_target, require_model
+from .backend import check_target, n_outputs, require_model
 from .motifs import _read_meme, check_ppm, load_jaspar_subset, match_motifs
 
 METHODS = ("ism", "gradient_x_input")
@@ -123,8 +123,6 @@ def _attribute(model: Any, X: np.ndarray, method: str, target: Any, batch_size: 
     require_model(model, fn)
     target = check_target(model, X, target, fn)
     if method == "ism":
-        from .backend import n_outputs
-
         if n_outputs(model, X, fn) > 1:
             raise _checks.fail(fn, "method", "'gradient_x_input' for a model with several outputs",
                                "'ism'", hint="attribution.ism explains single-output models")
