@@ -25,6 +25,18 @@ def model(outputs: int = 1):
     return torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(240, outputs))
 
 
+def _found(signs):
+    import pandas as pd
+
+    names = [f"{'pos' if s > 0 else 'neg'}_0" for s in signs]
+    pats = pd.DataFrame({"pattern": names, "sign": signs, "match_id": ["MA0139.1"] * len(signs)})
+    inst = pd.DataFrame({"pattern": names, "sequence": 0, "start": 5, "end": 20, "strand": 1, "motif_start": 3})
+    return discovery.MotifDiscovery(patterns=pats, instances=inst)
+
+
+FOUND, NEG_ONLY = _found([1]), _found([-1])
+
+
 def _nan(a):
     a = a.copy()
     a[3, 10, 2] = np.nan
@@ -77,6 +89,10 @@ CASES = [
                                                                                trim_threshold=0)),
     (TypeError, "min_seqlets", "integer", lambda t: discovery.discover_motifs(None, X, attributions=ATTR,
                                                                               min_seqlets=50.0)),
+    (TypeError, "found", "MotifDiscovery", lambda t: discovery.instance_pairs({"patterns": []})),
+    (ValueError, "patterns", "'pos_0'", lambda t: discovery.instance_pairs(FOUND, "pos_7")),
+    (TypeError, "patterns", "pattern name", lambda t: discovery.instance_pairs(FOUND, 0)),
+    (ValueError, "found", "only negative", lambda t: discovery.instance_pairs(NEG_ONLY)),
     (ValueError, "p", "finite", lambda t: discovery.bh_qvalues(np.array([0.1, np.nan]))),
     (ValueError, "cwm", "transpose", lambda t: plotting.plot_cwm(np.zeros((4, 12)))),
     (TypeError, "reverse_complement", "True or False", lambda t: plotting.plot_cwm(np.zeros((12, 4)),
@@ -89,7 +105,8 @@ def test_bad_input_is_refused_with_a_clear_message(kind, name, detail, call, tmp
     with pytest.raises(kind) as info:
         call(tmp_path)
     msg = str(info.value)
-    fn = "bh_qvalues" if name == "p" else "plot_cwm" if name in ("cwm", "reverse_complement") else "discover_motifs"
+    fn = "bh_qvalues" if name == "p" else "plot_cwm" if name in ("cwm", "reverse_complement") else \
+        "instance_pairs" if "instance_pairs" in call.__code__.co_names else "discover_motifs"
     assert msg.startswith(f"{fn}: {name} must be"), msg
     assert re.search(detail, msg), msg
 

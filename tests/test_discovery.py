@@ -21,9 +21,10 @@ N = 500  # sequences per run: enough for ~200 CTCF seqlets, a few seconds of mod
 
 
 class PWMOracle(torch.nn.Module):
-    """logit = logsumexp over positions and both strands of a PWM score (minus ``bias``); ``(N, L, 4)`` in."""
+    """logit = logsumexp (``pool='max'``, the best site) or sum of softplus (``pool='sum'``, every site)
+    over positions and both strands of a PWM score minus ``bias``; ``(N, L, 4)`` in."""
 
-    def __init__(self, ppm: np.ndarray, bias: float = 8.0, outputs: int = 1):
+    def __init__(self, ppm: np.ndarray, bias: float = 8.0, outputs: int = 1, pool: str = "max"):
         super().__init__()
         pwm = motifs.pwm_log_odds(ppm)
         w = np.stack([pwm.T, pwm[::-1, ::-1].T])
@@ -31,10 +32,11 @@ class PWMOracle(torch.nn.Module):
         with torch.no_grad():
             self.conv.weight.copy_(torch.tensor(w, dtype=torch.float32))
             self.conv.bias.fill_(-bias)
-        self.outputs = outputs
+        self.outputs, self.pool = outputs, pool
 
     def forward(self, x):
-        z = torch.logsumexp(self.conv(x.transpose(1, 2)).flatten(1), 1)
+        s = self.conv(x.transpose(1, 2)).flatten(1)
+        z = torch.logsumexp(s, 1) if self.pool == "max" else torch.nn.functional.softplus(s).sum(1)
         return z if self.outputs == 1 else torch.stack([z] * self.outputs, 1)
 
 
@@ -135,6 +137,24 @@ def test_precomputed_attributions_and_a_custom_database(ctcf_run):
     # the same attributions give the same patterns (modisco is deterministic), named from the given motifs
     assert other.patterns["n_seqlets"].tolist() == found.patterns["n_seqlets"].tolist()
     assert other.top()["match_name"] == "CTCFL" and len(other.matches["pos_0"]["p_value"]) == len(small)
+
+
+def test_instance_pairs_give_the_grammar_presets_spacing_and_orientation():
+    X, _, sites = datasets.simulate_ctcf(300, preset="grammar", seed=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        found = discovery.discover_motifs(PWMOracle(motifs.ctcf_pfm(), pool="sum"), X, method="ism")
+    pairs = discovery.instance_pairs(found)      # every pattern matched to CTCF (modisco splits it in several)
+    assert list(pairs.columns) == ["sequence", "start1", "start2", "strand1", "strand2", "spacing", "orientation"]
+    assert len(pairs) >= 50 and (pairs["spacing"] >= 0).all()
+    seq = pairs["sequence"].to_numpy()
+    planted = (pairs["start1"].to_numpy() == sites["start"][seq]) & (pairs["spacing"].to_numpy() == sites["spacing"][seq])
+    assert planted.mean() >= 0.7                 # most pairs found are the planted pair, at its exact spacing
+    want = [discovery.ORIENTATIONS[(a, b)] for a, b in zip(sites["strand"][seq], sites["strand2"][seq])]
+    assert (np.array(want) == pairs["orientation"].to_numpy())[planted].all()
+    assert (pairs["orientation"] == "convergent").sum() > (pairs["orientation"] != "convergent").sum()
+    one = discovery.instance_pairs(found, "pos_0")
+    assert set(one["sequence"]) <= set(found.instances.loc[found.instances["pattern"] == "pos_0", "sequence"])
 
 
 def test_plot_cwm_draws_the_pattern(ctcf_run):

@@ -296,3 +296,62 @@ def discover_motifs(model: Any, X: np.ndarray, method: str = "ism", attributions
     instances = pd.DataFrame(inst, columns=["pattern", "sequence", "start", "end", "strand", "motif_start"])
     return MotifDiscovery(patterns=patterns, instances=instances, cwms=cwms, ppms=ppms, attributions=hyp,
                           matches=matches)
+
+
+ORIENTATIONS = {(1, -1): "convergent", (-1, 1): "divergent", (1, 1): "tandem", (-1, -1): "tandem"}
+
+
+def instance_pairs(found: MotifDiscovery, patterns: str | list[str] | None = None) -> Any:
+    """Pairs of motif instances in the same sequence: their spacing and relative orientation.
+
+    Parameters
+    ----------
+    found : MotifDiscovery
+        From :func:`discover_motifs`.
+    patterns : str, list of str or None
+        The patterns whose instances are paired.  None: every pattern whose best match is
+        that of the top positive pattern (modisco may split one motif into several patterns).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per pair of distinct instances (same ``sequence``; instances of different
+        patterns at the same ``motif_start`` and ``strand`` counted once), upstream first:
+        ``sequence``, ``start1``, ``start2`` (``motif_start`` of each), ``strand1``,
+        ``strand2``, ``spacing`` (``start2 - start1``, start to start, >= 0) and
+        ``orientation``: ``'convergent'`` (+ then -, the motifs face each other),
+        ``'divergent'`` (- then +) or ``'tandem'`` (same strand).  Compare ``spacing`` with
+        the simulator's ``sites['spacing']`` on the ``'grammar'`` preset.
+    """
+    import pandas as pd
+
+    fn = "instance_pairs"
+    if not isinstance(found, MotifDiscovery):
+        raise _checks.fail(fn, "found", "the MotifDiscovery that discover_motifs returns", _checks.describe(found),
+                           kind=_checks.ArgumentTypeError)
+    known = found.patterns["pattern"].tolist()
+    if patterns is None:
+        top = found.top()
+        if top is None:
+            raise _checks.fail(fn, "found", "a discovery with a positive pattern (or give patterns=)",
+                               "only negative patterns")
+        patterns = found.patterns.loc[found.patterns["match_id"] == top["match_id"], "pattern"].tolist()
+    elif isinstance(patterns, str):
+        patterns = [patterns]
+    if not isinstance(patterns, (list, tuple)) or not patterns:
+        raise _checks.fail(fn, "patterns", "a pattern name, a non-empty list of them, or None", _checks.describe(patterns),
+                           kind=_checks.ArgumentTypeError)
+    for p in patterns:
+        _checks.one_of(p, "patterns", fn, known)
+    inst = found.instances[found.instances["pattern"].isin(patterns)]
+    inst = inst.drop_duplicates(["sequence", "motif_start", "strand"]).sort_values(["sequence", "motif_start"])
+    rows = []
+    for seq, group in inst.groupby("sequence", sort=True):
+        starts, strands = group["motif_start"].to_numpy(), group["strand"].to_numpy()
+        for i in range(len(starts)):
+            for j in range(i + 1, len(starts)):
+                rows.append({"sequence": int(seq), "start1": int(starts[i]), "start2": int(starts[j]),
+                             "strand1": int(strands[i]), "strand2": int(strands[j]),
+                             "spacing": int(starts[j] - starts[i]),
+                             "orientation": ORIENTATIONS[(int(strands[i]), int(strands[j]))]})
+    return pd.DataFrame(rows, columns=["sequence", "start1", "start2", "strand1", "strand2", "spacing", "orientation"])
