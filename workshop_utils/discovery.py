@@ -131,6 +131,31 @@ def _attribute(model: Any, X: np.ndarray, method: str, target: Any, batch_size: 
     return grad - grad.mean(-1, keepdims=True)  # centred gradient: what each base would contribute
 
 
+def _cache_modisco_kernels() -> None:
+    """Let numba keep modisco-lite's compiled kernels on disk, so only the first run ever compiles them.
+
+    modisco-lite caches its kernels only when it can fork compiler processes, which it
+    refuses in a process with a second thread (a Jupyter kernel, a tqdm monitor): it then
+    compiles them on every run's first call (about 12 s on a 2-core machine).  Turning on
+    numba's cache for the same kernels, as modisco does before forking, makes that a one-off.
+    Best effort: any failure leaves modisco's own behaviour.
+    """
+    try:
+        from modiscolite import precompile
+        from numba.core.dispatcher import Dispatcher
+
+        groups = precompile._kernels()
+    except Exception:  # noqa: BLE001 - another modisco-lite version: nothing to do
+        return
+    for group in groups:
+        for dispatcher, _ in group:
+            if isinstance(dispatcher, Dispatcher) and not dispatcher.overloads:
+                try:
+                    dispatcher.enable_caching()
+                except Exception:  # noqa: BLE001 - no writable cache location: compile as modisco would
+                    pass
+
+
 def _trim(cwm: np.ndarray, threshold: float) -> tuple[int, int]:
     score = np.abs(cwm).sum(1)
     keep = np.nonzero(score >= threshold * score.max())[0]
@@ -232,6 +257,7 @@ def discover_motifs(model: Any, X: np.ndarray, method: str = "ism", attributions
         from modiscolite.tfmodisco import TFMoDISco
     except ImportError:  # pragma: no cover - modisco-lite is a dependency
         raise ImportError(f"{fn} needs the package modisco-lite: pip install modisco-lite") from None
+    _cache_modisco_kernels()
     flank = max(2, window_size // 2)
     try:
         pos, neg = TFMoDISco(one_hot=X, hypothetical_contribs=hyp, sliding_window_size=window_size,
