@@ -73,10 +73,12 @@ def test_bh_qvalues_are_benjamini_hochberg():
 def test_ism_discovery_names_ctcf_ma0139_1_with_q_below_0_01(ctcf_run):
     X, sites, _, found = ctcf_run
     pats = found.patterns
-    assert list(pats.columns[:9]) == ["pattern", "sign", "n_seqlets", "width", "match_id", "match_name", "p_value",
-                                      "q_value", "strand"]
+    assert list(pats.columns[:10]) == ["pattern", "sign", "n_seqlets", "frac_sequences", "width", "match_id",
+                                       "match_name", "p_value", "q_value", "strand"]
     top = found.top()
     assert top["pattern"] == "pos_0" and top["n_seqlets"] >= 100
+    inst = found.instances[found.instances["pattern"] == "pos_0"]
+    assert top["frac_sequences"] == inst["sequence"].nunique() / len(X) and 0.2 < top["frac_sequences"] <= 1
     assert top["match_id"] == "MA0139.1" and top["match_name"] == "CTCF"
     assert top["q_value"] < 0.01 and top["p_value"] <= top["q_value"]
     assert top["second_q_value"] > 100 * top["q_value"]           # CTCF far ahead of the runner-up (CTCFL)

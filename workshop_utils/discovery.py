@@ -42,7 +42,10 @@ class MotifDiscovery:
     patterns : pandas.DataFrame
         One row per pattern, positive patterns first, each sign in modisco's order (most
         seqlets first): ``pattern`` (``'pos_0'``, ``'neg_0'``, ...), ``sign`` (+1: the
-        pattern raises the output, -1: lowers it), ``n_seqlets``, ``width`` (trimmed
+        pattern raises the output, -1: lowers it), ``n_seqlets``, ``frac_sequences`` (the
+        fraction of the sequences with at least one instance: a model that knows only one
+        motif finds weak look-alikes of it in any sequence, so compare this, not only the
+        name of the match, between sequence sets), ``width`` (trimmed
         columns matched), ``match_id`` and ``match_name`` (the best TOMTOM match, e.g.
         ``'MA0139.1'``, ``'CTCF'``), ``p_value``, ``q_value`` (Benjamini-Hochberg over the
         database's motifs), ``strand`` (+1: the CWM as drawn reads like the match, -1: like
@@ -297,7 +300,8 @@ def discover_motifs(model: Any, X: np.ndarray, method: str = "ism", attributions
         key = names[j].split(None, 1)
         strand, offset = int(m["strand"][i, j]), int(m["offset"][i, j])
         w_target = targets[j].shape[0]
-        rows.append({"pattern": name, "sign": sign, "n_seqlets": len(pat.seqlets), "width": b - a,
+        rows.append({"pattern": name, "sign": sign, "n_seqlets": len(pat.seqlets),
+                     "frac_sequences": len({s.example_idx for s in pat.seqlets}) / len(X), "width": b - a,
                      "match_id": key[0], "match_name": key[1] if len(key) > 1 else key[0],
                      "p_value": float(m["p_value"][i, j]), "q_value": float(q[i, j]), "strand": strand,
                      "second_name": names[j2] if j2 is not None else None,
