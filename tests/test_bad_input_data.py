@@ -34,6 +34,11 @@ def _nan(a, where=(0, 0)):
     return a
 
 
+def _write(path, text):
+    path.write_text(text)
+    return path
+
+
 def _not_hdf5(tmp_path):
     p = tmp_path / "notes.h5"
     p.write_text("this is not an HDF5 file")
@@ -110,6 +115,9 @@ CASES = [
     ("information_content", ValueError, "ppm", lambda t: motifs.information_content(np.ones((3, 4)))),
     ("match_motifs", TypeError, "queries", lambda t: motifs.match_motifs(PPM, [PPM])),
     ("match_motifs", ValueError, "targets[0]", lambda t: motifs.match_motifs([PPM], [COUNTS])),
+    ("read_meme", ValueError, "path", lambda t: motifs.read_meme(_write(t / "peaks.fa", ">s1\nACGT\n"))),
+    ("read_meme", FileNotFoundError, "path", lambda t: motifs.read_meme(t / "JASPAR.meme")),
+    ("read_meme", TypeError, "path", lambda t: motifs.read_meme(motifs.load_jaspar_subset())),
     # --- datasets (CTCF simulator and h5 files)
     ("simulate_ctcf", TypeError, "n", lambda t: datasets.simulate_ctcf(np.float64(10))),
     ("simulate_ctcf", ValueError, "length", lambda t: datasets.simulate_ctcf(10, length=20)),

@@ -90,3 +90,61 @@ def test_match_motifs_refuses_what_is_not_a_list_of_probability_matrices():
         match_motifs([ppm], [ppm, pwm_log_odds(ppm)])
     with pytest.raises(ValueError, match=r"queries\[0\] must be a \(W, 4\) matrix.*transpose"):
         match_motifs([ppm.T], [ppm])
+
+
+def test_jaspar_subset_ships_ctcf_ctcfl_and_the_p53_family_offline():
+    db = motifs.load_jaspar_subset()
+    assert 60 <= len(db) <= 120 and list(db)[0] == "MA0139.1 CTCF"
+    names = {k.split()[1] for k in db}
+    assert {"CTCF", "CTCFL", "TP53", "TP63", "TP73"} <= names and set(motifs.DECOY_NAMES) <= names
+    assert sum(k.split()[1] == "CTCF" for k in db) == 1          # one CTCF matrix: "top match MA0139.1" means CTCF
+    # the shipped file's CTCF is the package's JASPAR counts (same release), without a pseudocount
+    np.testing.assert_allclose(db["MA0139.1 CTCF"], motifs.counts_to_ppm(motifs.jaspar_counts("CTCF"), 0), atol=1e-5)
+    for name in motifs.DECOY_NAMES:  # the decoys at the versions the simulator plants (motifs.py rounds the counts)
+        key = f"{motifs.jaspar_id(name)} {name}"
+        np.testing.assert_allclose(db[key], motifs.counts_to_ppm(motifs.jaspar_counts(name), 0), atol=5e-3)
+    for key, ppm in db.items():
+        motifs.check_ppm(ppm, key)
+        assert ppm.shape[0] >= 5
+    assert motifs.jaspar_subset_path().stat().st_size < 60_000
+
+
+def test_read_meme_reads_what_memelite_reads(tmp_path):
+    from memelite.io import read_meme as meme_read
+
+    ours = motifs.load_jaspar_subset()
+    theirs = meme_read(str(motifs.jaspar_subset_path()))
+    assert list(ours) == [k.strip() for k in theirs]
+    for (k, a), b in zip(ours.items(), theirs.values()):
+        np.testing.assert_allclose(a, np.asarray(b).T, atol=1e-5, err_msg=k)
+    # a file of one motif without w=, as some tools write it
+    f = tmp_path / "one.meme"
+    f.write_text("MEME version 5\n\nALPHABET= ACGT\n\nMOTIF m1\nletter-probability matrix:\n"
+                 "0.7 0.1 0.1 0.1\n0 0 1 0\n\n")
+    one = motifs.read_meme(f)
+    assert list(one) == ["m1"] and one["m1"].shape == (2, 4)
+
+
+@pytest.mark.parametrize("text, what", [
+    ("just some text\n", "no 'MEME version' line"),
+    ("MEME version 4\n\nALPHABET= ACDEFGHIKLMNPQRSTVWY\n", "not DNA"),
+    ("MEME version 4\n\nALPHABET= ACGT\n", "no MOTIF block"),
+    ("MEME version 4\nMOTIF a\n0.25 0.25 0.25 0.25\n", "no 'letter-probability matrix'"),
+    ("MEME version 4\nMOTIF a\nletter-probability matrix: w= 3\n0.25 0.25 0.25 0.25\n", r"1 matrix row\(s\), expected 3"),
+    ("MEME version 4\nMOTIF a\nletter-probability matrix: w= 1\n0.5 0.5 0.5 0.5\n", "summing to 1"),
+    ("MEME version 4\nMOTIF a\nletter-probability matrix: w= 1\n0.5 0.5\n", "summing to 1"),
+    ("MEME version 4\nMOTIF a\nletter-probability matrix: w= 1\nx y z w\n", "not numbers"),
+    ("MEME version 4\nMOTIF a\nletter-probability matrix: w= 1\n1 0 0 0\nMOTIF a\n"
+     "letter-probability matrix: w= 1\n1 0 0 0\n", "appears twice"),
+])
+def test_read_meme_names_the_file_that_is_not_one(tmp_path, text, what):
+    f = tmp_path / "db.meme"
+    f.write_text(text)
+    with pytest.raises(ValueError, match=rf"read_meme: path must be a MEME motif file .*got '{f}', which is not one: .*{what}"):
+        motifs.read_meme(f)
+    g = tmp_path / "db.meme.gz"
+    g.write_bytes(b"\x1f\x8b\x08\x00\xff\xfe")
+    with pytest.raises(ValueError, match="not UTF-8 text"):
+        motifs.read_meme(g)
+    with pytest.raises(FileNotFoundError, match="read_meme: path must be an existing file"):
+        motifs.read_meme(tmp_path / "missing.meme")

@@ -19,6 +19,7 @@ models          the Day-1 CTCF CNN in Keras and PyTorch (same architecture, same
 training        PyTorch Dataset/DataLoader, fit() with early stopping, evaluate(); Keras callbacks
 metrics         thin wrappers over scikit-learn: AUROC, AUPR, confusion, do two models err alike
 attribution     saliency, gradient x input, in-silico mutagenesis, integrated gradients
+discovery       motifs from attributions: TF-MoDISco patterns named by TOMTOM against a JASPAR subset
 marginalize     plant motifs into background sequences and read the model's response (grammar)
 plotting        logos, ROC/PR, training curves, confusion, ISM heatmaps, NAS and embedding plots
 nas             model spaces, one builder for Keras and PyTorch, controllers, search; dense spaces, ENAS
@@ -30,8 +31,9 @@ grading         homework self-checks and the instructor grader
 
 The light helpers below are also re-exported at the top level (``wu.load_ctcf()``).
 """
-from . import (attribution, autoencoders, backend, config, datasets, explain, expression, expression_data,
-               grading, marginalize, metrics, models, motifs, nas, plotting, sequences, toy_data, training, tuning)
+from . import (attribution, autoencoders, backend, config, datasets, discovery, explain, expression,
+               expression_data, grading, marginalize, metrics, models, motifs, nas, plotting, sequences, toy_data,
+               training, tuning)
 from .config import cache_dir, data_dir, in_colab, is_quick, pick, set_seed, setup
 from .datasets import CTCFData, load_ctcf, simulate_ctcf
 from .expression_data import load_pbmc
@@ -43,8 +45,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CTCFData", "attribution", "autoencoders", "backend", "cache_dir", "config", "ctcf_pfm", "data_dir",
-    "datasets", "explain", "expression", "expression_data", "grading", "in_colab", "is_quick", "jaspar_counts",
-    "load_ctcf", "load_pbmc", "marginalize", "metrics", "models", "motifs", "nas", "one_hot_decode", "one_hot_encode", "pick",
+    "datasets", "discovery", "explain", "expression", "expression_data", "grading", "in_colab", "is_quick",
+    "jaspar_counts", "load_ctcf", "load_pbmc", "marginalize", "metrics", "models", "motifs", "nas", "one_hot_decode",
+    "one_hot_encode", "pick",
     "plotting", "pwm_log_odds", "reverse_complement", "scan", "sequences", "set_seed", "setup", "simulate_ctcf",
     "toy_data", "toy_genes", "training", "tuning",
 ]

@@ -13,6 +13,7 @@ All matrices here are ``(W, 4)`` arrays with columns in ``A, C, G, T`` order.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -338,3 +339,130 @@ def match_motifs(queries: Sequence[np.ndarray], targets: Sequence[np.ndarray]) -
     p, score, offset, overlap, strand = tomtom(out[0], out[1])
     return {"p_value": p, "score": score, "offset": offset.astype(np.int64),
             "overlap": overlap.astype(np.int64), "strand": np.where(strand > 0, -1, 1).astype(np.int64)}
+
+
+# --------------------------------------------------------------------------- MEME files (JASPAR subset)
+#: The JASPAR CORE subset shipped with the package (MEME minimal format; provenance in data/README.md).
+JASPAR_SUBSET_FILE = "jaspar_core_subset.meme"
+
+
+def _meme_error(fn: str, name: str, path, line_no: int | None, what: str) -> ValueError:
+    where = f" (line {line_no})" if line_no is not None else ""
+    return ValueError(f"{fn}: {name} must be a MEME motif file (MEME minimal format: a 'MEME version' line, "
+                      f"then 'MOTIF id name' blocks with a 'letter-probability matrix'), got {str(path)!r}, "
+                      f"which is not one: {what}{where}")
+
+
+def read_meme(path) -> dict[str, np.ndarray]:
+    """Read the motifs of a MEME minimal-format file (what JASPAR, MEME and TOMTOM write).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.  Checked as it is read: a ``MEME version`` header, the DNA alphabet
+        ``ACGT``, at least one ``MOTIF`` block, and in each block a ``letter-probability
+        matrix`` whose rows (as many as its ``w=``) hold 4 probabilities summing to 1.
+
+    Returns
+    -------
+    dict
+        ``{"ID NAME": ppm}`` in file order, e.g. ``"MA0139.1 CTCF"``, each ``ppm`` a float64
+        ``(W, 4)`` probability matrix (columns A, C, G, T): the keys memelite's and
+        tangermeme's ``read_meme`` give.
+
+    Raises
+    ------
+    FileNotFoundError, IsADirectoryError
+        ``path`` is not an existing file.
+    ValueError
+        The file is not a MEME motif file; the message names the file and the line.
+    """
+    return _read_meme(path, "read_meme", "path")
+
+
+def _read_meme(path, fn: str, name: str) -> dict[str, np.ndarray]:
+    """:func:`read_meme` with the errors in the words of the public function ``fn`` and its argument ``name``."""
+    p = _checks.file_path(path, name, fn)
+    try:
+        text = p.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise _meme_error(fn, name, p, None, "its bytes are not UTF-8 text (a binary or compressed file?)") from None
+    lines = text.splitlines()
+    if not any(ln.startswith("MEME version") for ln in lines[:50]):
+        raise _meme_error(fn, name, p, None, "no 'MEME version' line at the top")
+    motifs: dict[str, np.ndarray] = {}
+    i = 0
+    while i < len(lines):
+        line = lines[i].strip()
+        if line.startswith("ALPHABET") and line.split("=", 1)[-1].strip().upper() not in ("ACGT", "DNA"):
+            raise _meme_error(fn, name, p, i + 1, f"alphabet {line.split('=', 1)[-1].strip()!r} is not DNA (ACGT)")
+        if not line.startswith("MOTIF"):
+            i += 1
+            continue
+        parts = line.split()
+        if len(parts) < 2:
+            raise _meme_error(fn, name, p, i + 1, "a MOTIF line without an identifier")
+        key, start = " ".join(parts[1:3]), i + 1
+        j = i + 1
+        while j < len(lines) and not lines[j].strip().startswith(("letter-probability", "MOTIF")):
+            j += 1
+        if j == len(lines) or not lines[j].strip().startswith("letter-probability"):
+            raise _meme_error(fn, name, p, start, f"motif {key!r} has no 'letter-probability matrix' line")
+        w_field = re.search(r"\bw=\s*(\S+)", lines[j])
+        width = None
+        if w_field is not None:
+            if not w_field.group(1).isdigit() or int(w_field.group(1)) == 0:
+                raise _meme_error(fn, name, p, j + 1, f"motif {key!r}: w= {w_field.group(1)!r} is not a positive integer")
+            width = int(w_field.group(1))
+        rows, k = [], j + 1
+        while k < len(lines) and lines[k].strip() and not lines[k].strip().startswith(("MOTIF", "URL")):
+            try:
+                row = [float(v) for v in lines[k].split()]
+            except ValueError:
+                if width is None:
+                    break
+                raise _meme_error(fn, name, p, k + 1, f"motif {key!r}: matrix row {lines[k].strip()[:40]!r} is not numbers") \
+                    from None
+            if len(row) != 4 or not np.isfinite(row).all() or min(row) < 0 or abs(sum(row) - 1) > 0.01:
+                raise _meme_error(fn, name, p, k + 1, f"motif {key!r}: matrix row {lines[k].strip()[:40]!r} is not 4 "
+                                            "probabilities summing to 1")
+            rows.append(row)
+            k += 1
+            if width is not None and len(rows) == width:
+                break
+        if not rows or (width is not None and len(rows) != width):
+            raise _meme_error(fn, name, p, j + 1, f"motif {key!r}: {len(rows)} matrix row(s), expected "
+                                        f"{width if width is not None else 'at least 1'}")
+        if key in motifs:
+            raise _meme_error(fn, name, p, start, f"motif {key!r} appears twice")
+        m = np.asarray(rows, dtype=float)
+        motifs[key] = m / m.sum(1, keepdims=True)
+        i = k
+    if not motifs:
+        raise _meme_error(fn, name, p, None, "no MOTIF block")
+    return motifs
+
+
+def jaspar_subset_path():
+    """Path of the JASPAR CORE subset shipped with the package (a MEME file, see :func:`load_jaspar_subset`)."""
+    from pathlib import Path
+
+    return Path(__file__).with_name(JASPAR_SUBSET_FILE)
+
+
+def load_jaspar_subset() -> dict[str, np.ndarray]:
+    """The JASPAR 2024 CORE subset the package ships, as ``{"ID NAME": ppm (W, 4)}``.
+
+    81 vertebrate matrices: CTCF MA0139.1 (the only CTCF matrix, the one the simulator
+    plants), CTCFL, TP53/TP63/TP73, the simulator's decoys (SP1, GATA1, FOS::JUN, YY1,
+    CEBPA, at the versions it plants) and factors of many other structural families, so
+    that a TOMTOM match against it (:func:`match_motifs`) means something and works offline.
+    JASPAR is CC BY 4.0 (Rauluseviciute et al. 2024, *Nucleic Acids Res.* 52:D174); how
+    the file was made is in ``data/README.md`` and ``scripts/extract_jaspar_subset.py``.
+
+    Returns
+    -------
+    dict
+        See :func:`read_meme`; ``"MA0139.1 CTCF"`` is the first key.
+    """
+    return read_meme(jaspar_subset_path())

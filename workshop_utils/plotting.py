@@ -72,6 +72,29 @@ def plot_motif_logo(ppm: np.ndarray, ax: Any = None, title: str | None = None,
     return ax
 
 
+def plot_cwm(cwm: np.ndarray, ax: Any = None, title: str | None = None, reverse_complement: bool = False,
+             figsize: tuple[float, float] = (6, 2)) -> Any:
+    """Draw a contribution weight matrix ``(W, 4)`` (a TF-MoDISco pattern) as a logo.
+
+    Letters are as tall as the pattern's mean contribution (above the axis when the base
+    raises the output, below when it lowers it), as in modisco's and tangermeme's reports.
+
+    Parameters
+    ----------
+    cwm : array ``(W, 4)``
+        E.g. ``discover_motifs(...).cwms["pos_0"]`` (columns A, C, G, T).
+    reverse_complement : bool
+        Draw the reverse complement, e.g. to show a pattern in the orientation of its
+        database match when that match's ``strand`` is -1.
+    """
+    cwm = _lx4(cwm, "cwm", "plot_cwm")
+    if _checks.flag(reverse_complement, "reverse_complement", "plot_cwm"):
+        cwm = cwm[::-1, ::-1]
+    ax = plot_logo(cwm, ax=ax, title=title, figsize=figsize)
+    ax.set_ylabel("contribution")
+    return ax
+
+
 def plot_roc_pr(y_true: np.ndarray, scores: Mapping[str, np.ndarray], axes: Any = None) -> Any:
     """ROC and precision-recall curves of one or more models on the same labels.
 
