@@ -4,8 +4,8 @@
 
 Runs ``workshop-grade`` twice in a fresh process each (quick mode, real bubblewrap sandboxes),
 side by side in one run, and prints the grader process's peak resident memory
-(``ru_maxrss`` of that process alone: its sandboxes and its checks processes are other
-processes, limited by ``--memory-mb`` and the checks' own cap):
+(``VmHWM``, the high-water mark of that process alone: its sandboxes and its checks processes
+are other processes, limited by ``--memory-mb`` and the checks' own cap):
 
 1. *honest*: three small honest notebooks;
 2. *hostile*: a notebook that writes ``--export-mb`` MiB into its export folder (the tar
@@ -31,8 +31,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 HIDDEN = REPO / "tests" / "homework_hidden" / "hidden_checks.py"
 HONEST = "answer_p1 = 'The auroc and the precision of my model are fine. ' * 6\n"
-RUN = ("import json, resource, sys\nfrom workshop_utils.grading.grader import main\nrc = main(sys.argv[1:])\n"
-       "print(json.dumps({'rc': rc, 'maxrss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n")
+#: The peak is read from ``VmHWM`` in /proc/self/status: the high-water mark of this process's own memory
+#: map.  ``ru_maxrss`` would not do: Linux carries it over ``execve`` from the process that started
+#: the grader, so a grader started from a big process (pytest with TensorFlow loaded) reports that size.
+RUN = ("import json, re, sys\nfrom workshop_utils.grading.grader import main\nrc = main(sys.argv[1:])\n"
+       "hwm = int(re.search(r'VmHWM:\\s+(\\d+) kB', open('/proc/self/status').read()).group(1))\n"
+       "print(json.dumps({'rc': rc, 'maxrss_mb': hwm / 1024}))\n")
 
 
 def _notebook(*cells: str) -> dict:
@@ -104,7 +108,7 @@ def main() -> None:
         write_class(tmp / kind, kind == "hostile", args.export_mb)
         results[kind] = grader_peak_mb(tmp / kind, tmp / f"{kind}.csv", args.jobs)
     load = os.getloadavg()[0]
-    print(f"grader peak memory (ru_maxrss of the grader process), quick mode, --jobs {args.jobs}, "
+    print(f"grader peak memory (VmHWM of the grader process), quick mode, --jobs {args.jobs}, "
           f"load average {load:.2f}:")
     for kind, r in results.items():
         print(f"  {kind:8s} {r['maxrss_mb']:7.0f} MiB  ({len(r['rows'])} rows, {r['seconds']:.0f} s)")
