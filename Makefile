@@ -14,13 +14,14 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 export OMP_WAIT_POLICY := PASSIVE
 
-.PHONY: all venv data test unit notebooks workshop benchmarks grade-references clean help
+.PHONY: all venv data test unit notebooks workshop benchmarks grade-references assign assign-check clean help
 
 help:
 	@echo "make workshop   run every notebook in full mode into build/ (ipynb + html)"
 	@echo "make test       unit tests, notebooks under nbval (quick mode), grader tests"
 	@echo "make benchmarks print the speed ratios of benchmarks/"
 	@echo "make grade-references  grade the reference homework in full mode (must be 50/50 on both days)"
+	@echo "make assign     write the homework templates, reference solutions and requirement text from homework/source/"
 
 venv: $(STAMP)
 
@@ -68,6 +69,15 @@ grade-references: $(STAMP)
 		cat build/grading/day$$day.csv; \
 		grep -q ',50,50,ok,' build/grading/day$$day.csv || { echo "day $$day reference is not 50/50 in full mode"; exit 1; }; \
 	done
+
+# One master notebook per day (homework/source/dayN.ipynb) gives the student template, the reference
+# solution and the requirement text the checks read (homework/README.md, "Changing a practice").
+MASTERS := $(sort $(wildcard homework/source/day*.ipynb))
+assign: $(STAMP)
+	$(PY) -m workshop_utils.grading.assign $(MASTERS)
+
+assign-check: $(STAMP)
+	$(PY) -m workshop_utils.grading.assign --check $(MASTERS)
 
 clean:
 	rm -rf build .pytest_cache

@@ -12,14 +12,24 @@ loaded by the checking process itself, never taken from the submission.
 from __future__ import annotations
 
 import contextvars
+import functools
+import json
 import re
+import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
 #: Kinds of things a practice can ask for, and how they are exported.
 KINDS = ("scalar", "array", "text", "table", "dict", "json", "figure", "function", "callbacks", "model")
+#: How the homework notebooks name each kind of value in their "Leave behind" lists (the master
+#: notebooks use these words; :mod:`~workshop_utils.grading.assign` reads them back to kinds).
+KIND_WORDS = {"scalar": "a number", "array": "an array", "text": "a string",
+              "table": "a pandas DataFrame (or list of dicts)", "dict": "a dict", "json": "a list or number",
+              "figure": "a matplotlib Figure", "function": "a function", "callbacks": "a list of Keras callbacks",
+              "model": "a trained model"}
 #: Attribution maps a ``model`` requirement can ask the export for.
 ATTRIBUTIONS = ("ism", "ig")
 #: Positives of a model's split whose attribution maps the export computes (``anchor_<method>``).
@@ -130,6 +140,101 @@ class Practice:
 
     def names(self) -> list[str]:
         return [r.name for r in self.requirements]
+
+
+@functools.lru_cache(maxsize=None)
+def homework_text(day: int) -> dict:
+    """The requirement text of ``day``'s homework: each practice's title, points and Leave-behind list.
+
+    It is ``grading/homework_day{day}.json`` of the package, generated from the master notebook
+    ``homework/source/day{day}.ipynb`` by ``workshop-assign`` (``make assign``): the student reads
+    the same words in the template, and the checks read them here (the self-check in Colab and
+    the grader's sandbox have the package, not the repository).
+
+    Parameters
+    ----------
+    day : int
+        The day (1 or 2: a day with a generated file).
+
+    Returns
+    -------
+    dict
+        ``{"day": day, "practices": [{"number", "title", "points", "leave_behind": [{"name", "kind",
+        "what"}, ...]}, ...], ...}``; ``{"day": day, "practices": []}`` when the file is missing.
+    """
+    path = Path(__file__).with_name(f"homework_day{int(day)}.json")
+    if not path.is_file():
+        return {"day": day, "practices": []}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def text_problems(day: int, number: int, checks: list, options: dict) -> list[str]:
+    """What keeps a practice's checks and its text (the master notebook) from being in step; [] when they are.
+
+    Parameters
+    ----------
+    day, number : int
+        The practice.
+    checks : list of Check
+        Its public checks (every name a check ``needs`` must be listed).
+    options : dict
+        Requirement options per name (every name must be listed).
+
+    Returns
+    -------
+    list of str
+        One sentence per problem: the practice is missing from the text, or a name is not listed.
+    """
+    text = [p for p in homework_text(day)["practices"] if p["number"] == number]
+    if not text:
+        return [f"day {day} has no practice {number} in homework_day{day}.json"]
+    listed = {item["name"] for item in text[0]["leave_behind"]}
+    stray = sorted(set(options) - listed) + sorted({n for c in checks for n in c.needs} - listed)
+    return [f"day {day} practice {number}: {n!r} is not in the Leave-behind list" for n in dict.fromkeys(stray)]
+
+
+def practice_from_text(day: int, number: int, checks: list, **options: dict) -> Practice:
+    """A :class:`Practice` whose title and requirements come from the master notebook's text.
+
+    Parameters
+    ----------
+    day, number : int
+        The practice (its heading ``### Practice N: ...`` in ``homework/source/day{day}.ipynb``).
+    checks : list of Check
+        Its public checks; every name a check ``needs`` must be in the Leave-behind list.
+    **options : dict
+        Per requirement name, the :class:`Requirement` options the text does not say
+        (``split``, ``probe``, ``attribution``, ``large_probe``).
+
+    Returns
+    -------
+    Practice
+        Requirements in the order of the Leave-behind list, with its kinds and words.
+
+    Notes
+    -----
+    When the text and the checks are out of step (:func:`text_problems`) this warns
+    (``RuntimeWarning``) and builds what the text gives, rather than raise: the package must
+    stay importable so that ``workshop-assign`` can regenerate the text from the master.
+    The tests fail on any problem.
+    """
+    problems = text_problems(day, number, checks, options)
+    if problems:
+        warnings.warn("out of step with the master notebook (edit homework/source/day"
+                      f"{day}.ipynb, then run workshop-assign): " + "; ".join(problems), RuntimeWarning, stacklevel=2)
+    text = [p for p in homework_text(day)["practices"] if p["number"] == number]
+    items = text[0]["leave_behind"] if text else []
+    return Practice(day, number, text[0]["title"] if text else f"practice {number}",
+                    tuple(_requirement(i, options.get(i["name"], {}), day, number) for i in items), list(checks))
+
+
+def _requirement(item: dict, options: dict, day: int, number: int) -> Requirement:
+    try:
+        return Requirement(item["name"], item["kind"], item["what"], **options)
+    except (TypeError, ValueError) as err:  # a kind changed in the master that the options do not fit
+        warnings.warn(f"out of step with the master notebook: day {day} practice {number}, {item['name']!r}: {err}",
+                      RuntimeWarning, stacklevel=3)
+        return Requirement(item["name"], item["kind"] if item["kind"] in KINDS else "text", item["what"])
 
 
 @dataclass

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import (Check, Practice, Requirement, answer_check, as_float, as_vector, close,
-                   figure_check)
+from .core import (Check, answer_check, as_float, as_vector, close, figure_check,
+                   practice_from_text)
 
 from .checks_common import (_auroc, _bce, _bool_vector, _probabilities, _same_scores, _wrong, limit,
                             probe_auroc, probe_labels, probe_scores)
 
-R = Requirement
 
 
 # ------------------------------------------------------------------------------------ Day 1
@@ -55,16 +54,7 @@ def _d1p1_private(v, ref):
 
 
 DAY1 = [
-    Practice(1, 1, "Evaluate the PyTorch model completely", (
-        R("torch_model", "model", "the lesson's PyTorch model you evaluate (trained at the top; leave it there)",
-          split="test"),
-        R("test_scores", "array", "probabilities (N_test,) of the PyTorch model on data.x_test"),
-        R("auroc", "scalar", "AUROC of test_scores on the test set"),
-        R("aupr", "scalar", "AUPR (average precision) of test_scores on the test set"),
-        R("confusion", "array", "2x2 confusion matrix [[TN, FP], [FN, TP]] at threshold 0.5"),
-        R("fig_eval", "figure", "a figure with the ROC curve and the precision-recall curve (2 panels)"),
-        R("answer_p1", "text", "what the numbers say about the model (>= 30 words)"),
-    ), [
+    practice_from_text(1, 1, [
         Check("test_scores are torch_model's test-set probabilities", 1, _d1p1_scores,
               needs=("test_scores", "torch_model"),
               hint="test_scores = wu.backend.predict_proba(torch_model, data.x_test): one probability per test "
@@ -80,7 +70,7 @@ DAY1 = [
         Check("auroc is torch_model's AUROC on private data", 3, _d1p1_private,
               needs=("test_scores", "auroc", "torch_model"), private=True,
               hint="Report the AUROC torch_model really reaches: new sequences give about the same number."),
-    ]),
+    ], torch_model=dict(split="test")),
 ]
 
 
@@ -132,16 +122,7 @@ def _d1p2_private_jaccard(v, ref):
                                     f"{want:.3f} (within {tol} expected)")
 
 
-DAY1.append(Practice(1, 2, "Do the Keras and PyTorch models make the same mistakes?", (
-    R("keras_model", "model", "your trained Keras model", split="test"),
-    R("torch_model", "model", "the lesson's PyTorch model (trained at the top)", split="test"),
-    R("keras_test_scores", "array", "probabilities (N_test,) of your trained Keras model on data.x_test"),
-    R("torch_test_scores", "array", "probabilities (N_test,) of the PyTorch model on data.x_test"),
-    R("wrong_keras", "array", "boolean (N_test,): the Keras model's call at 0.5 is wrong"),
-    R("wrong_torch", "array", "boolean (N_test,): the PyTorch model's call at 0.5 is wrong"),
-    R("mistake_jaccard", "scalar", "shared mistakes / mistakes of either model"),
-    R("answer_p2", "text", "do they err on the same sequences, compared with chance? (>= 30 words)"),
-), [
+DAY1.append(practice_from_text(1, 2, [
     Check("both models scored the test set", 1, _d1p2_scores,
           needs=("keras_test_scores", "torch_test_scores", "keras_model", "torch_model"),
           hint="keras_test_scores = wu.backend.predict_proba(keras_model, data.x_test); the same for torch_model."),
@@ -159,7 +140,7 @@ DAY1.append(Practice(1, 2, "Do the Keras and PyTorch models make the same mistak
     Check("mistake_jaccard holds on private data", 2, _d1p2_private_jaccard,
           needs=("keras_model", "torch_model", "mistake_jaccard"), private=True,
           hint="mistake_jaccard must be the overlap of the two models' own mistakes."),
-]))
+], keras_model=dict(split="test"), torch_model=dict(split="test")))
 
 
 def _callback(v, cls_part):
@@ -219,15 +200,7 @@ def _d1p3_private_loss(v, ref):
                 f"{best:.4f}, restored_val_loss {restored:.4f} (within {tol} of each other expected)")
 
 
-DAY1.append(Practice(1, 3, "Callbacks: early stopping, best weights, learning-rate schedule", (
-    R("callbacks_p3", "callbacks", "the list of Keras callbacks you passed to model.fit"),
-    R("lr_schedule", "function", "lr_schedule(epoch) -> learning rate (used by your scheduler)",
-      probe=tuple((e,) for e in range(SCHEDULE_EPOCHS))),
-    R("history_p3", "dict", "history.history of that fit (a dict with 'loss' and 'val_loss')"),
-    R("best_epoch", "scalar", "0-based epoch with the lowest validation loss"),
-    R("restored_val_loss", "scalar", "validation loss of the model after restoring the best checkpoint"),
-    R("model_p3", "model", "the trained Keras model, after reloading the best checkpoint", split="valid"),
-), [
+DAY1.append(practice_from_text(1, 3, [
     Check("early stopping on a validation metric", 1, _d1p3_early, needs=("callbacks_p3",),
           hint="keras.callbacks.EarlyStopping(monitor='val_loss', patience=2)"),
     Check("checkpoint of the best weights", 1, _d1p3_checkpoint, needs=("callbacks_p3",),
@@ -241,7 +214,7 @@ DAY1.append(Practice(1, 3, "Callbacks: early stopping, best weights, learning-ra
     Check("the restored model has the best loss on private data", 3, _d1p3_private_loss,
           needs=("history_p3", "restored_val_loss", "model_p3"), private=True,
           hint="model_p3.load_weights(...) of the best checkpoint: its loss on new sequences is the best val_loss."),
-]))
+], lr_schedule=dict(probe=tuple((e,) for e in range(SCHEDULE_EPOCHS))), model_p3=dict(split="valid")))
 
 
 def _rows_p4(v):
@@ -288,14 +261,7 @@ def _d1p4_private(v, ref):
                                    f"sequences {got:.4f} (within {tol} expected)")
 
 
-DAY1.append(Practice(1, 4, "Optimizers and settings", (
-    R("p4_results", "table", "one row per run: optimizer, lr, batch_size, val_auroc"),
-    R("best_setting", "dict", "{'optimizer': ..., 'lr': ..., 'batch_size': ...} of the best row"),
-    R("best_model_p4", "model", "the trained model of the best row (as it was when val_auroc was measured)",
-      split="valid"),
-    R("fig_p4", "figure", "validation AUROC against learning rate, one line per optimizer"),
-    R("answer_p4", "text", "what worked, what failed, and why (>= 30 words)"),
-), [
+DAY1.append(practice_from_text(1, 4, [
     Check("SGD and Adam at lr 0.1, 0.01, 0.001", 1, _d1p4_grid, needs=("p4_results",),
           hint="Rows with optimizer 'sgd'/'adam' and lr 0.1, 0.01, 0.001 (6 runs at one batch size)."),
     Check("two or more batch sizes", 1, _d1p4_batch, needs=("p4_results",),
@@ -308,7 +274,7 @@ DAY1.append(Practice(1, 4, "Optimizers and settings", (
           private=True,
           hint="Keep the model of each run; best_model_p4 is the one of the best row, and its val_auroc is that "
                "model's (e.g. the epoch whose weights fit() restored)."),
-]))
+], best_model_p4=dict(split="valid")))
 
 
 def _d1p5_auroc(v, ref):
@@ -337,15 +303,7 @@ def _d1p5_beats(v, ref):
                          f"the bar is max(baseline, {floor}) + {margin} = {bar:.4f}")
 
 
-DAY1.append(Practice(1, 5, "Design an architecture that beats the baseline", (
-    R("my_model", "model", "your trained model (Keras or PyTorch, course conventions)", split="valid",
-      large_probe=True),
-    R("baseline_model", "model", "the lesson's baseline model trained at the top of this notebook", split="valid",
-      large_probe=True),
-    R("my_val_auroc", "scalar", "validation AUROC of my_model"),
-    R("baseline_val_auroc", "scalar", "validation AUROC of the baseline (computed at the top)"),
-    R("answer_p5", "text", "what you changed and why it helps (>= 30 words)"),
-), [
+DAY1.append(practice_from_text(1, 5, [
     Check("my_val_auroc matches my_model", 1, _d1p5_auroc, needs=("my_model", "my_val_auroc"),
           hint="my_val_auroc = roc_auc_score(data.y_valid, wu.backend.predict_proba(my_model, data.x_valid))"),
     Check("baseline_val_auroc is the baseline's", 1, _d1p5_baseline,
@@ -358,4 +316,4 @@ DAY1.append(Practice(1, 5, "Design an architecture that beats the baseline", (
           private=True,
           hint="my_model must rank new sequences better than the lesson's baseline does (validate with "
                "data.x_valid; the grader uses sequences you never see)."),
-]))
+], my_model=dict(split="valid", large_probe=True), baseline_model=dict(split="valid", large_probe=True)))

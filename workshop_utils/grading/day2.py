@@ -3,12 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import (Check, Practice, Requirement, answer_check, as_float, as_vector, close,
-                   figure_check, measure)
+from .core import (Check, answer_check, as_float, as_vector, close, figure_check, measure,
+                   practice_from_text)
 
 from .checks_common import (limit, probe_attr, probe_auroc, probe_recovery, recovery)
-
-R = Requirement
 
 
 # ------------------------------------------------------------------------------------ Day 2
@@ -139,15 +137,7 @@ def _d2p2_private(v, ref):
 
 
 DAY2 = [
-    Practice(2, 1, "ISM for every positive test sequence, summarised", (
-        R("model", "model", "the lesson's Keras CNN you explain (trained at the top; leave it there)", split="test",
-          attribution=("ism",)),
-        R("ism_pos", "array", "ISM of every positive in pos_idx: (len(pos_idx), 200, 4) changes of the logit"),
-        R("importance_pos", "array", "per-position importance (len(pos_idx), 200): np.abs(ism_pos).max(-1)"),
-        R("site_recovery", "scalar", "fraction of positives with a planted site whose top 19-nt window overlaps it"),
-        R("fig_ism_summary", "figure", "a summary figure (e.g. importance around the site, a logo of one example)"),
-        R("answer_d2p1", "text", "what the ISM maps show, with your numbers (>= 30 words)"),
-    ), [
+    practice_from_text(2, 1, [
         Check("ism_pos is model's ISM of every selected positive", 1, _d2p1_shape, needs=("ism_pos", "model"),
               hint="ism_pos = wu.attribution.ism(model, data.x_test[pos_idx]) (or your own ISM loop)."),
         Check("importance_pos from ism_pos", 1, _d2p1_importance, needs=("ism_pos", "importance_pos"),
@@ -159,18 +149,8 @@ DAY2 = [
         answer_check("answer_d2p1", 30, ("motif", "ctcf", "site", "position", "mutation")),
         Check("ISM finds the planted sites on private data", 3, _d2p1_private, needs=("ism_pos", "model"),
               private=True, hint="Explain the trained model of the top cell."),
-    ]),
-    Practice(2, 2, "Positives vs negatives: how do their ISM maps differ?", (
-        R("model", "model", "the lesson's Keras CNN you explain (trained at the top)", split="test",
-          attribution=("ism",)),
-        R("ism_pos", "array", "ISM of the positives of practice 1"),
-        R("ism_neg", "array", "ISM of every negative in neg_idx: (len(neg_idx), 200, 4)"),
-        R("mean_importance_pos", "array", "(200,) np.abs(ism_pos).max(-1).mean(0)"),
-        R("mean_importance_neg", "array", "(200,) np.abs(ism_neg).max(-1).mean(0)"),
-        R("peak_ratio", "scalar", "mean peak importance of positives / of negatives (peak = max over positions)"),
-        R("fig_pos_neg", "figure", "the two mean importance profiles, and/or the two peak distributions"),
-        R("answer_d2p2", "text", "how the maps differ and why (>= 30 words)"),
-    ), [
+    ], model=dict(split="test", attribution=("ism",))),
+    practice_from_text(2, 2, [
         Check("ism_neg covers every selected negative", 1, _d2p2_neg, needs=("ism_neg",),
               hint="ism_neg = wu.attribution.ism(model, data.x_test[neg_idx])"),
         Check("mean importance profiles", 1, _d2p2_means,
@@ -182,7 +162,7 @@ DAY2 = [
         answer_check("answer_d2p2", 30, ("motif", "ctcf", "site", "flank", "negative")),
         Check("positives peak higher on private data", 3, _d2p2_private, needs=("ism_neg", "model"), private=True,
               hint="Explain the trained model of the top cell."),
-    ]),
+    ], model=dict(split="test", attribution=("ism",))),
 ]
 
 
@@ -269,13 +249,7 @@ def _d2p4_same(v, ref):
 
 
 DAY2 += [
-    Practice(2, 3, "Another (or a pruned) model space: what does the search find?", (
-        R("space_p3_ops", "json", "your space as words: [[str(op) for op in layer] for layer in space_p3]"),
-        R("search_p3", "table", "the search history table (nas.search(...).table)"),
-        R("best_arc_p3", "json", "the arc with the highest reward (a list of ints)"),
-        R("best_model_p3", "model", "the child of best_arc_p3, trained as the search trained it", split="valid"),
-        R("answer_d2p3", "text", "what the search found in your space, compared with the course space (>= 30 words)"),
-    ), [
+    practice_from_text(2, 3, [
         Check("a space other than the course space", 1, _d2p3_space, needs=("space_p3_ops",),
               hint="Build nas.ModelSpace.from_dict([...]) with other or fewer operations than course_model_space()."),
         Check("a search of 3 or more arcs of that space", 1, _d2p3_trials, needs=("space_p3_ops", "search_p3"),
@@ -289,16 +263,8 @@ DAY2 += [
               hint="Rebuild and retrain the best child as the evaluator did: wu.set_seed(0); "
                    "best_model_p3 = builder_p3(best_arc_p3); nas.train_child(best_model_p3, search_data, "
                    "epochs=EPOCHS, patience=1, batch_size=128, seed=0)."),
-    ]),
-    Practice(2, 4, "Another reward: does it change the winner?", (
-        R("reward_name_p4", "text", "'accuracy' or 'neg_loss' (the other reward you used)"),
-        R("search_auroc_p4", "table", "search history table with the default reward (validation AUROC)"),
-        R("search_other_p4", "table", "search history table with your other reward (same space, same arcs)"),
-        R("winner_auroc_p4", "json", "best arc under AUROC"),
-        R("winner_other_p4", "json", "best arc under the other reward"),
-        R("same_winner_p4", "scalar", "True if the two winners are the same arc"),
-        R("answer_d2p4", "text", "does the reward change the winner, and why (>= 30 words)"),
-    ), [
+    ], best_model_p3=dict(split="valid")),
+    practice_from_text(2, 4, [
         Check("two searches of 3 or more arcs", 1, _d2p4_tables, needs=("search_auroc_p4", "search_other_p4"),
               hint="Run nas.search twice with RandomController(space, seed=0) so both rewards see the same arcs."),
         Check("winner under AUROC", 2, _d2p4_winner("winner_auroc_p4", "search_auroc_p4"),
@@ -333,15 +299,7 @@ def _d2p5_private(v, ref):
                         f"positives (>= {thr:.0%} expected)")
 
 
-DAY2.append(Practice(2, 5, "Integrated gradients (or SHAP) compared with ISM", (
-    R("model", "model", "the lesson's Keras CNN you explain (trained at the top; leave it there)", split="test",
-      attribution=("ism", "ig")),
-    R("ig_attr", "array", "integrated gradients of the first N_P5 positives: (N_P5, 200, 4)"),
-    R("ism_pos", "array", "ISM of the positives (practice 1); its first N_P5 rows are compared"),
-    R("rank_corr_p5", "array", "(N_P5,) Spearman correlation, per sequence, of |IG|.max(-1) and |ISM|.max(-1)"),
-    R("fig_p5", "figure", "IG and ISM of one sequence (e.g. two logos) and/or the histogram of rank_corr_p5"),
-    R("answer_d2p5", "text", "where IG and ISM agree and differ, and why (>= 30 words)"),
-), [
+DAY2.append(practice_from_text(2, 5, [
     Check("ig_attr is model's IG of the first N_P5 positives", 1, _d2p5_ig, needs=("ig_attr", "model"),
           hint="ig_attr = wu.attribution.integrated_gradients(model, data.x_test[pos_idx[:N_P5]])"),
     Check("rank_corr_p5 from the two maps", 2, _d2p5_corr, needs=("ig_attr", "ism_pos", "rank_corr_p5"),
@@ -350,4 +308,4 @@ DAY2.append(Practice(2, 5, "Integrated gradients (or SHAP) compared with ISM", (
     answer_check("answer_d2p5", 30, ("gradient", "saturat", "baseline", "ism", "agree", "correl")),
     Check("IG finds the planted sites on private data", 2, _d2p5_private, needs=("ig_attr", "model"), private=True,
           hint="Explain the trained model of the top cell."),
-]))
+], model=dict(split="test", attribution=("ism", "ig"))))

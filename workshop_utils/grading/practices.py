@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .checks_common import (reference, LIMITS, limit, probe_scores, probe_labels, probe_auroc,
                             probe_attr, recovery, probe_recovery)  # noqa: F401 - for hidden-checks files
-from .core import Practice
+from .core import KIND_WORDS, Practice
 from .day1 import DAY1, SCHEDULE_EPOCHS  # noqa: F401
 from .day2 import DAY2, json_arc, n_p5, probe_peak_ratio, selected  # noqa: F401
 __all__ = ["DAY1", "DAY2", "KIND_WORDS", "LIMITS", "PRACTICES", "SCHEDULE_EPOCHS", "get_practice", "json_arc",
@@ -30,13 +30,6 @@ def get_practice(day: int, number: int) -> Practice:
         if p.number == number:
             return p
     raise ValueError(f"practice must be one of {[p.number for p in PRACTICES[day]]} for day {day}, got {number!r}")
-
-
-#: How the homework notebooks name each kind of value in their "Leave behind" lists.
-KIND_WORDS = {"scalar": "a number", "array": "an array", "text": "a string",
-              "table": "a pandas DataFrame (or list of dicts)", "dict": "a dict", "json": "a list or number",
-              "figure": "a matplotlib Figure", "function": "a function", "callbacks": "a list of Keras callbacks",
-              "model": "a trained model"}
 
 
 def leave_behind(practice: Practice) -> str:
