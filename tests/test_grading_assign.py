@@ -89,6 +89,16 @@ def test_checks_read_their_requirement_text_from_the_master():
             assert text_problems(day, p.number, p.checks, {}) == []
 
 
+def test_the_points_in_the_master_are_what_the_checks_give():
+    from workshop_utils.grading.hidden import load_hidden
+
+    hidden = load_hidden(REPO / "tests" / "homework_hidden" / "hidden_checks.py")
+    for day, practices in PRACTICES.items():
+        points = {p["number"]: p["points"] for p in homework_text(day)["practices"]}
+        for p in practices:
+            assert points[p.number] == sum(c.points for c in p.checks + hidden[(day, p.number)]), (day, p.number)
+
+
 def test_the_text_ships_inside_the_package():
     """Colab students and the grader's sandbox have the package only: the text must be package data."""
     toml = (REPO / "pyproject.toml").read_text()
@@ -223,6 +233,8 @@ def test_bad_markers_are_refused_and_nothing_is_written(tmp_path, code, match):
     (_cell("raw", "### BEGIN PROMPT\nx\n### END PROMPT", "r1"), "markers in a raw cell"),
     (_cell("code", "### BEGIN SOLUTION\nx\n### END SOLUTION", "t1", ["solution"]), "cell tagged 'solution'"),
     (_cell("code", "x", "t2", ["solution", "instructor"]), "conflict"),
+    (_cell("code", "x = 42", "t3", ["Solution"]), "tag 'Solution' is not one of"),
+    (_cell("markdown", "notes", "t4", ["instructors"]), "tag 'instructors' is not one of"),
 ])
 def test_markers_outside_untagged_code_cells_and_conflicting_tags(tmp_path, cell, match):
     with pytest.raises(A.AssignError, match=match):
@@ -231,6 +243,7 @@ def test_markers_outside_untagged_code_cells_and_conflicting_tags(tmp_path, cell
 
 @pytest.mark.parametrize("md, match", [
     ("### Practice 1 - Do a thing (10 points)\n\n**Leave behind**:\n\n- `x` (a number): it", "must read"),
+    ("## practice 1: Do a thing\n\n**Leave behind**:\n\n- `x` (a number): it", "must read"),
     ("### Practice 1: Do a thing (10 points)\n\nno list here", "exactly one line starting with"),
     ("### Practice 1: Do a thing (10 points)\n\n**Leave behind**:\n\n- `x` (a numbr): it", "unknown kind 'a numbr'"),
     ("### Practice 1: Do a thing (10 points)\n\n**Leave behind**:\n\n- x (a number): it", "expected '- `name`"),

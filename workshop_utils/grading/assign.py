@@ -156,6 +156,9 @@ def _tags(cell_no: int, cell: dict) -> tuple[str | None, list[str]]:
     tags = cell.get("metadata", {}).get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         raise AssignError(f"{_where(cell_no, cell)}: metadata 'tags' must be a list of strings, got {tags!r}")
+    near = [t for t in tags if t not in TAGS and t.strip().lower().rstrip("s") in TAGS]
+    if near:  # a mistyped "Solution" would send the reference's code to the students
+        raise AssignError(f"{_where(cell_no, cell)}: tag {near[0]!r} is not one of {sorted(TAGS)} (exact, lower case)")
     ours = sorted({t for t in tags if t in TAGS})
     if len(ours) > 1:
         raise AssignError(f"{_where(cell_no, cell)}: tags {ours} conflict; give a cell one of {sorted(TAGS)}")
@@ -222,7 +225,7 @@ def _leave_behind(lines: list[str], where: str) -> list[dict]:
 
 def _practice(source: str, where: str) -> dict | None:
     lines = source.splitlines()
-    if not lines or not re.match(r"^#+\s*Practice\b", lines[0]):
+    if not lines or not re.match(r"^#+\s*Practice\s*\d", lines[0], re.I):
         return None
     m = _HEADING.match(lines[0])
     if m is None:
