@@ -354,3 +354,33 @@ def test_writing_keeps_an_existing_files_mode(tmp_path):
 
 def test_kind_words_are_one_to_one():
     assert len(set(KIND_WORDS.values())) == len(KIND_WORDS) == len(core.KINDS)
+
+
+def test_an_edited_practice_reaches_template_reference_and_text_together(tmp_path):
+    """The instructor's workflow: change one word of a practice in (a copy of) the real master, regenerate."""
+    nb = json.loads(MASTERS[0].read_text())
+    nb["metadata"]["assign"] = {"day": 1, "student": "hw.ipynb", "solution": "ref.ipynb", "text": "text.json"}
+    old = "AUROC of test_scores on the test set"
+    cells = [c for c in nb["cells"] if c["cell_type"] == "markdown" and old in "".join(c["source"])]
+    assert len(cells) == 1
+    cells[0]["source"] = "".join(cells[0]["source"]).replace(old, "area under the ROC curve of test_scores")
+    master = tmp_path / "day1.ipynb"
+    master.write_text(json.dumps(nb))
+    assert A.main([str(master)]) == 0
+    text = json.loads((tmp_path / "text.json").read_text())
+    (auroc,) = [i for i in text["practices"][0]["leave_behind"] if i["name"] == "auroc"]
+    assert auroc["what"] == "area under the ROC curve of test_scores"
+    for name in ("hw.ipynb", "ref.ipynb"):
+        assert "- `auroc` (a number): area under the ROC curve of test_scores" in (tmp_path / name).read_text()
+
+
+def test_the_module_runs_as_a_command():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "workshop_utils.grading.assign", "--check", *map(str, MASTERS)],
+                         capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert out.returncode == 0 and "all in step" in out.stdout, out.stderr
+    out = subprocess.run([sys.executable, "-m", "workshop_utils.grading.assign", str(REPO / "README.md")],
+                         capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert out.returncode == 2 and "is not a notebook" in out.stderr and "nothing written" in out.stderr
