@@ -52,6 +52,8 @@ def test_the_check_command_agrees(capsys):
 def test_generated_notebooks_are_clean_and_keep_the_master_ids(master):
     src = nbformat.read(master, as_version=4)
     instructor = {c.id for c in src.cells if "instructor" in c.metadata.get("tags", [])}
+    assert not [c for c in src.cells if c.cell_type == "code" and (c.outputs or c.execution_count)], \
+        "store the master without outputs"
     assert instructor, "each master shows the instructor-only cell type"
     built = A.build(master)
     for key in ("student", "solution"):
@@ -186,6 +188,23 @@ def test_prompt_replaces_the_solution_and_both_outputs_are_written(tmp_path):
     before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
     assert A.main([str(master)]) == 0  # nothing changed: nothing rewritten
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+
+
+def test_a_master_run_in_jupyter_gives_the_same_files(tmp_path):
+    """Outputs, execution counts, timings and the Python version Jupyter records never reach the outputs."""
+    (tmp_path / "clean").mkdir()
+    (tmp_path / "ran").mkdir()
+    clean = A.build(_master(tmp_path / "clean", _basic("x = 1")))
+    cells = _basic("x = 1")
+    cells[2].execution_count = 7
+    cells[2].outputs = [nbformat.v4.new_output("stream", text="hello\n")]
+    cells[2].metadata["execution"] = {"iopub.execute_input": "2026-12-05T21:00:00.000Z"}
+    cells[3].metadata["ExecuteTime"] = {"end_time": "2026-12-05T21:00:01"}
+    ran = _master(tmp_path / "ran", cells)
+    nb = json.loads(ran.read_text())
+    nb["metadata"]["language_info"] = {"name": "python", "version": "3.11.9"}
+    ran.write_text(json.dumps(nb))
+    assert A.build(ran).content == clean.content
 
 
 def test_a_solution_without_prompt_gets_nbgraders_placeholder_at_its_indentation(tmp_path):
