@@ -403,3 +403,10 @@ def test_the_module_runs_as_a_command():
     out = subprocess.run([sys.executable, "-m", "workshop_utils.grading.assign", str(REPO / "README.md")],
                          capture_output=True, text=True, cwd=REPO, timeout=300)
     assert out.returncode == 2 and "is not a notebook" in out.stderr and "nothing written" in out.stderr
+
+
+def test_split_regions_keeps_line_ends_and_ignores_other_headings(tmp_path):
+    regions = A.split_regions("a = 1\r\n### BEGIN SOLUTION\r\nb = 2\r\n### END SOLUTION\r\n", "here")
+    assert regions == [("both", ["a = 1\r\n"], ""), ("solution", ["b = 2\r\n"], "")]
+    cells = _basic("x = 1", [_cell("markdown", "## Practice makes perfect\n\nA closing word.", "e1")])
+    assert [p["number"] for p in json.loads(A.build(_master(tmp_path, cells)).content["text"])["practices"]] == [1]
