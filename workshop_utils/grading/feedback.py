@@ -12,6 +12,8 @@ writes ``DIR/<student>.html`` and ``DIR/<student>.txt``.  The page holds:
   and (Day 2) one probe positive's attribution profile with the planted site marked;
 * the student's executed notebook, sanitised (:func:`~workshop_utils.grading.pages.render_notebook`).
 
+A written answer scored by the instructor (``--manual``, :mod:`workshop_utils.grading.manual`)
+shows their points and comment, and the automatic first pass beside them.
 A hidden check shows only its points and a neutral line.  The page has no script and a
 strict Content-Security-Policy (:mod:`workshop_utils.grading.pages`).
 """
@@ -233,6 +235,11 @@ def _check_row(r: dict) -> str:
         mark = "<span class=\"pass\">passed</span>" if r.get("passed") else "<span class=\"fail\">not passed</span>"
         return (f"<tr><td>{mark}</td><td>{r['earned']:g} / {r['points']:g}</td><td>hidden check</td>"
                 f"<td class=\"muted\">{esc(HIDDEN_LINE)}</td></tr>")
+    if r.get("manual"):  # a written answer the instructor read: their points and comment, the first pass beside
+        return (f"<tr><td><span class=\"pass\">read by your instructor</span></td><td>{r['earned']:g} / "
+                f"{r['points']:g}</td><td>{esc(r['name'])}</td><td>{esc(r.get('message', ''))}<br><span "
+                f"class=\"muted\">Automatic first pass: {float(r.get('first_pass', 0)):g} / {r['points']:g} "
+                f"({esc(r.get('first_pass_message', ''))})</span></td></tr>")
     if r.get("skipped"):
         mark = "<span class=\"skip\">not run</span>"
     elif r.get("passed"):
@@ -324,7 +331,8 @@ def feedback_text(record: dict, max_chars: int = MAX_TEXT_CHARS) -> str:
         if res.get("unexported"):  # one reason for every point of the practice
             lines[-1] += f" nothing reached the grader: {res['unexported']}"
             continue
-        lost = [r for r in rs if r["earned"] < r["points"] and not r.get("skipped")]
+        lost = [r for r in rs if (r["earned"] < r["points"] or r.get("manual") and r.get("comment"))
+                and not r.get("skipped")]  # with every comment of the instructor
         if not lost:
             lines[-1] += " all checks passed."
         for r in lost:
@@ -336,7 +344,7 @@ def feedback_text(record: dict, max_chars: int = MAX_TEXT_CHARS) -> str:
             if meas:
                 why += " [" + "; ".join(meas)[:200] + "]"
             lines.append(f"  - {r['name']} (-{r['points'] - r['earned']:g}): {why}")
-            if r.get("hint"):
+            if r.get("hint") and not r.get("manual"):
                 lines.append(f"    Hint: {r['hint'][:200]}")
     text = "\n".join(lines) + "\n"
     if len(text) > max_chars:
