@@ -203,13 +203,13 @@ def read_manual(path: str | os.PathLike, day: int, students: Iterable[str]) -> d
     dup_cols = sorted({h for h in header if h and header.count(h) > 1})
     if dup_cols:
         raise ManualError(f"--manual: {path} has the column(s) {', '.join(dup_cols)} twice")
-    questions = {q.answer: q for q in written_questions(day)}
-    return _rows(path, reader, header, questions, {str(s) for s in students}, decimal_comma=delim == ";")
+    return _rows(path, reader, header, day, {str(s) for s in students}, decimal_comma=delim == ";")
 
 
-def _rows(path: Path, reader: Any, header: list[str], questions: dict, known: set[str],
+def _rows(path: Path, reader: Any, header: list[str], day: int, known: set[str],
           decimal_comma: bool) -> dict[tuple[str, str], ManualScore]:
     """Check every row of the CSV (see :func:`read_manual`); all problems are raised together."""
+    questions = {q.answer: q for q in written_questions(day)}
     out: dict[tuple[str, str], ManualScore] = {}
     seen: dict[tuple[str, str], int] = {}
     problems: list[str] = []
@@ -223,8 +223,8 @@ def _rows(path: Path, reader: Any, header: list[str], questions: dict, known: se
         if student not in known:
             problems.append(f"{where}: unknown student {student[:80]!r} (not in the graded class)")
         if check not in questions:
-            problems.append(f"{where}: unknown check {check[:80]!r} (the written questions of day "
-                            f"{next(iter(questions.values())).day if questions else '?'}: {', '.join(questions)})")
+            problems.append(f"{where}: unknown check {check[:80]!r} (the written questions of day {day}: "
+                            f"{', '.join(questions) or 'none'})")
         key = (student, check)
         if key in seen:
             problems.append(f"{where}: a second row for {student[:80]!r} {check[:80]!r} (the first is line "
@@ -243,7 +243,7 @@ def _rows(path: Path, reader: Any, header: list[str], questions: dict, known: se
         if q is not None and not 0 <= pts <= q.points:
             problems.append(f"{where}: points of {check} must be between 0 and {q.points:g}, got {raw!r}")
             continue
-        out[key] = ManualScore(student, check, pts, cell.get("comment", "").strip()[:MAX_COMMENT],
+        out[key] = ManualScore(student, check, pts, csv_raw(cell.get("comment", "").strip())[:MAX_COMMENT],
                                cell.get("answer_id", "").strip().lower())
     if problems:
         more = f" (and {len(problems) - MAX_PROBLEMS} more)" if len(problems) > MAX_PROBLEMS else ""
