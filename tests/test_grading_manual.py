@@ -17,8 +17,8 @@ import pytest
 from _grading_kit import CLASS, hidden_file, make_class_store
 from workshop_utils.grading.feedback import feedback_filename
 from workshop_utils.grading.grader import grade_folder, main
-from workshop_utils.grading.manual import (ManualBook, ManualError, ManualScore, apply_scores, parse_points,
-                                           read_manual)
+from workshop_utils.grading.manual import (ManualBook, ManualError, ManualScore, apply_scores, open_manual,
+                                           parse_points, read_manual)
 from workshop_utils.grading.regrade import regrade
 from workshop_utils.grading.review import write_review
 from workshop_utils.grading.store import open_store
@@ -84,6 +84,18 @@ def test_a_spreadsheet_csv_reads(tmp_path):
                    (STUDENTS[2], "answer_p2"): ManualScore(STUDENTS[2], "answer_p2", 1.0)}
     tabs = "student\tcheck\tpoints\nbob\tanswer_p5\t0.25\n"
     assert read_manual(_csv(tmp_path, tabs, "t.csv"), 1, STUDENTS)[("bob", "answer_p5")].points == 0.25
+
+
+def test_several_csvs_one_per_question_and_a_clash(tmp_path):
+    """The review pages export one CSV per question: --manual takes several; one answer scored twice is refused."""
+    a = _csv(tmp_path, HEAD + "ada,answer_p1,1,\n", "a.csv")
+    b = _csv(tmp_path, HEAD + "ada,answer_p2,0.5,\nbob,answer_p1,,\n", "b.csv")
+    book = open_manual([a, b], 1, STUDENTS)
+    assert len(book) == 2 and book.by_student["ada"]["answer_p2"].points == 0.5
+    c = _csv(tmp_path, HEAD + "ada,answer_p1,0,\n", "c.csv")
+    with pytest.raises(ManualError, match="c.csv and .*a.csv both score 1 answer"):
+        open_manual([a, b, c], 1, STUDENTS)
+    assert open_manual(None, 1, STUDENTS) is None
 
 
 def test_points_parse_as_points_only():

@@ -9,15 +9,17 @@ from __future__ import annotations
 import csv
 import io
 import shutil
+import time
 
 import pytest
 
 from _grading_kit import CLASS, INJECTION, hidden_file, make_class_store
 from test_feedback import executable_bits
-from test_pages_browser import _open_and_check, browser  # noqa: F401 - the fixture
+from test_pages_browser import browser  # noqa: F401 - the fixture
 from workshop_utils.grading.grader import main
 from workshop_utils.grading.manual import read_manual, written_questions
-from workshop_utils.grading.review import TEMPLATE_COLUMNS, write_review
+from workshop_utils.grading.pages import page, script_csp
+from workshop_utils.grading.review import EXPORT_SCRIPT, TEMPLATE_COLUMNS, write_review
 
 HOSTILE = ("My answer: the auroc is high. " + INJECTION + ' <b onmouseover="window.pwned=1">bold</b> '
            "<iframe src=\"javascript:alert(1)\"></iframe> <style>body{display:none}</style> " + "word " * 30)
@@ -39,15 +41,18 @@ def reviewed(tmp_path_factory):
 def test_one_page_per_written_question_with_every_answer_escaped(reviewed):
     names = sorted(p.name for p in reviewed["paths"])
     assert names == sorted([f"{q.answer}.html" for q in written_questions(1)] + ["index.html", "manual.csv"])
+    ours = f"<script>{EXPORT_SCRIPT}</script>"
     for p in reviewed["review"].glob("*.html"):
         html = p.read_text()
-        assert not executable_bits(html), (p.name, executable_bits(html))
-        assert "Content-Security-Policy" in html and "script-src" not in html  # default-src 'none' forbids scripts
+        assert html.count("<script") == (p.name != "index.html")  # the page's own export script, nothing else
+        assert not executable_bits(html.replace(ours, "")), (p.name, executable_bits(html.replace(ours, "")))
+        csp = "script-src 'sha256-" in html
+        assert "Content-Security-Policy" in html and csp == (p.name != "index.html")
     page = (reviewed["review"] / "answer_p1.html").read_text()
     for sid in reviewed["class"]:  # every student, side by side, ids escaped too
         assert f"<td>{__import__('html').escape(sid)}</td>" in page
     assert "&lt;script&gt;document.title" in page and "onmouseover=&quot;window.pwned" in page
-    assert "<script" not in page and "<iframe" not in page and "<b " not in page
+    assert "<script>document" not in page and "<iframe" not in page and "<b " not in page
     assert "580,000 more characters not shown" in page and len(page) < 200_000  # the huge answer is cut
     assert page.count("no answer") == 1  # dee exported nothing
     assert "answer_p1 written" in page and "what the numbers say about the model" in page
@@ -107,8 +112,66 @@ def test_a_changed_store_is_refused(reviewed, tmp_path):
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.mark.skipif(not (CHROMIUM and shutil.which("chromedriver")), reason="needs Chromium and chromedriver")
-def test_no_script_runs_in_a_review_page(reviewed, browser, tmp_path):
-    _open_and_check(browser, reviewed["review"] / "answer_p1.html", tmp_path, "review")
+def _type(browser, sid: str, points: str, comment: str) -> None:
+    row = next(r for r in browser.find_elements("css selector", "tr.ans") if r.get_attribute("data-student") == sid)
+    row.find_element("css selector", "input.pts").send_keys(points)
+    row.find_element("css selector", "input.cmt").send_keys(comment)
+
+
+needs_chromium = pytest.mark.skipif(not (CHROMIUM and shutil.which("chromedriver")),
+                                    reason="needs Chromium and chromedriver")
+
+
+@needs_chromium
+def test_no_student_script_runs_and_the_page_exports_a_manual_csv(reviewed, browser, tmp_path):
+    """The hostile answers and ids run nothing; the page's own script turns the typed points into a CSV that
+    ``--manual`` reads (a formula-like id and a comment with quotes, commas and a leading '=' included)."""
+    _open_and_check_with_our_script(browser, reviewed["review"] / "answer_p1.html")
     body = browser.find_element("tag name", "body").text
     assert "<script>document.title" in body and SCRIPT_ID in body  # shown as text, not run
+    assert browser.execute_script("return document.scripts.length") == 1  # the page's own, nothing of theirs
+    assert browser.execute_script("return document.querySelectorAll('[onerror],[onload],[onmouseover]').length") == 0
+    _type(browser, "ada", "0.5", '=cmd, "quoted" comment')
+    _type(browser, FORMULA, "1", "")
+    _type(browser, SCRIPT_ID, "0", "no")
+    browser.find_element("id", "export").click()
+    text = browser.find_element("id", "csv").get_attribute("value")
+    assert browser.find_element("id", "download").is_displayed()
+    assert browser.execute_script("return typeof window.pwned") == "undefined" and "pwned" not in browser.title
+    (tmp_path / "exported.csv").write_text(text, encoding="utf-8")
+    got = read_manual(tmp_path / "exported.csv", 1, reviewed["class"])
+    assert {k: (v.points, v.comment) for k, v in got.items()} == {
+        ("ada", "answer_p1"): (0.5, '=cmd, "quoted" comment'), (FORMULA, "answer_p1"): (1.0, ""),
+        (SCRIPT_ID, "answer_p1"): (0.0, "no")}
+    assert all(v.answer_id for k, v in got.items())  # the answers' digests came along
+
+
+@needs_chromium
+def test_the_csp_alone_stops_a_script_that_escaped_the_escaping(browser, tmp_path):
+    """A page whose body holds raw injected HTML (as if escaping failed): the hash-only CSP still runs nothing
+    but the page's own script."""
+    bad = tmp_path / "raw.html"
+    bad.write_text(page("Day 1 review: raw", INJECTION + '<button type="button" id="export">x</button>'
+                        '<a id="download" hidden>d</a><textarea id="csv"></textarea>', script=EXPORT_SCRIPT))
+    _open_and_check_with_our_script(browser, bad)
+    browser.find_element("id", "export").click()
+    assert browser.find_element("id", "csv").get_attribute("value").startswith("student,check,")  # ours ran
+    assert browser.execute_script("return typeof window.pwned") == "undefined" and "pwned" not in browser.title
+    assert script_csp(EXPORT_SCRIPT) in bad.read_text()
+
+
+def _open_and_check_with_our_script(browser, path) -> None:
+    from selenium.common.exceptions import NoAlertPresentException
+
+    browser.get(path.resolve().as_uri())
+    time.sleep(1.5)  # give an onerror / onload handler time to fire
+    try:
+        text = browser.switch_to.alert.text
+        browser.switch_to.alert.dismiss()
+        pytest.fail(f"an alert opened: {text!r}")
+    except NoAlertPresentException:
+        pass
+    assert "pwned" not in browser.title and "review" in browser.title
+    assert browser.execute_script("return typeof window.pwned") == "undefined"
+    scripts = browser.execute_script("return Array.from(document.scripts).map(s => s.textContent)")
+    assert scripts[-1] == EXPORT_SCRIPT  # the page's own (an injected one may be in the DOM: it must not run)

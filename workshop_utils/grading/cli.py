@@ -59,8 +59,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--store", metavar="DIR", default=None,
                     help="keep every export and the probe in the private folder DIR (for workshop-grade regrade)")
     # -- written answers read by a person (grading.manual; `workshop-grade review` writes the template)
-    ap.add_argument("--manual", metavar="CSV", default=None,
-                    help="hand scores of written answers; they replace the first pass (kept in --store)")
+    ap.add_argument("--manual", metavar="CSV", action="append", default=None,
+                    help="hand scores of written answers (repeatable); they replace the first pass (kept in --store)")
     ap.add_argument("--quiet", action="store_true")
     return ap.parse_args(argv)
 

@@ -259,7 +259,7 @@ def grade_folder(submissions: str | Path, day: int, out: str | Path, hidden: lis
                  export_timeout: float = 120, check_timeout: float = 300, jobs: int | None = 1,
                  dask: str | Any | None = None, tasks: int = 512, file_mb: int = 1024,
                  verbose: bool = True, store: str | Path | None = None, feedback: str | Path | None = None,
-                 report: str | Path | None = None, manual: str | Path | None = None) -> list[dict]:
+                 report: str | Path | None = None, manual: str | Path | list | None = None) -> list[dict]:
     """Grade every notebook of ``submissions`` (a folder, or one notebook) into the CSV ``out``.
 
     Parameters are those of the command line (``workshop-grade --help``). ``jobs=None``
@@ -271,7 +271,7 @@ def grade_folder(submissions: str | Path, day: int, out: str | Path, hidden: lis
     ``store`` (a private folder, never mounted in a sandbox) keeps every submission's export
     and the probe for ``workshop-grade regrade`` (with ``resume``, its probe is reused);
     ``feedback`` is a folder for one HTML page and one text file per student; ``report`` the
-    class report's HTML file (:mod:`workshop_utils.grading.keeper`). ``manual`` is a CSV of hand
+    class report's HTML file (:mod:`workshop_utils.grading.keeper`). ``manual`` is a CSV (or a list) of hand
     scores (:mod:`workshop_utils.grading.manual`, kept in ``store``; a store's are applied without it).
 
     Returns

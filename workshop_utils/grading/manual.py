@@ -354,15 +354,35 @@ class ManualBook:
                                                         export_answers(self.day, export_dir, scores).items()})
 
 
-def open_manual(path: str | os.PathLike | None, day: int, students: Iterable[str], store: Any = None) -> ManualBook | None:
-    """The hand scores to apply: those kept in ``store``, updated by the CSV ``path``; None when there are none.
+def open_manual(paths: Any, day: int, students: Iterable[str], store: Any = None) -> ManualBook | None:
+    """The hand scores to apply: those kept in ``store``, updated by the CSV(s) ``paths``; None when there are none.
 
-    The CSV is checked in full before anything changes (:func:`read_manual`); with a
-    store, its scores are then kept there (a row of the CSV replaces the stored score of
-    the same student and check; the others stay).
+    ``paths`` is one CSV, a list of them (e.g. one per question, exported by the review
+    pages) or None.  Every CSV is checked in full before anything changes
+    (:func:`read_manual`; two files scoring the same answer are refused); with a store, the
+    scores are then kept there (a row of a CSV replaces the stored score of the same
+    student and check; the others stay).
+
+    Raises
+    ------
+    ManualError, FileNotFoundError
+        As :func:`read_manual`.
     """
+    if paths is None:
+        paths = []
+    elif isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
     known = set(students) | (set(store.students()) if store is not None else set())
-    new = read_manual(path, day, known) if path is not None else {}
+    new: dict[tuple[str, str], ManualScore] = {}
+    origin: dict[tuple[str, str], Any] = {}
+    for path in paths:
+        got = read_manual(path, day, known)
+        both = sorted(set(got) & set(new))
+        if both:
+            raise ManualError(f"--manual: {path} and {origin[both[0]]} both score {len(both)} answer(s), e.g. "
+                              f"{both[0][0]!r} {both[0][1]!r}: keep one score per answer")
+        new.update(got)
+        origin.update(dict.fromkeys(got, path))
     scores = dict(store.manual_scores()) if store is not None else {}
     scores.update(new)
     if store is not None and new:

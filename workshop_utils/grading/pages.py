@@ -3,7 +3,9 @@
 Every page is one self-contained HTML file: no script at all, figures embedded as base64
 PNG, and a Content-Security-Policy (``default-src 'none'; img-src data:; style-src
 'unsafe-inline'``) that forbids any script, frame, form, font or network request even if
-something slipped past the sanitiser.  Whatever a student wrote or printed is untrusted:
+something slipped past the sanitiser.  The instructor's review pages
+(:mod:`workshop_utils.grading.review`) carry one script of the package's own, and their CSP
+allows that script alone, by its sha256 (:func:`script_csp`).  Whatever a student wrote or printed is untrusted:
 text is escaped with :func:`html.escape`; HTML a notebook displayed goes through ``nh3``
 (the Rust ``ammonia`` sanitiser) with a short list of allowed tags and no ``img``, ``svg``,
 ``style``, ``script``, event attribute or ``javascript:`` URL; PNG and JPEG outputs are
@@ -12,6 +14,7 @@ re-encoded only after their bytes are checked.
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import io
 import re
@@ -102,13 +105,29 @@ def pyplot():
     return plt
 
 
-def page(title: str, body: str, style: str = "") -> str:
-    """A complete page: the CSP meta tag first, inline style (:data:`STYLE`, then ``style``), no script."""
+def script_csp(script: str) -> str:
+    """:data:`CSP` that also lets run exactly ``script`` (an inline script, by its sha256) and nothing else.
+
+    Event attributes (``onerror=``...), ``javascript:`` URLs and every other script stay
+    forbidden: whatever slipped past the escaping cannot run.
+    """
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+    return f"{CSP}; script-src 'sha256-{digest}'"
+
+
+def page(title: str, body: str, style: str = "", script: str = "") -> str:
+    """A complete page: the CSP meta tag first, inline style (:data:`STYLE`, then ``style``), no script.
+
+    ``style`` and ``script`` are the package's own constants, never student text: with a
+    ``script``, it is appended to the body and the CSP allows that script alone (:func:`script_csp`).
+    """
+    csp = script_csp(script) if script else CSP
+    tail = f"\n<script>{script}</script>" if script else ""
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">"
+            f"<meta http-equiv=\"Content-Security-Policy\" content=\"{csp}\">"
             "<meta name=\"referrer\" content=\"no-referrer\">"
             f"<meta name=\"viewport\" content=\"width=device-width\"><title>{esc(title)}</title>"
-            f"<style>{STYLE}{style}</style></head>\n<body>\n{body}\n</body></html>\n")
+            f"<style>{STYLE}{style}</style></head>\n<body>\n{body}{tail}\n</body></html>\n")
 
 
 # ------------------------------------------------------------------ a notebook, rendered safely

@@ -184,7 +184,8 @@ def _one_row(sid: str, day: int, folder: Path, rec: dict, res: dict | str, point
 
 def regrade(store: str | Path, out: str | Path, hidden: list = (), feedback: str | Path | None = None,
             report: str | Path | None = None, check_timeout: float = 300, accept_version: bool = False,
-            columns: list[str] | None = None, verbose: bool = True, manual: str | Path | None = None) -> Regrade:
+            columns: list[str] | None = None, verbose: bool = True, manual: str | Path | list | None = None
+            ) -> Regrade:
     """Regrade every submission of ``store`` with the current checks into the CSV ``out``.
 
     Parameters
@@ -203,8 +204,8 @@ def regrade(store: str | Path, out: str | Path, hidden: list = (), feedback: str
         Accept a store written by another package version.
     columns : list of str, optional
         The CSV's columns (default: the grader's for the store's day).
-    manual : str or Path, optional
-        A manual CSV (:mod:`workshop_utils.grading.manual`): its hand scores are kept in the
+    manual : str or Path or list of them, optional
+        Manual CSVs (:mod:`workshop_utils.grading.manual`): their hand scores are kept in the
         store; those the store already keeps are applied with or without it.
 
     Returns
@@ -287,8 +288,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--report", default=None, help="write the class report (HTML) there")
     ap.add_argument("--check-timeout", type=float, default=300, help="seconds of checks per submission")
     ap.add_argument("--accept-version", action="store_true", help="regrade a store written by another version")
-    ap.add_argument("--manual", metavar="CSV", default=None,
-                    help="hand scores of written answers (workshop-grade review writes the template); kept in the store")
+    ap.add_argument("--manual", metavar="CSV", action="append", default=None,
+                    help="hand scores of written answers (repeatable; workshop-grade review writes the template); "
+                         "kept in the store")
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
     try:

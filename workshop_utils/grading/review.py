@@ -36,7 +36,38 @@ from .results import normalise_results
 MAX_ANSWER_CHARS = 20_000
 #: Columns of the manual CSV template, in order.
 TEMPLATE_COLUMNS = ("student", "check", "answer_id", "first_pass", "max_points", "points", "comment")
-REVIEW_STYLE = "td.answer{min-width:30em;max-width:60em}td.answer pre{max-height:25em}.empty{min-width:6em}"
+REVIEW_STYLE = ("td.answer{min-width:30em;max-width:60em}td.answer pre{max-height:25em}input.pts{width:5em}"
+                "input.cmt{width:16em}textarea{width:100%;font-family:monospace}")
+#: The page's one script (the CSP allows it alone, by its hash): it reads the points and comments typed in
+#: the table and the rows' data attributes, and writes the manual CSV into the text box and a download.
+#: Student text reaches it only as strings (``dataset``), written into a CSV cell and ``textarea.value``:
+#: never parsed as HTML, never run.
+EXPORT_SCRIPT = r"""(function () {
+  "use strict";
+  function cell(v) {
+    v = String(v);
+    if (/^[=+\-@\t\r]/.test(v)) { v = "'" + v; }
+    return /[",\r\n]/.test(v) ? '"' + v.replace(/"/g, '""') + '"' : v;
+  }
+  function build() {
+    var lines = ["student,check,answer_id,first_pass,max_points,points,comment"];
+    var rows = document.querySelectorAll("tr.ans");
+    for (var i = 0; i < rows.length; i++) {
+      var d = rows[i].dataset;
+      var pts = rows[i].querySelector("input.pts").value, cmt = rows[i].querySelector("input.cmt").value;
+      lines.push([d.student, d.check, d.answerId, d.firstPass, d.max, pts, cmt].map(cell).join(","));
+    }
+    return lines.join("\r\n") + "\r\n";
+  }
+  document.getElementById("export").addEventListener("click", function () {
+    var text = build();
+    document.getElementById("csv").value = text;
+    var a = document.getElementById("download");
+    a.href = URL.createObjectURL(new Blob(["\ufeff" + text], {type: "text/csv;charset=utf-8"}));
+    a.hidden = false;
+  });
+})();
+"""
 
 
 def first_pass(record: dict, q: WrittenQuestion) -> tuple[float | None, str]:
@@ -90,19 +121,29 @@ def question_page(q: WrittenQuestion, entries: list[dict], kept: dict) -> str:
                     f"words; answer_id {answer_digest(text)}</span>"
         else:
             shown = "<span class=\"fail\">no answer</span>"
-        rows.append(f"<tr><td>{n}</td><td>{esc(e['student'])}</td><td class=\"answer\">{shown}</td>"
-                    f"<td>{'' if fp is None else f'{fp:g}'} / {q.points:g}<br><span class=\"muted\">{esc(msg)}"
-                    f"</span></td><td class=\"empty\">{'' if k is None else f'{k.points:g}'}</td>"
-                    f"<td class=\"empty\">{'' if k is None else esc(k.comment)}</td></tr>")
+        data = {"student": e["student"], "check": q.answer, "answer-id": answer_digest(text),
+                "first-pass": "" if fp is None else f"{fp:g}", "max": f"{q.points:g}"}
+        rows.append(f"<tr class=\"ans\" {' '.join(f'data-{k}={chr(34)}{esc(v)}{chr(34)}' for k, v in data.items())}>"
+                    f"<td>{n}</td><td>{esc(e['student'])}</td><td class=\"answer\">{shown}</td>"
+                    f"<td>{data['first-pass']} / {q.points:g}<br><span class=\"muted\">{esc(msg)}</span></td>"
+                    f"<td><input class=\"pts\" type=\"number\" min=\"0\" max=\"{q.points:g}\" step=\"any\" "
+                    f"value=\"{'' if k is None else f'{k.points:g}'}\" aria-label=\"points\"></td>"
+                    f"<td><input class=\"cmt\" type=\"text\" value=\"{'' if k is None else esc(k.comment)}\" "
+                    "aria-label=\"comment\"></td></tr>")
     body = (f"<h1>Day {q.day}, practice {q.practice} ({esc(q.title)}): <code>{esc(q.answer)}</code></h1>"
             f"<p>The question: {esc(q.prompt)}. Up to {q.points:g} point(s). The first pass is the keyword check "
             f"<em>{esc(q.check)}</em>; a hand score in <code>manual.csv</code> (check <code>{esc(q.answer)}</code>) "
             "replaces it. Student text is shown as text: nothing in it runs.</p>"
-            f"<p class=\"muted\">{len(entries)} students. The last two columns show the hand scores already kept "
-            "in the store; fill in the others in manual.csv.</p>"
+            f"<p class=\"muted\">{len(entries)} students. The last two columns hold the hand scores already kept "
+            "in the store. Fill in <code>manual.csv</code> (next to this page), or type the points here and "
+            "export this question's CSV (this page's one script: it runs nothing of the students').</p>"
             "<table><tr><th>#</th><th>student</th><th>answer</th><th>first pass</th><th>points</th>"
-            "<th>comment</th></tr>" + "".join(rows) + "</table>")
-    return page(f"Day {q.day} review: {q.answer}", body, REVIEW_STYLE)
+            "<th>comment</th></tr>" + "".join(rows) + "</table>"
+            "<p><button type=\"button\" id=\"export\">Export the points as CSV</button> "
+            f"<a id=\"download\" download=\"manual-{esc(q.answer)}.csv\" hidden>download "
+            f"manual-{esc(q.answer)}.csv</a></p><textarea id=\"csv\" rows=\"6\" readonly "
+            "aria-label=\"the exported CSV\"></textarea>")
+    return page(f"Day {q.day} review: {q.answer}", body, REVIEW_STYLE, EXPORT_SCRIPT)
 
 
 def template_csv(questions: list[WrittenQuestion], entries: list[dict], kept: dict) -> bytes:
