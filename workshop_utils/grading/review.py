@@ -9,11 +9,12 @@ store, and empty cells for the rest; ``REVIEW_DIR/index.html`` links them; and
 ``REVIEW_DIR/manual.csv`` (UTF-8 with a BOM, so a spreadsheet reads accents) holds one row
 per student and question: ``student, check, answer_id, first_pass, max_points, points,
 comment``.  Fill in ``points`` (and ``comment``) and pass it back with
-``workshop-grade regrade --store DIR --out new.csv --manual manual.csv``.
+``workshop-grade regrade --store DIR --out new.csv --manual manual.csv``.  Each page can
+also export its question's CSV from points typed into its table (:data:`EXPORT_SCRIPT`).
 
 Answers are untrusted student text: escaped (:func:`~workshop_utils.grading.pages.esc`), cut
-at :data:`MAX_ANSWER_CHARS`, on a page with no script and a Content-Security-Policy that
-forbids any (:func:`~workshop_utils.grading.pages.page`).
+at :data:`MAX_ANSWER_CHARS`, on a page whose Content-Security-Policy allows its own export
+script alone, by hash (:func:`~workshop_utils.grading.pages.script_csp`): no student text can run.
 """
 from __future__ import annotations
 
