@@ -61,6 +61,7 @@ from .csvlog import B64, FORMULA_START, CsvLog, columns, csv_safe, hidden_digest
 from .hidden import load_hidden
 from .jobs import (CHECK_CALL, EXPORT_PLACEHOLDER, MAX_EXPORT_FILES, SandboxJob, build_run_notebook,
                    execute_job, extract_result, run_status, self_check_days)
+from .manual import open_manual
 from .practices import PRACTICES, reference
 from .results import build_row
 from .sandbox import Limits, cage_kind, forbidden_inside, package_dir, sandbox_available
@@ -333,8 +334,6 @@ def grade_folder(submissions: str | Path, day: int, out: str | Path, hidden: lis
     from . import probe as probe_mod
 
     kept = _open_keeping(store, feedback, report, day, ref, resume)  # bad folders fail before anything runs
-    from .manual import open_manual
-
     book = open_manual(manual, day, files, kept)  # a bad CSV fails before anything runs
     tmp_root = Path(tempfile.mkdtemp(prefix="workshop-grade-"))
     client = None
@@ -517,7 +516,8 @@ def _grade_all(todo: list[str], notebooks: dict, settings: GradeSettings, log: C
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point of ``workshop-grade`` (:mod:`workshop_utils.grading.cli`); exit code 0 when every
     submission has a row.  ``workshop-grade report ...`` and ``workshop-grade regrade ...`` are the subcommands
-    of :mod:`workshop_utils.grading.regrade` (a submissions folder named so is given as ``./report``)."""
+    of :mod:`workshop_utils.grading.regrade`, ``workshop-grade review ...`` that of
+    :mod:`workshop_utils.grading.review` (a submissions folder named so is given as ``./report``)."""
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] == "review":
         from .review import main as review_main
