@@ -46,6 +46,7 @@ def _csv(tmp_path: Path, text: str | bytes, name: str = "m.csv") -> Path:
     (HEAD + "ada,answer_p1,1,good\nbob,answer_p1,1,\nada,answer_p1,0,bad\n",
      ["line 4", "a second row for 'ada' 'answer_p1'", "the first is line 2"]),
     ("student,check,comment\nada,answer_p1,x\n", ["no column points", "student, check, comment"]),
+    (HEAD + "ada,answer_p1,,read again\n", ["line 2", "a comment for 'ada' 'answer_p1' without points"]),
     ("name,question,score\nada,answer_p1,1\n", ["no column student, check, points"]),
     ("student,check,points,points\nada,answer_p1,1,1\n", ["column(s) points twice"]),
 ])
@@ -78,7 +79,7 @@ def test_a_spreadsheet_csv_reads(tmp_path):
     text = ("\ufeffStudent;Check;First_pass;Points;Comment;Notes\r\n"
             "ada;answer_p1;1;0,5;\"Cites the AUROC; not what it means\";x\r\n\r\n"
             "\"Zoë Ñúñez, \"\"Jr\"\"\";answer_p2;0;1;;\r\n"
-            "bob;answer_p4;1;;not scored yet;\r\n")
+            "bob;answer_p4;1;;;\r\n")
     got = read_manual(_csv(tmp_path, text.encode("utf-8")), 1, STUDENTS)
     assert got == {("ada", "answer_p1"): ManualScore("ada", "answer_p1", 0.5, "Cites the AUROC; not what it means"),
                    (STUDENTS[2], "answer_p2"): ManualScore(STUDENTS[2], "answer_p2", 1.0)}

@@ -11,7 +11,7 @@ column         meaning
 ``student``    the student id, as in the grades CSV (required)
 ``check``      the written question: its answer's name, e.g. ``answer_p1`` (required)
 ``points``     the points given by hand, ``0`` to ``max_points``; empty: keep the first pass (required)
-``comment``    shown to the student on the feedback page (optional)
+``comment``    shown to the student on the feedback page (optional; needs ``points``)
 ``answer_id``  a digest of the answer that was read (optional; pre-filled by ``review``):
                a hand score is not applied to an answer that changed since
 ``first_pass``, ``max_points``  for the reader only; ignored
@@ -232,6 +232,10 @@ def _rows(path: Path, reader: Any, header: list[str], day: int, known: set[str],
             continue
         seen[key] = line
         raw = cell["points"].strip()
+        if not raw and cell.get("comment", "").strip():
+            problems.append(f"{where}: a comment for {student[:80]!r} {check[:80]!r} without points: give the points "
+                            "too (the comment would be lost)")
+            continue
         if not raw:
             continue  # not scored by hand: the first pass stays
         try:
