@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .._atomic import atomic_write_bytes, atomic_write_text
+from .core import words
 from .csvlog import csv_safe
 from .manual import WrittenQuestion, answer_digest, export_answers, written_questions
 from .pages import cap_text, esc, page
@@ -118,7 +119,7 @@ def question_page(q: WrittenQuestion, entries: list[dict], kept: dict) -> str:
         fp, msg = first_pass(e["record"], q)
         k = kept.get((e["student"], q.answer))
         if isinstance(text, str):
-            shown = f"<pre>{esc(cap_text(text, MAX_ANSWER_CHARS))}</pre><span class=\"muted\">{len(text.split()):,} " \
+            shown = f"<pre>{esc(cap_text(text, MAX_ANSWER_CHARS))}</pre><span class=\"muted\">{len(words(text)):,} " \
                     f"words; answer_id {answer_digest(text)}</span>"
         else:
             shown = "<span class=\"fail\">no answer</span>"
