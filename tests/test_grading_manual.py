@@ -154,6 +154,9 @@ def test_hand_scores_change_totals_row_and_feedback_and_are_kept(graded):
     assert "read by your instructor" in page and comment in page and "Automatic first pass: 1 / 1" in page
     text = (fb / f"{feedback_filename('ada')}.txt").read_text()
     assert comment in text and text.startswith(f"Day 1 homework: {rows['ada']['total']} /")
+    bob = (fb / f"{feedback_filename('bob')}.txt").read_text()  # a practice never exported, its answer scored
+    assert "Practice 2 (1/" in bob and "answer_p2 written: scored by the instructor: 1 / 1" in bob
+    assert "Every automatic check of it earns 0" in (fb / f"{feedback_filename('bob')}.html").read_text()
     # kept in the store: a regrade without the CSV gives the same rows, and a new review shows them
     st = open_store(graded["store"])
     assert st.verify() == [] and len(st.manual_scores()) == 2

@@ -296,7 +296,8 @@ def feedback_html(record: dict, values: dict | None = None, probe_ref: dict | No
         body.append(f"<h2>Practice {p.number}: {esc(p.title)} &mdash; {earned:g} / {pts:g}</h2>")
         if res.get("unexported"):
             body.append(f"<p class=\"fail\">Nothing of this practice reached the grader: {esc(res['unexported'])}. "
-                        "Every check of it earns 0.</p>")
+                        + ("Every automatic check of it earns 0.</p>" if any(r.get("manual") for r in rs) else
+                           "Every check of it earns 0.</p>"))
         if rs:
             body.append("<table><tr><th>result</th><th>points</th><th>check</th><th>why</th></tr>"
                         + "".join(_check_row(r) for r in rs) + "</table>")
@@ -330,6 +331,7 @@ def feedback_text(record: dict, max_chars: int = MAX_TEXT_CHARS) -> str:
         lines.append(f"Practice {p.number} ({earned:g}/{pts:g}):")
         if res.get("unexported"):  # one reason for every point of the practice
             lines[-1] += f" nothing reached the grader: {res['unexported']}"
+            lines += [f"  - {r['name']}: {r['message'][:300]}" for r in rs if r.get("manual")]
             continue
         lost = [r for r in rs if (r["earned"] < r["points"] or r.get("manual") and r.get("comment"))
                 and not r.get("skipped")]  # with every comment of the instructor
