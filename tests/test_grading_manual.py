@@ -237,3 +237,21 @@ def test_the_grader_applies_hand_scores_and_keeps_them_on_resume(tmp_path):
     again = _rows(out)
     assert again["alice"]["manual"] == rows["alice"]["manual"] and again["alice"]["total"] == rows["alice"]["total"]
     assert again["bob"] == rows["bob"] and len(again) == 2
+
+
+def test_hand_scores_changed_behind_the_stores_back_are_refused(graded, tmp_path):
+    import shutil
+
+    from workshop_utils.grading.store import StoreError
+
+    copy = tmp_path / "store"
+    shutil.copytree(graded["store"], copy)
+    st = open_store(copy)
+    st.save_manual({("cy", "answer_p1"): ManualScore("cy", "answer_p1", 0.5)})
+    assert open_store(copy).manual_scores()[("cy", "answer_p1")].points == 0.5 and not st.verify()
+    (copy / "manual.json").write_text((copy / "manual.json").read_text().replace("0.5", "1.0"))
+    with pytest.raises(StoreError, match="hand scores"):
+        open_store(copy).manual_scores()
+    with pytest.raises(StoreError, match="changed since grading"):
+        regrade(copy, tmp_path / "x.csv", hidden=[graded["hidden"]], verbose=False)
+    assert not (tmp_path / "x.csv").exists()
