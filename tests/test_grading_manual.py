@@ -85,6 +85,9 @@ def test_a_spreadsheet_csv_reads(tmp_path):
                    (STUDENTS[2], "answer_p2"): ManualScore(STUDENTS[2], "answer_p2", 1.0)}
     tabs = "student\tcheck\tpoints\nbob\tanswer_p5\t0.25\n"
     assert read_manual(_csv(tmp_path, tabs, "t.csv"), 1, STUDENTS)[("bob", "answer_p5")].points == 0.25
+    nfd = __import__("unicodedata").normalize("NFD", STUDENTS[2])  # accents typed apart (macOS)
+    body = HEAD + '"' + nfd.replace('"', '""') + '",answer_p1,1,\n'
+    assert list(read_manual(_csv(tmp_path, body, "nfd.csv"), 1, STUDENTS)) == [(STUDENTS[2], "answer_p1")]
 
 
 def test_several_csvs_one_per_question_and_a_clash(tmp_path):

@@ -38,6 +38,7 @@ import io
 import math
 import os
 import re
+import unicodedata
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -219,6 +220,8 @@ def _rows(path: Path, reader: Any, header: list[str], day: int, known: set[str],
             continue
         cell = {h: (row[i] if i < len(row) else "") for i, h in enumerate(header)}
         student, check = csv_raw(cell["student"].strip()), cell["check"].strip()
+        if student not in known and unicodedata.normalize("NFC", student) in known:
+            student = unicodedata.normalize("NFC", student)  # typed on a system that writes accents apart (NFD)
         where = f"line {line}"
         if student not in known:
             problems.append(f"{where}: unknown student {student[:80]!r} (not in the graded class)")
