@@ -83,7 +83,7 @@ def test_a_spreadsheet_csv_reads(tmp_path):
     got = read_manual(_csv(tmp_path, text.encode("utf-8")), 1, STUDENTS)
     assert got == {("ada", "answer_p1"): ManualScore("ada", "answer_p1", 0.5, "Cites the AUROC; not what it means"),
                    (STUDENTS[2], "answer_p2"): ManualScore(STUDENTS[2], "answer_p2", 1.0)}
-    tabs = "student\tcheck\tpoints\nbob\tanswer_p5\t0.25\n"
+    tabs = "student\tcheck\tpoints\nbob\tanswer_p5 written\t0.25\n"  # the check's name works too
     assert read_manual(_csv(tmp_path, tabs, "t.csv"), 1, STUDENTS)[("bob", "answer_p5")].points == 0.25
     nfd = __import__("unicodedata").normalize("NFD", STUDENTS[2])  # accents typed apart (macOS)
     body = HEAD + '"' + nfd.replace('"', '""') + '",answer_p1,1,\n'

@@ -9,7 +9,7 @@ instructor fills in its ``points`` (and ``comment``) and passes it back with ``-
 column         meaning
 =============  ============================================================================
 ``student``    the student id, as in the grades CSV (required)
-``check``      the written question: its answer's name, e.g. ``answer_p1`` (required)
+``check``      the written question: its answer's name, e.g. ``answer_p1``, or its check's (required)
 ``points``     the points given by hand, ``0`` to ``max_points``; empty: keep the first pass (required)
 ``comment``    shown to the student on the feedback page (optional; needs ``points``)
 ``answer_id``  a digest of the answer that was read (optional; pre-filled by ``review``):
@@ -211,6 +211,7 @@ def _rows(path: Path, reader: Any, header: list[str], day: int, known: set[str],
           decimal_comma: bool) -> dict[tuple[str, str], ManualScore]:
     """Check every row of the CSV (see :func:`read_manual`); all problems are raised together."""
     questions = {q.answer: q for q in written_questions(day)}
+    alias = {q.check: q.answer for q in questions.values()}  # the check's own name ("answer_p1 written") too
     out: dict[tuple[str, str], ManualScore] = {}
     seen: dict[tuple[str, str], int] = {}
     problems: list[str] = []
@@ -220,6 +221,7 @@ def _rows(path: Path, reader: Any, header: list[str], day: int, known: set[str],
             continue
         cell = {h: (row[i] if i < len(row) else "") for i, h in enumerate(header)}
         student, check = csv_raw(cell["student"].strip()), cell["check"].strip()
+        check = alias.get(check, check)
         if student not in known and unicodedata.normalize("NFC", student) in known:
             student = unicodedata.normalize("NFC", student)  # typed on a system that writes accents apart (NFD)
         where = f"line {line}"
