@@ -117,8 +117,10 @@ def own_code(i: int) -> str:
     return OWN[i % len(OWN)]
 
 
-def make_class_store(tmp: Path, hidden: Path, class_: dict = CLASS) -> dict:
+def make_class_store(tmp: Path, hidden: Path, class_: dict = CLASS, answers: dict | None = None) -> dict:
     """Check every student of ``class_`` as the grader does, write the CSV and the store; returns the pieces.
+
+    ``answers``: ``{student: their answer_p1}`` (the others write the default answer).
 
     Returns
     -------
@@ -143,7 +145,7 @@ def make_class_store(tmp: Path, hidden: Path, class_: dict = CLASS) -> dict:
         folder.mkdir(parents=True)
         if strength is not None:
             write_day1_p1(folder, full, strength, seed=100 + i, lie=lie,
-                          callback_name=INJECTION if sid.startswith("<") else "")
+                          callback_name=INJECTION if sid.startswith("<") else "", answer=(answers or {}).get(sid))
         folders[sid] = folder
     points = practice_points(1, [hidden])
     results = run_checks_batch(1, [hidden], list(folders.values()), full)

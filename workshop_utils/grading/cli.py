@@ -58,6 +58,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--report", metavar="FILE", default=None, help="write the class report (HTML) to FILE")
     ap.add_argument("--store", metavar="DIR", default=None,
                     help="keep every export and the probe in the private folder DIR (for workshop-grade regrade)")
+    # -- written answers read by a person (grading.manual; `workshop-grade review` writes the template)
+    ap.add_argument("--manual", metavar="CSV", action="append", default=None,
+                    help="hand scores of written answers (repeatable); they replace the first pass (kept in --store)")
     ap.add_argument("--quiet", action="store_true")
     return ap.parse_args(argv)
 
@@ -70,7 +73,7 @@ def run(args: argparse.Namespace, grade_folder: Callable[..., list[dict]]) -> in
                             memory_mb=args.memory_mb, resume=args.resume, unsafe_no_sandbox=args.unsafe_no_sandbox,
                             export_timeout=args.export_timeout, check_timeout=args.check_timeout, jobs=args.jobs, dask=args.dask,
                             verbose=not args.quiet,
-                            **{k: getattr(args, k) for k in ("store", "feedback", "report")
+                            **{k: getattr(args, k) for k in ("store", "feedback", "report", "manual")
                                if getattr(args, k, None) is not None})
     except (OSError, ValueError, RuntimeError) as err:
         print(f"workshop-grade: error: {err}", file=sys.stderr)

@@ -29,8 +29,9 @@ B64 = "~b64~"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: Columns after the practices (``seconds``: wall time of the sandbox; ``peak_mb``: its peak memory,
 #: empty where no cgroup measures it; ``day`` and ``hidden``: what the row was graded with;
-#: ``name_note``: why the id may be mistaken for another).
-TAIL_COLUMNS = ["total", "max", "status", "seconds", "peak_mb", "day", "hidden", "name_note", "reasons"]
+#: ``name_note``: why the id may be mistaken for another; ``manual``: the checks scored by hand, with their
+#: first-pass points, :mod:`workshop_utils.grading.manual`).
+TAIL_COLUMNS = ["total", "max", "status", "seconds", "peak_mb", "day", "hidden", "name_note", "manual", "reasons"]
 
 
 def student_id(name: str | bytes) -> str:

@@ -12,6 +12,8 @@ writes ``DIR/<student>.html`` and ``DIR/<student>.txt``.  The page holds:
   and (Day 2) one probe positive's attribution profile with the planted site marked;
 * the student's executed notebook, sanitised (:func:`~workshop_utils.grading.pages.render_notebook`).
 
+A written answer scored by the instructor (``--manual``, :mod:`workshop_utils.grading.manual`)
+shows their points and comment, and the automatic first pass beside them.
 A hidden check shows only its points and a neutral line.  The page has no script and a
 strict Content-Security-Policy (:mod:`workshop_utils.grading.pages`).
 """
@@ -233,6 +235,11 @@ def _check_row(r: dict) -> str:
         mark = "<span class=\"pass\">passed</span>" if r.get("passed") else "<span class=\"fail\">not passed</span>"
         return (f"<tr><td>{mark}</td><td>{r['earned']:g} / {r['points']:g}</td><td>hidden check</td>"
                 f"<td class=\"muted\">{esc(HIDDEN_LINE)}</td></tr>")
+    if r.get("manual"):  # a written answer the instructor read: their points and comment, the first pass beside
+        return (f"<tr><td><span class=\"pass\">read by your instructor</span></td><td>{r['earned']:g} / "
+                f"{r['points']:g}</td><td>{esc(r['name'])}</td><td>{esc(r.get('message', ''))}<br><span "
+                f"class=\"muted\">Automatic first pass: {float(r.get('first_pass', 0)):g} / {r['points']:g} "
+                f"({esc(r.get('first_pass_message', ''))})</span></td></tr>")
     if r.get("skipped"):
         mark = "<span class=\"skip\">not run</span>"
     elif r.get("passed"):
@@ -289,7 +296,8 @@ def feedback_html(record: dict, values: dict | None = None, probe_ref: dict | No
         body.append(f"<h2>Practice {p.number}: {esc(p.title)} &mdash; {earned:g} / {pts:g}</h2>")
         if res.get("unexported"):
             body.append(f"<p class=\"fail\">Nothing of this practice reached the grader: {esc(res['unexported'])}. "
-                        "Every check of it earns 0.</p>")
+                        + ("Every automatic check of it earns 0.</p>" if any(r.get("manual") for r in rs) else
+                           "Every check of it earns 0.</p>"))
         if rs:
             body.append("<table><tr><th>result</th><th>points</th><th>check</th><th>why</th></tr>"
                         + "".join(_check_row(r) for r in rs) + "</table>")
@@ -323,8 +331,10 @@ def feedback_text(record: dict, max_chars: int = MAX_TEXT_CHARS) -> str:
         lines.append(f"Practice {p.number} ({earned:g}/{pts:g}):")
         if res.get("unexported"):  # one reason for every point of the practice
             lines[-1] += f" nothing reached the grader: {res['unexported']}"
+            lines += [f"  - {r['name']}: {r['message'][:300]}" for r in rs if r.get("manual")]
             continue
-        lost = [r for r in rs if r["earned"] < r["points"] and not r.get("skipped")]
+        lost = [r for r in rs if (r["earned"] < r["points"] or r.get("manual") and r.get("comment"))
+                and not r.get("skipped")]  # with every comment of the instructor
         if not lost:
             lines[-1] += " all checks passed."
         for r in lost:
@@ -336,7 +346,7 @@ def feedback_text(record: dict, max_chars: int = MAX_TEXT_CHARS) -> str:
             if meas:
                 why += " [" + "; ".join(meas)[:200] + "]"
             lines.append(f"  - {r['name']} (-{r['points'] - r['earned']:g}): {why}")
-            if r.get("hint"):
+            if r.get("hint") and not r.get("manual"):
                 lines.append(f"    Hint: {r['hint'][:200]}")
     text = "\n".join(lines) + "\n"
     if len(text) > max_chars:

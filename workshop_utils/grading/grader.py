@@ -61,6 +61,7 @@ from .csvlog import B64, FORMULA_START, CsvLog, columns, csv_safe, hidden_digest
 from .hidden import load_hidden
 from .jobs import (CHECK_CALL, EXPORT_PLACEHOLDER, MAX_EXPORT_FILES, SandboxJob, build_run_notebook,
                    execute_job, extract_result, run_status, self_check_days)
+from .manual import open_manual
 from .practices import PRACTICES, reference
 from .results import build_row
 from .sandbox import Limits, cage_kind, forbidden_inside, package_dir, sandbox_available
@@ -129,6 +130,8 @@ class GradeSettings:
     keeper : Keeper, optional
         Keeps each scored submission (``--store``, ``--feedback``, ``--report``:
         :mod:`workshop_utils.grading.keeper`).
+    manual : ManualBook, optional
+        Hand scores of written answers (``--manual``; :mod:`workshop_utils.grading.manual`).
     """
 
     day: int
@@ -144,6 +147,7 @@ class GradeSettings:
     tmp_root: Path
     notes: dict = dataclasses.field(default_factory=dict)
     keeper: Any = None
+    manual: Any = None
 
 
 def prepare(student: str, nb_bytes: bytes | str, settings: GradeSettings) -> tuple[SandboxJob | None, str, set[int]]:
@@ -186,6 +190,8 @@ def score(student: str, settings: GradeSettings, ran: dict | None, status: str, 
         if days and day not in days:
             status += f"; its self-checks are for day {', '.join(map(str, sorted(days)))}, graded as day {day}"
         results = run_checks_isolated(day, settings.hidden, folder, settings.ref, timeout=settings.check_timeout)
+        if settings.manual is not None:  # hand scores replace the first pass (grading.manual)
+            results, row["manual"] = settings.manual.apply(student, folder, results)
         row.update(build_row(student, day, results, status, errors, settings.points))  # the regrade's builder too
         if settings.keeper is not None:  # --store / --feedback / --report, while the export is here
             settings.keeper.keep(student, folder, {"status": status, "errors": errors, "results": results}, row)
@@ -254,7 +260,7 @@ def grade_folder(submissions: str | Path, day: int, out: str | Path, hidden: lis
                  export_timeout: float = 120, check_timeout: float = 300, jobs: int | None = 1,
                  dask: str | Any | None = None, tasks: int = 512, file_mb: int = 1024,
                  verbose: bool = True, store: str | Path | None = None, feedback: str | Path | None = None,
-                 report: str | Path | None = None) -> list[dict]:
+                 report: str | Path | None = None, manual: str | Path | list | None = None) -> list[dict]:
     """Grade every notebook of ``submissions`` (a folder, or one notebook) into the CSV ``out``.
 
     Parameters are those of the command line (``workshop-grade --help``). ``jobs=None``
@@ -266,7 +272,8 @@ def grade_folder(submissions: str | Path, day: int, out: str | Path, hidden: lis
     ``store`` (a private folder, never mounted in a sandbox) keeps every submission's export
     and the probe for ``workshop-grade regrade`` (with ``resume``, its probe is reused);
     ``feedback`` is a folder for one HTML page and one text file per student; ``report`` the
-    class report's HTML file (:mod:`workshop_utils.grading.keeper`).
+    class report's HTML file (:mod:`workshop_utils.grading.keeper`). ``manual`` is a CSV (or a list) of hand
+    scores (:mod:`workshop_utils.grading.manual`, kept in ``store``; a store's are applied without it).
 
     Returns
     -------
@@ -327,6 +334,7 @@ def grade_folder(submissions: str | Path, day: int, out: str | Path, hidden: lis
     from . import probe as probe_mod
 
     kept = _open_keeping(store, feedback, report, day, ref, resume)  # bad folders fail before anything runs
+    book = open_manual(manual, day, files, kept)  # a bad CSV fails before anything runs
     tmp_root = Path(tempfile.mkdtemp(prefix="workshop-grade-"))
     client = None
     try:
@@ -359,7 +367,7 @@ def grade_folder(submissions: str | Path, day: int, out: str | Path, hidden: lis
         settings = GradeSettings(day=day, hidden=hidden_paths, points=points, ref=ref, limits=limits,
                                  final_reserve=min(export_timeout, timeout / 4), check_timeout=check_timeout,
                                  sandbox=sandboxed, probe_x=probe_x if probe_arg is None else None, threads=threads,
-                                 tmp_root=tmp_root, notes=scan.notes)
+                                 tmp_root=tmp_root, notes=scan.notes, manual=book)
         if store is not None or feedback is not None or report is not None:
             from .keeper import Keeper
 
@@ -508,8 +516,13 @@ def _grade_all(todo: list[str], notebooks: dict, settings: GradeSettings, log: C
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point of ``workshop-grade`` (:mod:`workshop_utils.grading.cli`); exit code 0 when every
     submission has a row.  ``workshop-grade report ...`` and ``workshop-grade regrade ...`` are the subcommands
-    of :mod:`workshop_utils.grading.regrade` (a submissions folder named so is given as ``./report``)."""
+    of :mod:`workshop_utils.grading.regrade`, ``workshop-grade review ...`` that of
+    :mod:`workshop_utils.grading.review` (a submissions folder named so is given as ``./report``)."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] == "review":
+        from .review import main as review_main
+
+        return review_main(argv[1:])
     if argv and argv[0] in ("report", "regrade"):
         from . import regrade
 

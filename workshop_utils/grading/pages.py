@@ -3,7 +3,9 @@
 Every page is one self-contained HTML file: no script at all, figures embedded as base64
 PNG, and a Content-Security-Policy (``default-src 'none'; img-src data:; style-src
 'unsafe-inline'``) that forbids any script, frame, form, font or network request even if
-something slipped past the sanitiser.  Whatever a student wrote or printed is untrusted:
+something slipped past the sanitiser.  The instructor's review pages
+(:mod:`workshop_utils.grading.review`) carry one script of the package's own, and their CSP
+allows that script alone, by its sha256 (:func:`script_csp`).  Whatever a student wrote or printed is untrusted:
 text is escaped with :func:`html.escape`; HTML a notebook displayed goes through ``nh3``
 (the Rust ``ammonia`` sanitiser) with a short list of allowed tags and no ``img``, ``svg``,
 ``style``, ``script``, event attribute or ``javascript:`` URL; PNG and JPEG outputs are
@@ -12,6 +14,7 @@ re-encoded only after their bytes are checked.
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import io
 import re
@@ -102,13 +105,29 @@ def pyplot():
     return plt
 
 
-def page(title: str, body: str) -> str:
-    """A complete page: the CSP meta tag first, inline style, no script."""
+def script_csp(script: str) -> str:
+    """:data:`CSP` that also lets run exactly ``script`` (an inline script, by its sha256) and nothing else.
+
+    Event attributes (``onerror=``...), ``javascript:`` URLs and every other script stay
+    forbidden: whatever slipped past the escaping cannot run.
+    """
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+    return f"{CSP}; script-src 'sha256-{digest}'"
+
+
+def page(title: str, body: str, style: str = "", script: str = "") -> str:
+    """A complete page: the CSP meta tag first, inline style (:data:`STYLE`, then ``style``), no script.
+
+    ``style`` and ``script`` are the package's own constants, never student text: with a
+    ``script``, it is appended to the body and the CSP allows that script alone (:func:`script_csp`).
+    """
+    csp = script_csp(script) if script else CSP
+    tail = f"\n<script>{script}</script>" if script else ""
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">"
+            f"<meta http-equiv=\"Content-Security-Policy\" content=\"{csp}\">"
             "<meta name=\"referrer\" content=\"no-referrer\">"
             f"<meta name=\"viewport\" content=\"width=device-width\"><title>{esc(title)}</title>"
-            f"<style>{STYLE}</style></head>\n<body>\n{body}\n</body></html>\n")
+            f"<style>{STYLE}{style}</style></head>\n<body>\n{body}{tail}\n</body></html>\n")
 
 
 # ------------------------------------------------------------------ a notebook, rendered safely
@@ -123,7 +142,8 @@ def _text(x: Any) -> str:
     return "".join(x) if isinstance(x, list) else str(x or "")
 
 
-def _cap(s: str, n: int = MAX_CELL_CHARS) -> str:
+def cap_text(s: str, n: int = MAX_CELL_CHARS) -> str:
+    """``s``, cut at ``n`` characters with a line saying how many were left out."""
     return s if len(s) <= n else s[:n] + f"\n... ({len(s) - n:,} more characters not shown)"
 
 
@@ -131,10 +151,10 @@ def render_output(out: dict) -> str:
     """One output of a code cell as safe HTML."""
     kind = out.get("output_type")
     if kind == "stream":
-        return f"<pre class=\"out\">{esc(_cap(_text(out.get('text'))))}</pre>"
+        return f"<pre class=\"out\">{esc(cap_text(_text(out.get('text'))))}</pre>"
     if kind == "error":
         tb = "\n".join(_text(t) for t in (out.get("traceback") or [])[:60])
-        return (f"<pre class=\"out fail\">{esc(_cap(tb or (str(out.get('ename')) + ': ' + str(out.get('evalue')))))}"
+        return (f"<pre class=\"out fail\">{esc(cap_text(tb or (str(out.get('ename')) + ': ' + str(out.get('evalue')))))}"
                 "</pre>")
     if kind in ("execute_result", "display_data"):
         data = out.get("data") or {}
@@ -148,11 +168,11 @@ def render_output(out: dict) -> str:
                 if tag:
                     return f"<div class=\"out\">{tag}</div>"
         if "text/html" in data:
-            return f"<div class=\"out\">{sanitize_html(_cap(_text(data['text/html'])))}</div>"
+            return f"<div class=\"out\">{sanitize_html(cap_text(_text(data['text/html'])))}</div>"
         if "text/markdown" in data:
-            return f"<pre class=\"out\">{esc(_cap(_text(data['text/markdown'])))}</pre>"
+            return f"<pre class=\"out\">{esc(cap_text(_text(data['text/markdown'])))}</pre>"
         if "text/plain" in data:
-            return f"<pre class=\"out\">{esc(_cap(_text(data['text/plain'])))}</pre>"
+            return f"<pre class=\"out\">{esc(cap_text(_text(data['text/plain'])))}</pre>"
         other = ", ".join(sorted(str(k) for k in data))[:200]
         return f"<p class=\"muted out\">[an output of type {esc(other)} is not shown]</p>"
     return ""
@@ -180,7 +200,7 @@ def render_notebook(nb: Any) -> str:
     for cell in cells[:MAX_CELLS]:
         if not isinstance(cell, dict):
             continue
-        src = _cap(_text(cell.get("source")))
+        src = cap_text(_text(cell.get("source")))
         if cell.get("cell_type") == "code":
             if src.startswith(GRADER_CELL):  # the export cells the grader appended
                 continue

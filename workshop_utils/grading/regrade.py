@@ -1,6 +1,7 @@
 """``workshop-grade regrade``: run the current checks on a store's exports, without running any notebook.
 
     workshop-grade regrade --store DIR --out new.csv [--hidden hidden_checks.py] [--feedback DIR] [--report FILE]
+        [--manual manual.csv]
 
 The store (:mod:`workshop_utils.grading.store`) holds every submission's exported plain
 data, how its run ended and the probe (labels and planted sites) it was scored on.  The
@@ -13,6 +14,9 @@ rows; a changed threshold changes only the rows whose verdicts it flips.
 A check that needs something the stored export does not hold (a requirement or a model
 output added after the grading) cannot be judged from the store: its row says so, and the
 regrade names the students to grade again (:attr:`Regrade.rerun`).
+
+Hand scores of written answers (``--manual``, :mod:`workshop_utils.grading.manual`) are
+kept in the store and replace the first pass of their checks in every later regrade.
 """
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from .checks_process import check_export, load_all_hidden
 from .hidden import load_hidden
@@ -122,9 +127,65 @@ def run_checks_batch(day: int, hidden_paths: list[Path], folders: list[Path], re
     return out + [why] * (len(folders) - len(out))
 
 
+def _open_checked(store: str | Path, accept_version: bool) -> tuple[Any, dict]:
+    """The store, its checksums verified, and the reference data with its probe."""
+    from .probe import add_to_reference
+    from .store import StoreError, open_store, reference_digest
+
+    ref = reference(source="simulated")
+    st = open_store(store, quick=bool(ref.get("quick")), ref_digest=reference_digest(ref),
+                    accept_version=accept_version)
+    bad = [b for b in st.verify() if "checksum" in b]
+    if bad:  # changed after grading: nothing of it is trusted
+        raise StoreError(f"store {store}: changed since grading: " + "; ".join(bad[:5]))
+    return st, add_to_reference(ref, st.probe())
+
+
+def _unpack(st: Any, tmp: Path) -> tuple[list[str], list[Path], list[dict], dict[str, str]]:
+    """Each stored submission unpacked under ``tmp``: students, folders, records, and ``{student: why}`` of
+    those whose file is gone (the others are regraded, these are named)."""
+    from .store import StoreError
+
+    students, folders, records, missing = [], [], [], {}
+    for i, sid in enumerate(st.students()):
+        folder = tmp / f"s{i}"
+        folder.mkdir()
+        try:
+            records.append(st.get(sid, folder))
+            folders.append(folder)
+            students.append(sid)
+        except StoreError as err:
+            missing[sid] = str(err)
+    return students, folders, records, missing
+
+
+def _one_row(sid: str, day: int, folder: Path, rec: dict, res: dict | str, points: dict, columns: list[str],
+             book: Any) -> tuple[dict, dict | str, list[str]]:
+    """The row of one stored submission, its results (hand scores applied) and what its export lacks."""
+    lacks = stale_requirements(day, folder)
+    if isinstance(res, dict):
+        lacks += [f"p{n} {r['name']}" for n, pr in res.items() for r in pr["results"]
+                  if r.get("not_in_export") or _MODEL_KEY_ERROR.search(str(r.get("message", "")))]
+    note = ""
+    if book is not None:
+        res, note = book.apply(sid, folder, res)
+    stored = rec.get("row") or {}
+    extra = {c: stored.get(c, "") for c in ("seconds", "peak_mb", "name_note") if c in columns}
+    row = build_row(sid, day, res, str(rec.get("status", "ok")), list(rec.get("errors") or []), points,
+                    extra=extra or None)
+    if "manual" in columns:
+        row["manual"] = note
+    lacks = sorted(set(lacks))
+    if lacks:
+        row["status"] += ("; regrade: the stored export lacks what the current checks need ("
+                          + ", ".join(lacks)[:300] + "): grade this submission again")
+    return row, res, lacks
+
+
 def regrade(store: str | Path, out: str | Path, hidden: list = (), feedback: str | Path | None = None,
             report: str | Path | None = None, check_timeout: float = 300, accept_version: bool = False,
-            columns: list[str] | None = None, verbose: bool = True) -> Regrade:
+            columns: list[str] | None = None, verbose: bool = True, manual: str | Path | list | None = None
+            ) -> Regrade:
     """Regrade every submission of ``store`` with the current checks into the CSV ``out``.
 
     Parameters
@@ -135,16 +196,17 @@ def regrade(store: str | Path, out: str | Path, hidden: list = (), feedback: str
         The new CSV (must not exist).
     hidden : list of paths
         Hidden-checks files (the current ones).
-    feedback : str or Path, optional
-        Write each student's feedback page there.
-    report : str or Path, optional
-        Write the class report there.
+    feedback, report : str or Path, optional
+        Write each student's feedback page there; write the class report there.
     check_timeout : float
         Seconds of checks per submission.
     accept_version : bool
         Accept a store written by another package version.
     columns : list of str, optional
         The CSV's columns (default: the grader's for the store's day).
+    manual : str or Path or list of them, optional
+        Manual CSVs (:mod:`workshop_utils.grading.manual`): their hand scores are kept in the
+        store; those the store already keeps are applied with or without it.
 
     Returns
     -------
@@ -156,72 +218,44 @@ def regrade(store: str | Path, out: str | Path, hidden: list = (), feedback: str
         A store of another day, mode, version or course data, or a file changed since grading.
     FileExistsError
         ``out`` exists.
+    ManualError
+        A manual CSV with unknown students or checks, or points out of range (nothing is written).
     """
     from .csvlog import CsvLog, hidden_digest
     from .csvlog import columns as csv_columns
-    from .probe import add_to_reference
-    from .store import StoreError, open_store, reference_digest
+    from .feedback import check_writable, load_values, write_feedback
+    from .manual import open_manual
 
     t0 = time.monotonic()
-    ref = reference(source="simulated")
-    st = open_store(store, quick=bool(ref.get("quick")), ref_digest=reference_digest(ref),
-                    accept_version=accept_version)
-    bad = [b for b in st.verify() if "checksum" in b]
-    if bad:  # changed after grading: nothing of it is trusted
-        raise StoreError(f"store {store}: changed since grading: " + "; ".join(bad[:5]))
-    day = st.day
-    hidden_paths = [Path(h).resolve() for h in hidden]
+    st, ref = _open_checked(store, accept_version)
+    day, hidden_paths = st.day, [Path(h).resolve() for h in hidden]
     points = practice_points(day, hidden_paths)
-    ref = add_to_reference(ref, st.probe())
     if feedback is not None:
-        from .feedback import check_writable
-
         check_writable(feedback)
     out = Path(out)
     if out.exists() and out.stat().st_size > 0:
         raise FileExistsError(f"regrade: --out {out} exists; choose a new file")
+    book = open_manual(manual, day, st.students(), store=st)  # checked in full before anything is written
     out.parent.mkdir(parents=True, exist_ok=True)
     columns = columns or csv_columns(day)
     log = CsvLog(out, columns, resume=False, meta={"day": str(day), "hidden": hidden_digest(hidden_paths)})
-    students = st.students()
     rows: list[dict] = []
     rerun: dict[str, list[str]] = {}
     tmp = Path(tempfile.mkdtemp(prefix="workshop-regrade-"))
     try:
-        folders, records, missing = [], [], {}
-        for i, sid in enumerate(students):
-            folder = tmp / f"s{i}"
-            folder.mkdir()
-            try:
-                records.append(st.get(sid, folder))
-                folders.append(folder)
-            except StoreError as err:  # its file is gone: the others are regraded, this one is named
-                missing[sid] = str(err)
-        students = [s for s in students if s not in missing]
+        students, folders, records, missing = _unpack(st, tmp)
         results = run_checks_batch(day, hidden_paths, folders, ref, timeout=check_timeout)
         for sid, why in missing.items():
             rerun[sid] = ["its stored export is missing"]
-            row = {"student": sid, "status": f"not regraded: {why}", "reasons": ""}
-            log.append(row)
-            rows.append(row)
+            rows.append({"student": sid, "status": f"not regraded: {why}", "reasons": ""})
+            log.append(rows[-1])
         for sid, folder, rec, res in zip(students, folders, records, results):
-            lacks = stale_requirements(day, folder)
-            if isinstance(res, dict):
-                lacks += [f"p{n} {r['name']}" for n, pr in res.items() for r in pr["results"]
-                          if r.get("not_in_export") or _MODEL_KEY_ERROR.search(str(r.get("message", "")))]
-            stored = rec.get("row") or {}
-            extra = {c: stored.get(c, "") for c in ("seconds", "peak_mb", "name_note") if c in columns}
-            row = build_row(sid, day, res, str(rec.get("status", "ok")), list(rec.get("errors") or []), points,
-                            extra=extra or None)
+            row, res, lacks = _one_row(sid, day, folder, rec, res, points, columns, book)
             if lacks:
-                rerun[sid] = sorted(set(lacks))
-                row["status"] += ("; regrade: the stored export lacks what the current checks need ("
-                                  + ", ".join(rerun[sid])[:300] + "): grade this submission again")
+                rerun[sid] = lacks
             log.append(row)
             rows.append(row)
             if feedback is not None:
-                from .feedback import load_values, write_feedback
-
                 new = {**rec, "results": res, "row": row}
                 new.pop("executed", None)
                 write_feedback(feedback, new, load_values(day, folder), ref["probe"], rec.get("executed"))
@@ -232,8 +266,8 @@ def regrade(store: str | Path, out: str | Path, hidden: list = (), feedback: str
 
         write_report(report, out, store=store, accept_version=accept_version)
     if verbose:
-        print(f"workshop-grade regrade: {len(rows)} rows from {store} to {out} in {time.monotonic() - t0:.1f} s",
-              file=sys.stderr)
+        print(f"workshop-grade regrade: {len(rows)} rows from {store} to {out} in {time.monotonic() - t0:.1f} s"
+              + (f"; {len(book)} hand scores" if book is not None else ""), file=sys.stderr)
         if rerun:
             print("workshop-grade regrade: the stored exports lack what the current checks need; grade these "
                   "students again: " + ", ".join(sorted(rerun)), file=sys.stderr)
@@ -254,11 +288,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--report", default=None, help="write the class report (HTML) there")
     ap.add_argument("--check-timeout", type=float, default=300, help="seconds of checks per submission")
     ap.add_argument("--accept-version", action="store_true", help="regrade a store written by another version")
+    ap.add_argument("--manual", metavar="CSV", action="append", default=None,
+                    help="hand scores of written answers (repeatable; workshop-grade review writes the template); "
+                         "kept in the store")
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
     try:
         res = regrade(args.store, args.out, hidden=args.hidden, feedback=args.feedback, report=args.report,
-                      check_timeout=args.check_timeout, accept_version=args.accept_version, verbose=not args.quiet)
+                      check_timeout=args.check_timeout, accept_version=args.accept_version, verbose=not args.quiet,
+                      manual=args.manual)
     except (OSError, ValueError, StoreError) as err:
         print(f"workshop-grade regrade: error: {err}", file=sys.stderr)
         return 2

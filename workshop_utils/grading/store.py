@@ -13,6 +13,7 @@ Layout::
     DIR/manifest.json            format, package version, day, mode, checksums (sha256) of every file
     DIR/probe.npz                the probe: base codes (N, L) uint8, labels, planted sites
     DIR/subs/<sha256(id)>.tar    one submission: meta.json, code.json, executed.ipynb, export/...
+    DIR/manual.json              hand scores of written answers (``--manual``; :mod:`workshop_utils.grading.manual`)
 
 Every file is written atomically (:mod:`workshop_utils._atomic`); a submission's tar is
 written before the manifest names it, so an interrupted grader leaves a store whose
@@ -43,6 +44,7 @@ from .._atomic import atomic_path, atomic_write_bytes, atomic_write_text
 STORE_FORMAT = 1
 MANIFEST = "manifest.json"
 PROBE_FILE = "probe.npz"
+MANUAL_FILE = "manual.json"
 #: Largest file of a submission's tar that is read back (the export's own cap).
 MAX_MEMBER_BYTES = 256_000_000
 #: Largest number of files of a submission's tar that is read back.
@@ -189,7 +191,30 @@ class Store:
             self.manifest["submissions"][student] = {"file": rel, "sha256": digest}
             self._write_manifest()
 
+    def save_manual(self, scores: dict) -> None:
+        """Keep the hand scores ``{(student, check): ManualScore}`` (replacing those kept before)."""
+        entries = sorted((s.to_json() for s in scores.values()), key=lambda e: (e["student"], e["check"]))
+        data = (json.dumps(entries, indent=1, sort_keys=True) + "\n").encode("utf-8")
+        with self._lock:
+            atomic_write_bytes(self.folder / MANUAL_FILE, data)
+            self.manifest["manual"] = {"file": MANUAL_FILE, "sha256": sha256_bytes(data), "n": len(entries)}
+            self._write_manifest()
+
     # ---------------------------------------------------------------- reading
+    def manual_scores(self) -> dict:
+        """The hand scores kept by :meth:`save_manual` (checksum verified): ``{(student, check): ManualScore}``."""
+        from .manual import ManualScore
+
+        entry = self.manifest.get("manual")
+        if not entry:
+            return {}
+        data = self._read_checked(entry["file"], entry["sha256"], "the hand scores")
+        try:
+            scores = [ManualScore(**e) for e in json.loads(data)]
+        except (ValueError, TypeError) as err:
+            raise StoreError(f"store {self.folder}: {MANUAL_FILE} is unreadable ({err})") from None
+        return {(s.student, s.check): s for s in scores}
+
     def probe(self) -> Any:
         """The stored :class:`~workshop_utils.grading.probe.Probe` (checksum verified)."""
         from .probe import Probe
@@ -257,6 +282,7 @@ class Store:
         """Check every file against the manifest; returns the problems found (empty: all good)."""
         bad = []
         entries = [("the probe", self.manifest["probe"])] if self.manifest.get("probe") else []
+        entries += [("the hand scores", self.manifest["manual"])] if self.manifest.get("manual") else []
         entries += [(repr(s), e) for s, e in self.manifest["submissions"].items()]
         for what, e in entries:
             path = self.folder / e["file"]
