@@ -244,3 +244,23 @@ def test_check_xy_table_with_class_codes():
         C.check_xy(np.ones((3, 2, 1)), np.array([0, 1, 1]), "fit_dense", x_kind="table", labels="codes")
     with pytest.raises(ValueError, match=r"check_xy: x_kind must be one of"):
         C.check_xy(np.ones((3, 2)), [0, 1, 1], "fit_dense", x_kind="tabular")
+
+
+def test_positive_ints():
+    assert C.positive_ints(3, "hidden", "vae") == (3,)
+    assert C.positive_ints([4, np.int64(2)], "hidden", "vae") == (4, 2)
+    assert C.positive_ints((), "hidden", "vae") == ()
+    with pytest.raises(TypeError, match=r"^vae: hidden must be a sequence of positive integers, got '100'"):
+        C.positive_ints("100", "hidden", "vae")
+    with pytest.raises(ValueError, match=r"^vae: hidden\[1\] must be a positive integer, got 0"):
+        C.positive_ints([3, 0], "hidden", "vae")
+
+
+def test_cnn_arch():
+    a = C.cnn_arch("keras_ctcf_cnn", 200, np.int64(24), 19, 25, 64, 0.1, 0, 3)
+    assert a == {"seq_len": 200, "filters": 24, "kernel_size": 19, "pool_size": 25, "dense_units": 64,
+                 "conv_dropout": 0.1, "dense_dropout": 0.0, "seed": 3}
+    with pytest.raises(ValueError, match=r"^TorchCTCFCNN: pool_size must be <= seq_len \(20\), got 25"):
+        C.cnn_arch("TorchCTCFCNN", 20, 24, 19, 25, 64, 0.0, 0.0, 0)
+    with pytest.raises(ValueError, match=r"conv_dropout must be a finite number in \[0.0, 1.0\), got 1.0"):
+        C.cnn_arch("TorchCTCFCNN", 200, 24, 19, 25, 64, 1.0, 0.0, 0)

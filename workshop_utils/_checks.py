@@ -28,8 +28,9 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "ArgumentTypeError", "binary_labels", "check_xy", "class_codes", "describe", "fail", "file_path", "finite_array",
-    "flag", "h5_file", "is_int", "non_negative_int", "number", "one_hot", "one_of", "positive_int", "rate", "rng",
+    "ArgumentTypeError", "binary_labels", "check_xy", "class_codes", "cnn_arch", "describe", "fail", "file_path",
+    "finite_array", "flag", "h5_file", "is_int", "non_negative_int", "number", "one_hot", "one_of", "positive_int",
+    "positive_ints", "rate", "rng",
 ]
 
 
@@ -180,6 +181,30 @@ def one_of(value: Any, name: str, fn: str, choices: Iterable[Any]) -> Any:
                 hint = f"did you mean {close[0]!r}?"
         raise fail(fn, name, f"one of {shown}", describe(value), hint=hint)
     return value
+
+
+def positive_ints(value: Any, name: str, fn: str) -> tuple[int, ...]:
+    """A sequence of positive integers (one integer is a sequence of one) as a tuple of ``int``."""
+    if is_int(value):
+        value = (value,)
+    if not isinstance(value, (list, tuple, range)) and not (isinstance(value, np.ndarray) and value.ndim == 1):
+        raise fail(fn, name, "a sequence of positive integers", describe(value), kind=ArgumentTypeError)
+    return tuple(positive_int(v, f"{name}[{i}]", fn) for i, v in enumerate(value))
+
+
+def cnn_arch(fn: str, seq_len: Any, filters: Any, kernel_size: Any, pool_size: Any, dense_units: Any,
+             conv_dropout: Any, dense_dropout: Any, seed: Any) -> dict:
+    """The Day-1 CNN's architecture arguments, checked and converted: one check for its Keras builder
+    (``models.keras_ctcf_cnn``) and its torch class (``_torch_models.TorchCTCFCNN``)."""
+    arch = {name: positive_int(v, name, fn) for name, v in (
+        ("seq_len", seq_len), ("filters", filters), ("kernel_size", kernel_size), ("pool_size", pool_size),
+        ("dense_units", dense_units))}
+    if arch["pool_size"] > arch["seq_len"]:
+        raise fail(fn, "pool_size", f"<= seq_len ({arch['seq_len']})", pool_size)
+    for name, v in (("conv_dropout", conv_dropout), ("dense_dropout", dense_dropout)):
+        arch[name] = rate(v, name, fn, high_open=True)
+    arch["seed"] = non_negative_int(seed, "seed", fn)
+    return arch
 
 
 # --------------------------------------------------------------------------- arrays
