@@ -25,7 +25,8 @@ def test_a_moved_name_is_the_new_object_with_a_deprecation_warning(old_module):
         assert old_module.check_xy is _checks.check_xy
     with pytest.warns(DeprecationWarning, match=r"old_fail has moved to workshop_utils\._checks\.fail"):
         assert old_module.old_fail is _checks.fail
-    assert old_module.__getattr__.moves == {"check_xy": "workshop_utils._checks", "old_fail": "workshop_utils._checks:fail"}
+    assert old_module.__getattr__.moves == {"check_xy": "workshop_utils._checks",
+                                            "old_fail": "workshop_utils._checks:fail"}
 
 
 def test_an_unknown_name_is_an_attribute_error(old_module):
