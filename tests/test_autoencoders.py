@@ -1,4 +1,5 @@
-"""Autoencoder builders: shapes, latent codes, the KL weight reaching the loss, input checks."""
+"""Autoencoder builders and their callbacks: shapes, the KL warm-up reaching the loss, input checks
+(reading a trained model: tests/test_autoencoder_eval.py)."""
 from __future__ import annotations
 
 import numpy as np
@@ -36,12 +37,6 @@ def test_builders_shapes_encode_decode(build, latent_name, X):
     assert np.isfinite(ae.reconstruction_loss(model, X, "binary_crossentropy"))
 
 
-def test_encode_is_deterministic_for_noisy_models(X):
-    """Masking noise and VAE sampling are off at inference: encode twice, same codes."""
-    for model in (ae.denoising_autoencoder(6, 3, noise=0.5), ae.vae(6, 2, hidden=(4,))):
-        np.testing.assert_array_equal(ae.encode(model, X), ae.encode(model, X))
-
-
 def test_masking_noise_zeroes_inputs_only_in_training():
     import keras
 
@@ -75,19 +70,6 @@ def test_shallow_autoencoder_matches_pca_error():
     assert pca_mse * 0.99 <= mse <= pca_mse * 1.3
 
 
-def test_beta_reaches_the_loss(X):
-    """Loss(beta) = reconstruction + beta * KL/n: evaluate at two betas, same weights."""
-    model = ae.vae(6, 2, hidden=(4,), beta=0.0)
-    loss0 = model.evaluate(X, X, verbose=0)
-    ae.set_beta(model, 1000.0)
-    assert ae.get_beta(model) == 1000.0
-    loss1000 = model.evaluate(X, X, verbose=0)
-    ae.set_beta(model, 2000.0)
-    loss2000 = model.evaluate(X, X, verbose=0)
-    assert loss1000 > loss0 + 1e-3
-    np.testing.assert_allclose(loss2000 - loss0, 2 * (loss1000 - loss0), rtol=1e-3)
-
-
 def test_kl_warmup_changes_the_training_loss(X):
     """With a zero learning rate only beta changes between epochs; the warm-up's beta must
     show up in the loss fit() reports (not just in a python attribute)."""
@@ -119,18 +101,6 @@ def test_loss_terms_add_up_to_the_validation_loss(X):
         ae.loss_terms(ae.shallow_autoencoder(6, 2), X)
     with pytest.raises(ValueError, match="X_val"):
         ae.track_loss_terms(np.full((3, 6), np.nan))
-
-
-def test_encoding_many_models_does_not_retrace(X, caplog):
-    """encode/decode/reconstruction_loss call the model directly: no tf.function retracing warning."""
-    import logging
-
-    models = [ae.deep_autoencoder(6, 2, depth=1, width=4, seed=s) for s in range(7)]
-    with caplog.at_level(logging.WARNING):
-        for m in models:
-            ae.decode(m, ae.encode(m, X))
-            ae.reconstruction_loss(m, X)
-    assert not [r for r in caplog.records if "retracing" in r.getMessage()]
 
 
 def test_kl_warmup_schedule_values():
@@ -214,17 +184,6 @@ def test_input_validation(X):
         ae.shallow_autoencoder(4, loss="mae")
     with pytest.raises(ValueError, match="learning_rate"):
         ae.shallow_autoencoder(4, learning_rate=-1.0)
-    model = ae.shallow_autoencoder(6, 2)
-    with pytest.raises(ValueError, match="6 columns"):
-        ae.encode(model, X[:, :5])
-    with pytest.raises(ValueError, match="2-D"):
-        ae.encode(model, X[0])
-    with pytest.raises(TypeError, match="keras.Model"):
-        ae.encode("model", X)
-    with pytest.raises(ValueError, match="no KL layer"):
-        ae.set_beta(model, 1.0)
-    with pytest.raises(ValueError, match="beta"):
-        ae.set_beta(ae.vae(6, 2, hidden=()), -1.0)
     with pytest.raises(ValueError, match="warmup_epochs"):
         ae.kl_warmup(-1)
     with pytest.raises(ValueError, match="exactly one"):
@@ -237,3 +196,9 @@ def test_input_validation(X):
         ae.kl_warmup(kappa="0.1")
     with pytest.raises(ValueError, match="start"):
         ae.kl_warmup(kappa=0.1, start=2.0)
+
+
+def test_kl_warmup_refuses_a_model_without_a_kl_layer(X):
+    model = ae.shallow_autoencoder(6, 2)
+    with pytest.raises(ValueError, match=r"^kl_warmup: model must be a VAE .*which has no KL layer"):
+        model.fit(X, X, epochs=1, verbose=0, callbacks=[ae.kl_warmup(1)])

@@ -11,7 +11,10 @@ Modules (one concept each)
 config          quick/full mode, paths, set_seed(), setup(), the notebooks' setup cell, Colab detection
 sequences       one-hot encode/decode, reverse complement, batches
 motifs          JASPAR matrices (CTCF MA0139.1), PWM scanning, sampling, motif comparison
-datasets        the CTCF binding simulator and CTCF_200.h5 files
+datasets        load_ctcf(): your file, the course's real data or the simulated set (cached)
+ctcf_data       CTCFData (the three splits as arrays) and the CTCF_200.h5 file layout
+simulator       the CTCF binding simulator and its presets
+peaks           real ChIP-seq peak sequences shipped in data/
 expression_data PBMC single-cell expression and AnnData .h5ad files
 toy_data        the autoencoder lesson's toy genes
 backend         the only place that knows Keras vs PyTorch: logits(), input_gradient(), ...
@@ -24,6 +27,7 @@ marginalize     plant motifs into background sequences and read the model's resp
 plotting        logos, ROC/PR, training curves, confusion, ISM heatmaps, NAS and embedding plots
 nas             model spaces, one builder for Keras and PyTorch, controllers, search; dense spaces, ENAS
 autoencoders    AE, denoising AE, VAE, residual VAE builders (Keras 3); layers in _keras_autoencoders
+autoencoder_eval  using a trained autoencoder: encode, decode, losses, the KL weight
 expression      Tybalt-style preprocessing, kNN cell-type accuracy in a representation
 tuning          KerasTuner hypermodels and the trials table
 explain         SHAP values for expression classifiers
@@ -31,9 +35,9 @@ grading         homework self-checks and the instructor grader
 
 The light helpers below are also re-exported at the top level (``wu.load_ctcf()``).
 """
-from . import (attribution, autoencoders, backend, config, datasets, discovery, explain, expression,
-               expression_data, grading, marginalize, metrics, models, motifs, nas, plotting, sequences, toy_data,
-               training, tuning)
+from . import (attribution, autoencoder_eval, autoencoders, backend, config, ctcf_data, datasets, discovery, explain,
+               expression, expression_data, grading, marginalize, metrics, models, motifs, nas, peaks, plotting,
+               sequences, simulator, toy_data, training, tuning)
 from .config import cache_dir, data_dir, in_colab, is_quick, pick, set_seed, setup
 from .datasets import CTCFData, load_ctcf, simulate_ctcf
 from .expression_data import load_pbmc
@@ -44,10 +48,10 @@ from .toy_data import toy_genes
 __version__ = "0.1.0"
 
 __all__ = [
-    "CTCFData", "attribution", "autoencoders", "backend", "cache_dir", "config", "ctcf_pfm", "data_dir",
-    "datasets", "discovery", "explain", "expression", "expression_data", "grading", "in_colab", "is_quick",
-    "jaspar_counts", "load_ctcf", "load_pbmc", "marginalize", "metrics", "models", "motifs", "nas", "one_hot_decode",
-    "one_hot_encode", "pick",
-    "plotting", "pwm_log_odds", "reverse_complement", "scan", "sequences", "set_seed", "setup", "simulate_ctcf",
-    "toy_data", "toy_genes", "training", "tuning",
+    "CTCFData", "attribution", "autoencoder_eval", "autoencoders", "backend", "cache_dir", "config", "ctcf_data",
+    "ctcf_pfm", "data_dir", "datasets", "discovery", "explain", "expression", "expression_data", "grading",
+    "in_colab", "is_quick", "jaspar_counts", "load_ctcf", "load_pbmc", "marginalize", "metrics", "models", "motifs",
+    "nas", "one_hot_decode", "one_hot_encode", "peaks", "pick", "plotting", "pwm_log_odds", "reverse_complement",
+    "scan", "sequences", "set_seed", "setup", "simulate_ctcf", "simulator", "toy_data", "toy_genes", "training",
+    "tuning",
 ]

@@ -28,8 +28,9 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "ArgumentTypeError", "binary_labels", "describe", "fail", "file_path", "finite_array", "flag", "h5_file",
-    "is_int", "non_negative_int", "number", "one_hot", "one_of", "positive_int", "rate", "rng",
+    "ArgumentTypeError", "binary_labels", "check_xy", "class_codes", "cnn_arch", "describe", "fail", "file_path",
+    "finite_array", "flag", "h5_file", "is_int", "non_negative_int", "number", "one_hot", "one_of", "positive_int",
+    "positive_ints", "rate", "rng",
 ]
 
 
@@ -182,6 +183,30 @@ def one_of(value: Any, name: str, fn: str, choices: Iterable[Any]) -> Any:
     return value
 
 
+def positive_ints(value: Any, name: str, fn: str) -> tuple[int, ...]:
+    """A sequence of positive integers (one integer is a sequence of one) as a tuple of ``int``."""
+    if is_int(value):
+        value = (value,)
+    if not isinstance(value, (list, tuple, range)) and not (isinstance(value, np.ndarray) and value.ndim == 1):
+        raise fail(fn, name, "a sequence of positive integers", describe(value), kind=ArgumentTypeError)
+    return tuple(positive_int(v, f"{name}[{i}]", fn) for i, v in enumerate(value))
+
+
+def cnn_arch(fn: str, seq_len: Any, filters: Any, kernel_size: Any, pool_size: Any, dense_units: Any,
+             conv_dropout: Any, dense_dropout: Any, seed: Any) -> dict:
+    """The Day-1 CNN's architecture arguments, checked and converted: one check for its Keras builder
+    (``models.keras_ctcf_cnn``) and its torch class (``_torch_models.TorchCTCFCNN``)."""
+    arch = {name: positive_int(v, name, fn) for name, v in (
+        ("seq_len", seq_len), ("filters", filters), ("kernel_size", kernel_size), ("pool_size", pool_size),
+        ("dense_units", dense_units))}
+    if arch["pool_size"] > arch["seq_len"]:
+        raise fail(fn, "pool_size", f"<= seq_len ({arch['seq_len']})", pool_size)
+    for name, v in (("conv_dropout", conv_dropout), ("dense_dropout", dense_dropout)):
+        arch[name] = rate(v, name, fn, high_open=True)
+    arch["seed"] = non_negative_int(seed, "seed", fn)
+    return arch
+
+
 # --------------------------------------------------------------------------- arrays
 def _as_numeric(x: Any, name: str, fn: str, expected: str) -> np.ndarray:
     if isinstance(x, (str, bytes)) or x is None or isinstance(x, dict):
@@ -306,6 +331,95 @@ def binary_labels(y: Any, name: str, fn: str, n: int | None = None) -> np.ndarra
             hint = "probabilities are not labels: threshold them, e.g. (y >= 0.5)"
         raise fail(fn, name, expected, f"values {{{shown}}}", hint=hint)
     return values.astype(np.float32)
+
+
+def class_codes(y: Any, name: str, fn: str, n: int | None = None, n_classes: int | None = None,
+                allow_empty: bool = False) -> np.ndarray:
+    """Integer class codes ``(n,)`` in ``0..n_classes-1`` as int64 (floats like 2.0 are refused with a hint).
+
+    ``n`` is the number of rows they must match (e.g. ``len(X)``); ``n_classes``, when given,
+    bounds the codes.
+    """
+    y = finite_array(y, name, fn, ndim=1, dtype=None, allow_empty=allow_empty)
+    if n is not None and len(y) != n:
+        raise fail(fn, name, f"{n} labels (one per row)", f"{len(y)} labels")
+    if not np.issubdtype(y.dtype, np.integer):
+        if np.issubdtype(y.dtype, np.floating) and np.all(y == np.round(y)):
+            hint = f"convert them with {name}.astype(int)"
+        else:
+            hint = "encode the classes as integer codes, e.g. with pandas.factorize"
+        raise fail(fn, name, "integer class codes", f"dtype {y.dtype}", kind=ArgumentTypeError, hint=hint)
+    if len(y) and (y.min() < 0 or (n_classes is not None and y.max() >= n_classes)):
+        expected = "class codes >= 0" if n_classes is None else f"class codes in 0..{n_classes - 1}"
+        raise fail(fn, name, expected, f"codes from {int(y.min())} to {int(y.max())}",
+                   hint="" if n_classes is None else f"there are {n_classes} classes")
+    return y.astype(np.int64)
+
+
+def _dna_x(X: Any, name: str, fn: str) -> np.ndarray:
+    """``(N, L, 4)`` finite float32 (values need not be one-hot: soft or masked inputs train too)."""
+    X = finite_array(X, name, fn, ndim=3)
+    if X.shape[-1] != 4:
+        hint = "did you pass (N, 4, L)? transpose it with X.transpose(0, 2, 1)" if X.shape[1] == 4 else ""
+        raise fail(fn, name, "one-hot DNA of shape (N, L, 4)", f"shape {X.shape}", hint=hint)
+    return X
+
+
+def _one_hot_x(X: Any, name: str, fn: str) -> np.ndarray:
+    """Strict one-hot ``(N, L, 4)``, read from ``(N, 4, L)`` (a file's layout) too, with one known base at least."""
+    X = finite_array(X, name, fn, ndim=3)
+    if 4 not in (X.shape[1], X.shape[2]):
+        raise fail(fn, name, "one-hot DNA of shape (N, 4, L) or (N, L, 4)", f"shape {X.shape}")
+    if X.shape[1] == 4 and X.shape[2] != 4:
+        X = X.transpose(0, 2, 1)
+    X = one_hot(X, name, fn)
+    if not (X == 1).any():
+        raise fail(fn, name, "one-hot DNA with at least one known base", "only N (every position all 0 or all 0.25)",
+                   hint="an empty or wrongly written file or array: check how it was saved or encoded")
+    return X
+
+
+_X_KINDS = {"dna": _dna_x, "one_hot": _one_hot_x, "table": lambda X, name, fn: finite_array(X, name, fn, ndim=2)}
+
+
+def check_xy(X: Any, y: Any, fn: str, *, x_name: str = "X", y_name: str = "y", x_kind: str = "dna",
+             labels: str = "binary", n_classes: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs ``X`` and their labels ``y``, one label per row, checked together.
+
+    The one check of an ``(X, y)`` pair in the package (training, the ``.h5`` files, NAS).
+
+    Parameters
+    ----------
+    X : array
+        ``x_kind='dna'``: ``(N, L, 4)``, finite (a ``(N, 4, L)`` array is refused with the
+        transpose to use); ``x_kind='one_hot'``: strict one-hot DNA ``(N, L, 4)``, also read
+        from ``(N, 4, L)`` (the course file's layout) and transposed, refused when it holds no
+        known base at all; ``x_kind='table'``: a finite table ``(N, F)``.
+    y : array ``(N,)``
+        ``labels='binary'``: 0/1 labels (``(N, 1)`` and bools accepted);
+        ``labels='codes'``: integer class codes in ``0..n_classes-1``.
+    fn : str
+        The public function the caller called (named in every message).
+    x_name, y_name : str
+        The arguments as the caller wrote them (``'train X'``, ``'CTCF_200.h5: x_test'``).
+    n_classes : int, optional
+        Bounds class codes (``labels='codes'`` only).
+
+    Returns
+    -------
+    X : np.ndarray
+        float32, C-contiguous, ``(N, L, 4)`` or ``(N, F)``.
+    y : np.ndarray
+        ``(N,)``: float32 0/1 labels, or int64 class codes.
+    """
+    one_of(x_kind, "x_kind", "check_xy", _X_KINDS)
+    one_of(labels, "labels", "check_xy", ("binary", "codes"))
+    X = _X_KINDS[x_kind](X, x_name, fn)
+    if labels == "binary":
+        y = binary_labels(y, y_name, fn, n=len(X))
+    else:
+        y = class_codes(y, y_name, fn, n=len(X), n_classes=n_classes)
+    return np.ascontiguousarray(X), y
 
 
 # --------------------------------------------------------------------------- paths

@@ -10,6 +10,7 @@ Classes
 MaskingNoise    ADAGE's input corruption (zeroes, no rescaling; identity at inference)
 Sampling        the VAE's reparameterisation trick (the mean at inference)
 KLDivergence    adds ``beta * scale * KL`` to the loss; ``beta`` is a variable callbacks can change
+kl_layers       the KLDivergence layers of a model (sub-models searched too)
 KLWarmUp        callback raising ``beta`` linearly over the first epochs (Tybalt's warm-up)
 LossTerms       callback logging a VAE's reconstruction and KL terms on validation data
 DenseTranspose  a decoder layer tied to an encoder ``Dense`` (ADAGE's tied weights)
@@ -23,9 +24,9 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from .autoencoders import loss_terms, set_beta
+from . import _checks
 
-__all__ = ["DenseTranspose", "KLDivergence", "KLWarmUp", "LossTerms", "MaskingNoise", "Sampling"]
+__all__ = ["DenseTranspose", "KLDivergence", "KLWarmUp", "LossTerms", "MaskingNoise", "Sampling", "kl_layers"]
 
 _register = keras.saving.register_keras_serializable(package="workshop_utils")
 
@@ -109,6 +110,17 @@ class KLDivergence(keras.layers.Layer):
         return {**super().get_config(), "beta": self.beta_init, "scale": self.scale}
 
 
+def kl_layers(model) -> list:
+    """Every :class:`KLDivergence` layer of ``model``, sub-models included (empty for a model that is no VAE)."""
+    found = []
+    for layer in getattr(model, "layers", []):
+        if isinstance(layer, KLDivergence):
+            found.append(layer)
+        elif hasattr(layer, "layers"):
+            found.extend(kl_layers(layer))
+    return found
+
+
 class KLWarmUp(keras.callbacks.Callback):
     """Raise ``beta`` linearly from ``start`` to ``beta_max`` over the first epochs (Tybalt's warm-up).
 
@@ -136,7 +148,12 @@ class KLWarmUp(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self.current = self.beta_at(epoch)
-        set_beta(self.model, self.current)
+        layers = kl_layers(self.model)
+        if not layers:
+            raise _checks.fail("kl_warmup", "model", "a VAE from workshop_utils.autoencoders.vae or residual_vae",
+                               f"{self.model.name!r}, which has no KL layer")
+        for layer in layers:
+            layer.beta.assign(self.current)
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
@@ -146,18 +163,20 @@ class KLWarmUp(keras.callbacks.Callback):
 class LossTerms(keras.callbacks.Callback):
     """After every epoch, log the VAE's validation reconstruction and KL terms apart.
 
-    Writes ``val_reconstruction`` and ``val_kl`` (see
-    :func:`workshop_utils.autoencoders.loss_terms`) into the epoch's logs, so they appear in
-    ``history.history`` next to the total ``val_loss``.
+    Writes ``val_reconstruction`` and ``val_kl`` (``terms(model, x_val)``:
+    :func:`workshop_utils.autoencoder_eval.loss_terms`, which
+    :func:`workshop_utils.autoencoders.track_loss_terms` passes) into the epoch's logs, so they
+    appear in ``history.history`` next to the total ``val_loss``.
     """
 
-    def __init__(self, x_val):
+    def __init__(self, x_val, terms):
         super().__init__()
         self.x_val = x_val
+        self.terms = terms
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
-            terms = loss_terms(self.model, self.x_val)
+            terms = self.terms(self.model, self.x_val)
             logs["val_reconstruction"] = terms["reconstruction"]
             logs["val_kl"] = terms["kl"]
 

@@ -24,6 +24,7 @@ import keras_tuner as kt
 import numpy as np
 
 from . import autoencoders as _ae
+from .autoencoder_eval import set_beta
 
 __all__ = ["OBJECTIVE", "ScoreAtBeta1", "TybaltHyperModel", "quiet_retracing"]
 
@@ -178,7 +179,7 @@ class ScoreAtBeta1(keras.callbacks.Callback):
         self.result: dict[str, float] = {}
 
     def _loss(self, beta: float) -> float:
-        _ae.set_beta(self.model, beta)
+        set_beta(self.model, beta)
         return float(self.model.evaluate(self.x_val, self.x_val, verbose=0, return_dict=True)["loss"])
 
     def on_epoch_end(self, epoch, logs=None):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .models import _check_arch
+from . import _checks
 
 
 class TorchCTCFCNN(nn.Module):
@@ -30,7 +30,7 @@ class TorchCTCFCNN(nn.Module):
     def __init__(self, seq_len: int = 200, filters: int = 24, kernel_size: int = 19,
                  pool_size: int = 25, dense_units: int = 64, conv_dropout: float = 0.0,
                  dense_dropout: float = 0.0, seed: int = 0):
-        a = _check_arch("TorchCTCFCNN", seq_len, filters, kernel_size, pool_size, dense_units, conv_dropout,
+        a = _checks.cnn_arch("TorchCTCFCNN", seq_len, filters, kernel_size, pool_size, dense_units, conv_dropout,
                         dense_dropout, seed)
         super().__init__()
         self.seq_len = a["seq_len"]

@@ -34,20 +34,6 @@ from .backend import framework as _framework
 from .backend import require
 
 
-def _check_arch(fn: str, seq_len: int, filters: int, kernel_size: int, pool_size: int, dense_units: int,
-                conv_dropout: float, dense_dropout: float, seed: int) -> dict:
-    """The architecture arguments, checked and converted (shared by both builders)."""
-    arch = {name: _checks.positive_int(v, name, fn) for name, v in (
-        ("seq_len", seq_len), ("filters", filters), ("kernel_size", kernel_size), ("pool_size", pool_size),
-        ("dense_units", dense_units))}
-    if arch["pool_size"] > arch["seq_len"]:
-        raise _checks.fail(fn, "pool_size", f"<= seq_len ({arch['seq_len']})", pool_size)
-    for name, v in (("conv_dropout", conv_dropout), ("dense_dropout", dense_dropout)):
-        arch[name] = _checks.rate(v, name, fn, high_open=True)
-    arch["seed"] = _checks.non_negative_int(seed, "seed", fn)
-    return arch
-
-
 def keras_ctcf_cnn(seq_len: int = 200, filters: int = 24, kernel_size: int = 19, pool_size: int = 25,
                    dense_units: int = 64, conv_dropout: float = 0.0, dense_dropout: float = 0.0,
                    seed: int = 0, learning_rate: float = 1e-3) -> Any:
@@ -77,7 +63,7 @@ def keras_ctcf_cnn(seq_len: int = 200, filters: int = 24, kernel_size: int = 19,
         Outputs probabilities ``(N, 1)``; the layer before the final ``Activation('sigmoid')``
         is the linear logit (see :func:`workshop_utils.backend.keras_logit_model`).
     """
-    a = _check_arch("keras_ctcf_cnn", seq_len, filters, kernel_size, pool_size, dense_units, conv_dropout,
+    a = _checks.cnn_arch("keras_ctcf_cnn", seq_len, filters, kernel_size, pool_size, dense_units, conv_dropout,
                     dense_dropout, seed)
     learning_rate = _checks.number(learning_rate, "learning_rate", "keras_ctcf_cnn", low=0.0, low_open=True)
     import keras

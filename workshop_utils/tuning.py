@@ -188,7 +188,7 @@ def tybalt_hypermodel(n_features: int, latent_dims: Sequence[int] = (5, 10, 20),
                          ("batch_sizes", batch_sizes), ("epochs", epochs)):
         if len(set(values)) != len(values):
             raise _checks.fail(fn, name, "distinct values", _checks.describe(tuple(values)))
-    hidden = _ae._widths(hidden, "hidden", fn)
+    hidden = _checks.positive_ints(hidden, "hidden", fn)
     seed = _checks.non_negative_int(seed, "seed", fn)
     from ._keras_tuning import TybaltHyperModel
 

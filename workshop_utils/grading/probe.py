@@ -223,8 +223,3 @@ def add_to_reference(ref: dict, probe: Probe) -> dict:
     out["probe"] = {"y": probe.y.copy(), "site_start": probe.site_start.copy(), "n_total": len(probe), "n": n,
                     "n_attr": min(probe_attr_size(), n)}
     return out
-
-
-def has_probe(ref: dict) -> bool:
-    """True when ``ref`` carries a probe (the instructor's grader), False in the student's self-check."""
-    return isinstance(ref, dict) and isinstance(ref.get("probe"), dict) and "y" in ref["probe"]
