@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from . import _checks
-from .backend import _input_gradient, _logits, check_target, require_model
+from .backend import _logits, check_target, input_gradient, require_model
 from .mutagenesis import mutant_scorer
 from .sequences import dinucleotide_shuffle
 
@@ -70,7 +70,7 @@ def saliency(model: Any, X: np.ndarray, batch_size: int = 256, target: int | Non
     """
     centre = _checks.flag(centre, "centre", "saliency")
     X, target, batch_size = _prepare(model, X, target, batch_size, "saliency")
-    g = _input_gradient(model, X, target, batch_size, "saliency")
+    g = input_gradient(model, X, target, batch_size, fn="saliency")
     return centre_bases(g) if centre else g
 
 
@@ -90,7 +90,7 @@ def gradient_x_input(model: Any, X: np.ndarray, batch_size: int = 256, target: i
     """
     centre = _checks.flag(centre, "centre", "gradient_x_input")
     X, target, batch_size = _prepare(model, X, target, batch_size, "gradient_x_input")
-    g = _input_gradient(model, X, target, batch_size, "gradient_x_input")
+    g = input_gradient(model, X, target, batch_size, fn="gradient_x_input")
     return (centre_bases(g) if centre else g) * X
 
 
@@ -276,8 +276,8 @@ def _ig_gauss_legendre(model: Any, X: np.ndarray, baseline: np.ndarray, n_steps:
     diff = X - baseline
     total = np.zeros_like(X, dtype=np.float64)
     for a, w in zip(alphas, weights):
-        total += w * _input_gradient(model, (baseline + a * diff).astype(np.float32), target, batch_size,
-                                     "integrated_gradients")
+        total += w * input_gradient(model, (baseline + a * diff).astype(np.float32), target, batch_size,
+                                    fn="integrated_gradients")
     return (total * diff).astype(np.float32)
 
 

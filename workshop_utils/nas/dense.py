@@ -24,13 +24,13 @@ from .space import ModelSpace, Operation
 
 # Names that lived here in the last release (one more release with a DeprecationWarning).
 __getattr__ = _moved.moved_names(__name__, {
-    "n_activations": "workshop_utils.nas.dense_space:activation_names",
+    "n_activations": "workshop_utils.nas.dense:activation_names",
     "dense_forward": "workshop_utils.nas._torch_layers", "LinearView": "workshop_utils.nas._torch_layers",
     "activation_module": "workshop_utils.nas._torch_layers"})
 
 __all__ = ["DECISIONS", "DENSE_ACTIVATIONS", "FAMILIES", "LAYER_ACTIVATIONS", "LAYER_DECISIONS", "DenseChoice",
            "DenseSpec", "LayerChoice", "LayerwiseSpec", "ModelSpace", "Operation", "activation_names", "arc_spec",
-           "build_dense", "check_features", "check_optimizer_settings", "check_class_codes", "class_weights",
+           "build_dense", "check_features", "check_optimizer_settings", "class_weights",
            "dense_model_space", "fit_dense", "layerwise_model_space", "linear_shapes", "macro_f1", "module_key",
            "predict_logits", "supernet_shapes"]
 
@@ -142,33 +142,6 @@ def _keras_dense(spec: DenseSpec | LayerwiseSpec, n_features: int, n_classes: in
 
 
 # --------------------------------------------------------------------------- training
-def check_class_codes(y: Any, name: str, fn: str, n: int | None = None, n_classes: int | None = None,
-                 allow_empty: bool = False) -> np.ndarray:
-    """Integer class codes ``(n,)`` in ``0..n_classes-1`` as int64 (floats like 2.0 are refused with a hint)."""
-    y = _checks.finite_array(y, name, fn, ndim=1, dtype=None, allow_empty=allow_empty)
-    if n is not None and len(y) != n:
-        raise _checks.fail(fn, name, f"{n} labels (one per row)", f"{len(y)} labels")
-    if not np.issubdtype(y.dtype, np.integer):
-        if np.issubdtype(y.dtype, np.floating) and np.all(y == np.round(y)):
-            hint = f"convert them with {name}.astype(int)"
-        else:
-            hint = "encode the classes as integer codes, e.g. with pandas.factorize"
-        raise _checks.fail(fn, name, "integer class codes", f"dtype {y.dtype}", kind=_checks.ArgumentTypeError,
-                           hint=hint)
-    if len(y) and (y.min() < 0 or (n_classes is not None and y.max() >= n_classes)):
-        expected = "class codes >= 0" if n_classes is None else f"class codes in 0..{n_classes - 1}"
-        raise _checks.fail(fn, name, expected, f"codes from {int(y.min())} to {int(y.max())}",
-                           hint="" if n_classes is None else f"there are {n_classes} classes")
-    return y.astype(np.int64)
-
-
-def _check_xy(X: Any, y: Any, xname: str, yname: str, fn: str,
-              n_classes: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """A finite table ``X (N, F)`` float32 and class codes ``y (N,)`` int64 in ``0..n_classes-1``."""
-    X = _checks.finite_array(X, xname, fn, ndim=2)
-    return X, check_class_codes(y, yname, fn, len(X), n_classes)
-
-
 def check_features(X_train: np.ndarray, X_valid: np.ndarray, fn: str) -> np.ndarray:
     """``X_valid``, refused unless it has the features of ``X_train``."""
     if X_valid.shape[1] != X_train.shape[1]:
@@ -190,7 +163,7 @@ def class_weights(y: np.ndarray, n_classes: int) -> np.ndarray:
     Classes absent from ``y`` get weight 1.
     """
     n_classes = _checks.positive_int(n_classes, "n_classes", "class_weights")
-    y = check_class_codes(y, "y", "class_weights", n_classes=n_classes, allow_empty=True)
+    y = _checks.class_codes(y, "y", "class_weights", n_classes=n_classes, allow_empty=True)
     counts = np.bincount(y, minlength=n_classes).astype(np.float64)
     w = np.ones(n_classes)
     seen = counts > 0
@@ -204,10 +177,10 @@ def predict_logits(model: Any, X: np.ndarray, batch_size: int = 1024) -> np.ndar
     :func:`workshop_utils.backend.logits` (evaluation mode, no gradients, the model's
     mode given back), kept two-dimensional.
     """
-    from ..backend import _logits
+    from ..backend import logits
 
     X = _checks.finite_array(X, "X", "predict_logits", ndim=2)
-    z = _logits(model, X, batch_size, "predict_logits")
+    z = logits(model, X, batch_size, fn="predict_logits")
     return z.reshape(len(X), -1)
 
 
@@ -221,7 +194,7 @@ def macro_f1(y_true: np.ndarray, logits_or_pred: np.ndarray) -> float:
     """
     fn = "macro_f1"
     pred = _checks.finite_array(logits_or_pred, "logits_or_pred", fn, ndim=(1, 2), dtype=None)
-    y_true = check_class_codes(y_true, "y_true", fn, n=len(pred))
+    y_true = _checks.class_codes(y_true, "y_true", fn, n=len(pred))
     pred = pred.argmax(1) if pred.ndim == 2 else pred
     labels, codes = np.unique(np.concatenate([np.asarray(y_true), np.asarray(pred)]), return_inverse=True)
     t, p = codes[:len(y_true)], codes[len(y_true):]
@@ -287,8 +260,8 @@ def fit_dense(model: Any, X_train: np.ndarray, y_train: np.ndarray, X_valid: np.
     X_valid = check_features(X_train, _checks.finite_array(X_valid, "X_valid", fn, ndim=2), fn)
     n_out = predict_logits(model, X_train[:2]).shape[1]  # runs the model in eval mode: no state changes
     n_classes = int(getattr(model, "n_classes", n_out))
-    y_train = check_class_codes(y_train, "y_train", fn, len(X_train), n_classes)
-    y_valid = check_class_codes(y_valid, "y_valid", fn, len(X_valid), n_classes)
+    y_train = _checks.class_codes(y_train, "y_train", fn, len(X_train), n_classes)
+    y_valid = _checks.class_codes(y_valid, "y_valid", fn, len(X_valid), n_classes)
     epochs = _checks.positive_int(epochs, "epochs", fn)
     patience = _checks.positive_int(patience, "patience", fn)
     batch_size, lr, weight_decay, seed, progress = check_optimizer_settings(fn, batch_size, lr, weight_decay, seed,

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from .. import _checks
-from .dense import _check_xy, check_features, check_optimizer_settings, class_weights, macro_f1
+from .dense import check_features, check_optimizer_settings, class_weights, macro_f1
 from .dense_space import arc_spec, check_space, module_key
 from .space import ModelSpace
 from .. import _moved
@@ -158,7 +158,7 @@ def train_shared(supernet: Any, X: np.ndarray, y: np.ndarray, arcs: Sequence[int
 
     fn = "train_shared"
     _check_supernet(supernet, fn)
-    X, y = _check_xy(X, y, "X", "y", fn, supernet.n_classes)
+    X, y = _checks.check_xy(X, y, fn, x_kind="table", labels="codes", n_classes=supernet.n_classes)
     steps = _checks.positive_int(steps, "steps", fn)
     batch_size = _checks.positive_int(batch_size, "batch_size", fn)
     lr = _checks.number(lr, "lr", fn, low=0.0, low_open=True)
@@ -210,7 +210,7 @@ def score_shared(supernet: Any, arc: Sequence[int], X: np.ndarray, y: np.ndarray
 
     fn = "score_shared"
     _check_supernet(supernet, fn)
-    X, y = _check_xy(X, y, "X", "y", fn, supernet.n_classes)
+    X, y = _checks.check_xy(X, y, fn, x_kind="table", labels="codes", n_classes=supernet.n_classes)
     metric = _checks.one_of(metric, "metric", fn, METRICS)
     arc = supernet.space.check_arc(arc)
     supernet.eval()
@@ -302,8 +302,10 @@ def enas_search(space: ModelSpace, X_train: np.ndarray, y_train: np.ndarray, X_v
 
     fn = "enas_search"
     check_space(space)
-    X_train, y_train = _check_xy(X_train, y_train, "X_train", "y_train", fn)
-    X_valid, y_valid = _check_xy(X_valid, y_valid, "X_valid", "y_valid", fn)
+    X_train, y_train = _checks.check_xy(X_train, y_train, fn, x_name="X_train", y_name="y_train", x_kind="table",
+                                        labels="codes")
+    X_valid, y_valid = _checks.check_xy(X_valid, y_valid, fn, x_name="X_valid", y_name="y_valid", x_kind="table",
+                                        labels="codes")
     check_features(X_train, X_valid, fn)
     metric = _checks.one_of(metric, "metric", fn, METRICS)
     n_trials = _checks.positive_int(n_trials, "n_trials", fn)

@@ -57,8 +57,6 @@ def _limit_threads(n: int) -> None:
 
 def _split_data(data: Any, fn: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(X_train, y_train, X_valid, y_valid)`` from a CTCFData or a 4-tuple, checked (finite X, 0/1 labels)."""
-    from ..training import _check_xy
-
     if hasattr(data, "x_train") and hasattr(data, "x_valid"):
         parts = (data.x_train, data.y_train, data.x_valid, data.y_valid)
     elif isinstance(data, (tuple, list)) and len(data) == 4:
@@ -66,8 +64,8 @@ def _split_data(data: Any, fn: str) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     else:
         raise _checks.fail(fn, "data", "a CTCFData or a tuple (X_train, y_train, X_valid, y_valid)",
                            type(data).__name__, kind=TypeError)
-    xtr, ytr = _check_xy(parts[0], parts[1], fn, "data train ")
-    xva, yva = _check_xy(parts[2], parts[3], fn, "data valid ")
+    xtr, ytr = _checks.check_xy(parts[0], parts[1], fn, x_name="data train X", y_name="data train y")
+    xva, yva = _checks.check_xy(parts[2], parts[3], fn, x_name="data valid X", y_name="data valid y")
     if xva.shape[1:] != xtr.shape[1:]:
         raise _checks.fail(fn, "data", f"validation sequences of the training shape {xtr.shape[1:]}",
                            f"shape {xva.shape[1:]}")
@@ -89,7 +87,7 @@ def train_child(model: Any, data: Any, epochs: int = 3, patience: int = 1, batch
                 seed: int = 0, progress: bool = False, lr: float | None = None) -> int:
     """Train a built child with early stopping on validation loss; returns the epochs run.
 
-    :func:`workshop_utils.backend.fit_binary`: Keras ``model.fit`` with
+    :func:`workshop_utils.training.fit_binary`: Keras ``model.fit`` with
     ``EarlyStopping(restore_best_weights=True)`` (the model must be compiled, as the
     builders return it); PyTorch :func:`workshop_utils.training.fit`.
 
@@ -108,7 +106,8 @@ def train_child(model: Any, data: Any, epochs: int = 3, patience: int = 1, batch
         Learning rate.  Torch: default 1e-3 (a builder's is ``builder.learning_rate``).
         Keras: None keeps the compiled optimizer's; a number replaces it.
     """
-    from ..backend import fit_binary, require_model
+    from ..backend import require_model
+    from ..training import fit_binary
 
     fn = "train_child"
     require_model(model, fn)
