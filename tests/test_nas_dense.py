@@ -1,12 +1,11 @@
-"""Dense search spaces for tables: the space, the builder (torch and Keras), the training loop."""
+"""workshop_utils.nas.dense: the builder (torch and Keras), fit_dense on the one epoch loop, the metrics."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from workshop_utils.nas.dense import (DECISIONS, DenseChoice, arc_spec, build_dense, class_weights,
-                                      dense_model_space, fit_dense, linear_shapes, macro_f1, predict_logits)
-from workshop_utils.nas.space import ModelSpace, Operation
+from workshop_utils.nas.dense import (arc_spec, build_dense, class_weights, dense_model_space, fit_dense, linear_shapes,
+                                      macro_f1, predict_logits)
 
 ARCS = {"mlp": [0, 0, 1, 0, 1], "resnet": [1, 1, 2, 1, 0], "densenet": [2, 0, 2, 2, 2]}
 
