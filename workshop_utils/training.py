@@ -8,6 +8,12 @@ a tqdm progress bar.  :func:`fit` returns a history dict with the same keys as a
 ``History.history`` (``loss``, ``val_loss``, ``val_auroc``), so
 :func:`workshop_utils.plotting.plot_history` draws both.
 
+The loop is written once, here: :func:`epoch_loop` (epochs, validation, the early-stopping
+rule :func:`improved`, best weights, the history contract) around :func:`train_batches` (one
+pass of minibatches, every forward through :func:`workshop_utils.backend.torch_forward`).
+:func:`fit`, :func:`workshop_utils.nas.dense.fit_dense` and
+:func:`workshop_utils.nas.enas.train_shared` are data plumbing around them.
+
 torch is imported inside the functions.
 """
 from __future__ import annotations
