@@ -153,7 +153,7 @@ def _validation(model: Any, X: np.ndarray, y: np.ndarray, batch_size: int, epoch
     import warnings
 
     warnings.warn(f"fit: the validation logits are NaN/inf after epoch {epoch} (0-based): training diverged; "
-                  "this epoch counts as no improvement (lower lr?)", RuntimeWarning, stacklevel=3)
+                  "this epoch counts as no improvement (lower lr?)", RuntimeWarning, stacklevel=5)
     return {"loss": float("nan"), "auroc": float("nan")}
 
 
