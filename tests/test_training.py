@@ -141,6 +141,10 @@ def test_train_batches_goes_through_the_clear_forward_errors():
     loss = training.train_batches(good, [(torch.ones(4, 20, 4), torch.zeros(4, 1))] * 3, torch.nn.MSELoss(),
                                   torch.optim.SGD(good.parameters(), lr=0.01))
     assert loss > 0 and good.training
+    with pytest.raises(TypeError, match="my_fit: optimizer must be a torch.optim.Optimizer"):
+        training.train_batches(good, batches, torch.nn.MSELoss(), "adam", fn="my_fit")
+    with pytest.raises(TypeError, match="train_batches: loss_fn must be a callable"):
+        training.train_batches(good, batches, None, opt)
 
 
 def test_evaluate_keras_and_torch_agree(keras_cnn, onehot):

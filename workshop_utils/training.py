@@ -218,6 +218,11 @@ def train_batches(model: Any, batches: Any, loss_fn: Callable, optimizer: Any, f
     float
         The mean of the batch losses weighted by batch size (Keras' epoch loss).
     """
+    require(model, "torch", fn)
+    if not callable(loss_fn):
+        raise _checks.fail(fn, "loss_fn", "a callable loss_fn(output, y)", type(loss_fn).__name__, kind=TypeError)
+    if not (callable(getattr(optimizer, "zero_grad", None)) and callable(getattr(optimizer, "step", None))):
+        raise _checks.fail(fn, "optimizer", "a torch.optim.Optimizer", type(optimizer).__name__, kind=TypeError)
     model.train()
     total, seen = 0.0, 0
     for xb, yb in batches:
