@@ -35,6 +35,6 @@ from .space import ModelSpace, Operation, course_model_space
 __all__ = [
     "CNNEvaluator", "GeneralController", "ModelSpace", "Operation", "RandomController", "SearchHistory",
     "SequentialModelBuilder", "TOP_ARCS_FILE", "cnn_evaluator", "count_params", "course_model_space",
-    "expected_best_of_random", "infer_shapes", "load_reward_table", "load_top_arcs", "plot_layer_probs", "plot_search_comparison", "plot_search_rewards",
-    "process_pool", "save_top_arcs", "search", "train_child",
+    "expected_best_of_random", "infer_shapes", "load_reward_table", "load_top_arcs", "plot_layer_probs",
+    "plot_search_comparison", "plot_search_rewards", "process_pool", "save_top_arcs", "search", "train_child",
 ]

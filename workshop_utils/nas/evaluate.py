@@ -19,7 +19,8 @@ from .. import _checks
 
 
 def process_pool(workers: int = 2, threads: int | None = None) -> Executor:
-    """A ``ProcessPoolExecutor`` for :func:`~workshop_utils.nas.search.search`: fresh (spawned) workers, threads shared out.
+    """A ``ProcessPoolExecutor`` for :func:`~workshop_utils.nas.search.search`: fresh (spawned) workers,
+    threads shared out.
 
     Each worker limits OpenMP/BLAS, PyTorch and TensorFlow to ``threads`` threads (default
     ``cores // workers``, so the workers do not oversubscribe the machine; a worker with as

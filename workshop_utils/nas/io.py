@@ -1,4 +1,7 @@
-"""The top arcs of the architecture-search lesson, saved for later lessons: :func:`save_top_arcs`, :func:`load_top_arcs`."""
+"""The top arcs of the architecture-search lesson, saved for later lessons.
+
+:func:`save_top_arcs` writes them (atomically), :func:`load_top_arcs` reads them back.
+"""
 from __future__ import annotations
 
 import json
