@@ -1,4 +1,5 @@
-"""workshop_utils.nas._torch_layers (test file named by the rule for _torch_ modules): the torch classes of nas, the dense forward pass next to its class."""
+"""workshop_utils.nas._torch_layers (``_torch_`` modules: tests/test_<pkg>_<rest>.py): the torch classes of
+nas, the dense forward pass next to its class."""
 from __future__ import annotations
 
 import pytest
