@@ -81,6 +81,72 @@ def test_fit_is_reproducible_and_validates():
         training.fit(_model(), tr, va, epochs=0, progress=False)
 
 
+# --------------------------------------------------------------------------- the one epoch loop (#25)
+HISTORY_KEYS = {"loss", "val_loss", "best_epoch", "stopped_early", "seconds"}
+
+
+def test_fit_and_fit_dense_return_one_history_contract():
+    """The same keys, a 0-based best_epoch, stopped_early and seconds from both loops (they are one loop)."""
+    from workshop_utils.nas.dense import build_dense, dense_model_space, fit_dense
+
+    h = training.fit(_model(), _toy(100, 0), _toy(50, 1), epochs=3, patience=1, progress=False)
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(90, 6)).astype(np.float32), rng.integers(0, 2, 90)
+    model = build_dense(dense_model_space(units=(4,), depth=(1,)), [0, 0, 0, 0, 0], 6, 2)
+    d = fit_dense(model, X[:60], y[:60], X[60:], y[60:], epochs=3, patience=1)
+    for hist, metric in ((h, "val_auroc"), (d, "val_f1")):
+        assert set(hist) == HISTORY_KEYS | {metric}
+        assert len(hist["loss"]) == len(hist["val_loss"]) == len(hist[metric])
+        assert 0 <= hist["best_epoch"] < len(hist["loss"]) and isinstance(hist["stopped_early"], bool)
+        assert hist["seconds"] > 0
+        assert hist["stopped_early"] == (len(hist["loss"]) < 3)
+
+
+def test_epoch_loop_stops_on_patience_keeps_the_best_and_maximises_scores():
+    import torch
+
+    model = torch.nn.Linear(2, 1)
+    scores = [0.5, 0.7, 0.7, 0.6, 0.9]   # a tie never improves; patience 2 stops after epoch 3
+    states = []
+
+    def train_epoch(epoch):
+        with torch.no_grad():
+            model.bias.fill_(float(epoch))
+        states.append(epoch)
+        return 1.0 / (epoch + 1)
+
+    h = training.epoch_loop(model, train_epoch, lambda e: {"val_loss": 1 - scores[e], "val_score": scores[e]},
+                            epochs=5, patience=2, monitor="val_score", mode="max")
+    assert h["best_epoch"] == 1 and h["stopped_early"] and len(h["loss"]) == 4 and states == [0, 1, 2, 3]
+    assert float(model.bias.detach()) == 1.0 and not model.training   # the best epoch's weights, evaluation mode
+    h = training.epoch_loop(model, train_epoch, lambda e: {"val_loss": [3.0, float("nan"), 2.0][e]}, epochs=3,
+                            patience=None, restore_best=False)
+    assert h["best_epoch"] == 2 and not h["stopped_early"] and float(model.bias.detach()) == 2.0   # NaN never improves
+    with pytest.raises(ValueError, match="epoch_loop: mode must be one of"):
+        training.epoch_loop(model, train_epoch, lambda e: {"val_loss": 0.0}, epochs=1, patience=1, mode="up")
+    with pytest.raises(TypeError, match="epoch_loop: validate must be a callable"):
+        training.epoch_loop(model, train_epoch, None, epochs=1, patience=1)
+
+
+def test_train_batches_goes_through_the_clear_forward_errors():
+    """A model that cannot take the input fails with the package's message, not torch's alone."""
+    import torch
+
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(7, 1))   # wrong input width
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    batches = [(torch.zeros(4, 20, 4), torch.zeros(4))]
+    with pytest.raises(ValueError, match="my_fit: model must be a torch model that takes X of shape"):
+        training.train_batches(model, batches, torch.nn.MSELoss(), opt, fn="my_fit")
+    good = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(80, 1))
+    loss = training.train_batches(good, [(torch.ones(4, 20, 4), torch.zeros(4, 1))] * 3, torch.nn.MSELoss(),
+                                  torch.optim.SGD(good.parameters(), lr=0.01))
+    assert loss > 0 and good.training
+    with pytest.raises(TypeError, match="my_fit: optimizer must be a torch.optim.Optimizer"):
+        training.train_batches(good, batches, torch.nn.MSELoss(), "adam", fn="my_fit")
+    with pytest.raises(TypeError, match="train_batches: loss_fn must be a callable"):
+        training.train_batches(good, batches, None, opt)
+
+
 def test_evaluate_keras_and_torch_agree(keras_cnn, onehot):
     import torch
 

@@ -8,11 +8,17 @@ a tqdm progress bar.  :func:`fit` returns a history dict with the same keys as a
 ``History.history`` (``loss``, ``val_loss``, ``val_auroc``), so
 :func:`workshop_utils.plotting.plot_history` draws both.
 
+The loop is written once, here: :func:`epoch_loop` (epochs, validation, the early-stopping
+rule :func:`improved`, best weights, the history contract) around :func:`train_batches` (one
+pass of minibatches, every forward through :func:`workshop_utils.backend.torch_forward`).
+:func:`fit`, :func:`workshop_utils.nas.dense.fit_dense` and
+:func:`workshop_utils.nas.enas.train_shared` are data plumbing around them.
+
 torch is imported inside the functions.
 """
 from __future__ import annotations
 
-import copy
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -21,11 +27,6 @@ from . import _checks
 from .backend import framework as _framework
 from .backend import logits, require, sigmoid, torch_forward, torch_seeded
 from .metrics import binary_metrics
-
-
-def _check_xy(X: Any, y: Any, fn: str, what: str = "") -> tuple[np.ndarray, np.ndarray]:
-    """Old private spelling still read by ``nas/search.py`` until it calls :func:`_checks.check_xy` (remove then)."""
-    return _checks.check_xy(X, y, fn, x_name=f"{what}X", y_name=f"{what}y")
 
 
 def _pair(data: Any, name: str, fn: str) -> tuple[np.ndarray, np.ndarray]:
@@ -152,7 +153,7 @@ def _validation(model: Any, X: np.ndarray, y: np.ndarray, batch_size: int, epoch
     import warnings
 
     warnings.warn(f"fit: the validation logits are NaN/inf after epoch {epoch} (0-based): training diverged; "
-                  "this epoch counts as no improvement (lower lr?)", RuntimeWarning, stacklevel=3)
+                  "this epoch counts as no improvement (lower lr?)", RuntimeWarning, stacklevel=5)
     return {"loss": float("nan"), "auroc": float("nan")}
 
 
@@ -181,10 +182,169 @@ def improved(current: float, best: float, min_delta: float = 0.0) -> bool:
     """The early-stopping rule of the package: ``current`` beats ``best`` by more than ``min_delta``.
 
     Lower is better (pass ``-score`` for a score); the same rule as Keras'
-    ``EarlyStopping(min_delta=...)``.  :func:`fit` and
-    :func:`workshop_utils.nas.dense.fit_dense` both use it.
+    ``EarlyStopping(min_delta=...)``.  :func:`epoch_loop` applies it, for :func:`fit` and
+    :func:`workshop_utils.nas.dense.fit_dense` alike; NaN never improves.
     """
     return current < best - min_delta
+
+
+def train_batches(model: Any, batches: Any, loss_fn: Callable, optimizer: Any, fn: str = "train_batches",
+                  forward: Callable | None = None) -> float:
+    """One pass of minibatch training: ``zero_grad -> forward -> loss -> backward -> step`` per batch.
+
+    The inner loop of :func:`fit`, :func:`workshop_utils.nas.dense.fit_dense` and
+    :func:`workshop_utils.nas.enas.train_shared` (one epoch, or ``steps`` minibatches).
+    Every forward pass goes through :func:`workshop_utils.backend.torch_forward`, so a
+    model that does not take the input, returns a tuple or ends in a sigmoid fails with the
+    package's message naming ``fn``.  The model is put in training mode and left there.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    batches : iterable of ``(x (B, ...), y (B,))`` tensors
+        Drawn lazily: a generator may draw the next batch from a random stream that
+        ``forward`` also uses.
+    loss_fn : callable
+        ``loss_fn(output, y) -> scalar tensor`` (a mean over the batch).
+    optimizer : torch.optim.Optimizer
+    fn : str
+        The public function named in error messages.
+    forward : callable, optional
+        ``forward(x) -> torch.nn.Module`` picks the module to run on this batch (a child
+        of a supernet); by default ``model``.
+
+    Returns
+    -------
+    float
+        The mean of the batch losses weighted by batch size (Keras' epoch loss).
+    """
+    require(model, "torch", fn)
+    if not callable(loss_fn):
+        raise _checks.fail(fn, "loss_fn", "a callable loss_fn(output, y)", type(loss_fn).__name__, kind=TypeError)
+    if not (callable(getattr(optimizer, "zero_grad", None)) and callable(getattr(optimizer, "step", None))):
+        raise _checks.fail(fn, "optimizer", "a torch.optim.Optimizer", type(optimizer).__name__, kind=TypeError)
+    model.train()
+    total, seen = 0.0, 0
+    for xb, yb in batches:
+        optimizer.zero_grad(set_to_none=True)
+        net = model if forward is None else forward(xb)
+        loss = loss_fn(torch_forward(net, xb, fn), yb)
+        loss.backward()
+        optimizer.step()
+        total += float(loss.detach()) * len(yb)
+        seen += len(yb)
+    return total / seen
+
+
+def epoch_loop(model: Any, train_epoch: Callable[[int], float], validate: Callable[[int], dict],
+               epochs: int, patience: int | None, monitor: str = "val_loss", mode: str = "min",
+               min_delta: float = 0.0, restore_best: bool = True, seed: int = 0, progress: bool = False,
+               leave: bool = True) -> dict:
+    """The package's one epoch loop with early stopping: train, validate, keep the best epoch.
+
+    Each epoch runs ``train_epoch(epoch)`` (usually :func:`train_batches`), then
+    ``validate(epoch)``; the epoch improves when the monitored value beats the best so far
+    by more than ``min_delta`` (:func:`improved`; a NaN never does).  Training stops after
+    ``patience`` epochs without improvement, and with ``restore_best`` the weights of the
+    best epoch are put back.  The loop runs inside
+    :func:`workshop_utils.backend.torch_seeded` (dropout is seeded, the caller's torch
+    random state is left as it was), and the model ends in evaluation mode.
+    Arguments are the caller's to check: :func:`fit` and
+    :func:`workshop_utils.nas.dense.fit_dense` validate theirs before calling it.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    train_epoch : callable
+        ``train_epoch(epoch) -> float``, the epoch's mean training loss.
+    validate : callable
+        ``validate(epoch) -> dict`` of validation values, keys starting with ``val_``
+        (``val_loss`` and, e.g., ``val_auroc`` or ``val_f1``); each becomes a list of the history.
+    epochs : int
+    patience : int or None
+        None trains all ``epochs``.
+    monitor : str
+        The key of ``validate``'s dict that decides the best epoch.
+    mode : {'min', 'max'}
+        Lower (a loss) or higher (a score) is better; ties keep the earlier epoch.
+    min_delta : float
+    restore_best : bool
+    seed : int
+    progress : bool
+        A tqdm bar over epochs showing the last values.
+    leave : bool
+        Keep the bar on screen when done.
+
+    Returns
+    -------
+    dict
+        The history contract of every training loop of the package: ``loss`` and each
+        ``val_*`` key (lists, one float per epoch run); ``best_epoch``, the **0-based**
+        index of the best epoch in those lists (0 if none improved); ``stopped_early``,
+        whether patience ended training; ``seconds``, the wall time of the loop.
+    """
+    import time
+
+    from ._progress import progress as tqdm  # text bar on stdout: saved notebooks show its final state
+
+    fn = "epoch_loop"
+    for name, f in (("train_epoch", train_epoch), ("validate", validate)):
+        if not callable(f):
+            raise _checks.fail(fn, name, "a callable of the epoch number", type(f).__name__, kind=TypeError)
+    epochs = _checks.positive_int(epochs, "epochs", fn)
+    if patience is not None:
+        patience = _checks.positive_int(patience, "patience", fn)
+    mode = _checks.one_of(mode, "mode", fn, ("min", "max"))
+    min_delta = _checks.number(min_delta, "min_delta", fn, low=0.0)
+    t0 = time.perf_counter()
+    sign = 1.0 if mode == "min" else -1.0
+    hist: dict = {"loss": []}
+    best, best_state, best_epoch, wait, stopped = np.inf, None, 0, 0, False
+    bar = tqdm(range(epochs), desc="epochs", disable=not progress, leave=leave)
+    with torch_seeded(seed):
+        for epoch in bar:
+            hist["loss"].append(train_epoch(epoch))
+            values = validate(epoch)
+            for key, value in values.items():
+                hist.setdefault(key, []).append(value)
+            bar.set_postfix({k: f"{v[-1]:.4f}" for k, v in hist.items()})
+            if improved(sign * values[monitor], best, min_delta):
+                best, best_epoch, wait = sign * values[monitor], epoch, 0
+                if restore_best:
+                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            else:
+                wait += 1
+                if patience is not None and wait >= patience:
+                    stopped = True
+                    break
+    bar.close()
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    hist.update(best_epoch=best_epoch, stopped_early=stopped, seconds=time.perf_counter() - t0)
+    return hist
+
+
+def _fit_args(model: Any, train: Any, valid: Any, epochs: Any, batch_size: Any, lr: Any, patience: Any,
+              restore_best: Any, progress: Any, seed: Any, min_delta: Any) -> tuple:
+    """:func:`fit`'s arguments, checked before the model is touched."""
+    fn = "fit"
+    require(model, "torch", fn, hint="train a Keras model with model.fit(...) and keras_callbacks()")
+    Xtr, ytr = _pair(train, "train", fn)
+    Xva, yva = _pair(valid, "valid", fn)
+    if Xva.shape[1:] != Xtr.shape[1:]:
+        raise _checks.fail(fn, "valid X", f"sequences of the same shape as train X {Xtr.shape[1:]}",
+                           f"shape {Xva.shape[1:]}")
+    if patience is not None:
+        patience = _checks.positive_int(patience, "patience", fn)
+    z = logits(model, Xtr[:2], 2, fn=fn)  # the model takes X and has one output: checked before any training
+    if z.ndim != 1:
+        raise _checks.fail(fn, "model", "a torch model with one output (logits (N,) or (N, 1))",
+                           f"logits of shape {(len(Xtr),) + z.shape[1:]}")
+    return (Xtr, ytr, Xva, yva, _checks.positive_int(epochs, "epochs", fn),
+            _checks.positive_int(batch_size, "batch_size", fn), _checks.number(lr, "lr", fn, low=0.0, low_open=True),
+            patience, _checks.flag(restore_best, "restore_best", fn), _checks.flag(progress, "progress", fn),
+            _checks.non_negative_int(seed, "seed", fn), _checks.number(min_delta, "min_delta", fn, low=0.0))
 
 
 def fit(model: Any, train: tuple[np.ndarray, np.ndarray], valid: tuple[np.ndarray, np.ndarray],
@@ -193,12 +353,13 @@ def fit(model: Any, train: tuple[np.ndarray, np.ndarray], valid: tuple[np.ndarra
         progress: bool = True, min_delta: float = 0.0) -> dict:
     """Train a PyTorch binary classifier (logits out) with early stopping on the validation loss.
 
-    Each epoch: one pass over shuffled mini-batches of ``train`` (``model.train()``,
-    ``BCEWithLogitsLoss``, ``zero_grad -> backward -> step``), then the validation loss
-    and AUROC with ``model.eval()`` and no gradients.  Training stops after ``patience``
-    epochs without improvement (a validation loss lower than the best by more than
-    ``min_delta``: the Keras ``EarlyStopping`` rule, see :func:`improved`) and, with
-    ``restore_best``, the weights of the best epoch are put back.
+    Each epoch: one pass over shuffled mini-batches of ``train`` (:func:`train_batches`:
+    ``model.train()``, ``BCEWithLogitsLoss``, ``zero_grad -> backward -> step``), then the
+    validation loss and AUROC with ``model.eval()`` and no gradients; the loop is
+    :func:`epoch_loop`.  Training stops after ``patience`` epochs without improvement (a
+    validation loss lower than the best by more than ``min_delta``: the Keras
+    ``EarlyStopping`` rule, see :func:`improved`) and, with ``restore_best``, the weights
+    of the best epoch are put back.
 
     Every argument is checked before the model is touched: a call that fails on bad
     input (NaN in ``X``, labels that are not 0/1, a model with two outputs) leaves the
@@ -231,79 +392,39 @@ def fit(model: Any, train: tuple[np.ndarray, np.ndarray], valid: tuple[np.ndarra
     Returns
     -------
     dict
-        ``loss``, ``val_loss``, ``val_auroc``: lists with one float per epoch run (the
-        training loss is the mean over the epoch's batches, as Keras reports it);
-        ``best_epoch``: the **0-based** index of the best epoch in those lists
-        (``hist["val_loss"][hist["best_epoch"]]`` is the best validation loss; the same
-        convention as :func:`workshop_utils.nas.dense.fit_dense` and
-        ``np.argmin(history.history["val_loss"])`` for Keras);
-        ``stopped_early``: whether early stopping ended training.
+        The history of :func:`epoch_loop`: ``loss``, ``val_loss``, ``val_auroc``: lists
+        with one float per epoch run (the training loss is the mean over the epoch's
+        batches, as Keras reports it); ``best_epoch``: the **0-based** index of the best
+        epoch in those lists (``hist["val_loss"][hist["best_epoch"]]`` is the best
+        validation loss; the same convention as
+        :func:`workshop_utils.nas.dense.fit_dense` and
+        ``np.argmin(history.history["val_loss"])`` for Keras); ``stopped_early``: whether
+        early stopping ended training; ``seconds``.
         An epoch whose validation logits are NaN/inf (training diverged) records NaN
         loss and AUROC, warns, and never counts as an improvement.
     """
     import torch
-    from ._progress import progress as tqdm  # text bar on stdout: saved notebooks show its final state
 
     fn = "fit"
-    require(model, "torch", fn, hint="train a Keras model with model.fit(...) and keras_callbacks()")
-    Xtr, ytr = _pair(train, "train", fn)
-    Xva, yva = _pair(valid, "valid", fn)
-    if Xva.shape[1:] != Xtr.shape[1:]:
-        raise _checks.fail(fn, "valid X", f"sequences of the same shape as train X {Xtr.shape[1:]}",
-                           f"shape {Xva.shape[1:]}")
-    epochs = _checks.positive_int(epochs, "epochs", fn)
-    batch_size = _checks.positive_int(batch_size, "batch_size", fn)
-    if patience is not None:
-        patience = _checks.positive_int(patience, "patience", fn)
-    lr = _checks.number(lr, "lr", fn, low=0.0, low_open=True)
-    restore_best = _checks.flag(restore_best, "restore_best", fn)
-    progress = _checks.flag(progress, "progress", fn)
-    seed = _checks.non_negative_int(seed, "seed", fn)
-    min_delta = _checks.number(min_delta, "min_delta", fn, low=0.0)
-    z = logits(model, Xtr[:2], 2, fn=fn)  # the model takes X and has one output: checked before any training
-    if z.ndim != 1:
-        raise _checks.fail(fn, "model", "a torch model with one output (logits (N,) or (N, 1))",
-                           f"logits of shape {(len(Xtr),) + z.shape[1:]}")
+    (Xtr, ytr, Xva, yva, epochs, batch_size, lr, patience, restore_best, progress, seed,
+     min_delta) = _fit_args(model, train, valid, epochs, batch_size, lr, patience, restore_best, progress, seed,
+                            min_delta)
     opt = _make_optimizer(model, optimizer, lr)
     loss_fn = torch.nn.BCEWithLogitsLoss()
     device = next(model.parameters()).device
-    hist: dict = {"loss": [], "val_loss": [], "val_auroc": []}
-    best, best_state, wait, stopped = np.inf, None, 0, False
-    bar = tqdm(range(epochs), desc="epochs", disable=not progress, leave=True)
-    with torch_seeded(seed):
-        for epoch in bar:
-            model.train()
-            total, seen = 0.0, 0
-            for xb, yb in make_loader(Xtr, ytr, batch_size, shuffle=True, seed=seed + epoch):
-                xb, yb = xb.to(device), yb.to(device)
-                opt.zero_grad()
-                loss = loss_fn(torch_forward(model, xb, fn).reshape(-1), yb)
-                loss.backward()
-                opt.step()
-                total += float(loss.detach()) * len(yb)
-                seen += len(yb)
-            ev = _validation(model, Xva, yva, max(batch_size, 1024), epoch)
-            hist["loss"].append(total / seen)
-            hist["val_loss"].append(ev["loss"])
-            hist["val_auroc"].append(ev["auroc"])
-            bar.set_postfix(loss=f"{total / seen:.4f}", val_loss=f"{ev['loss']:.4f}", val_auroc=f"{ev['auroc']:.3f}")
-            if improved(ev["loss"], best, min_delta):
-                best, wait = ev["loss"], 0
-                hist["best_epoch"] = epoch
-                if restore_best:
-                    best_state = copy.deepcopy(model.state_dict())
-            else:
-                wait += 1
-                if patience is not None and wait >= patience:
-                    stopped = True
-                    break
-    bar.close()
-    if restore_best and best_state is not None:
-        model.load_state_dict(best_state)
-    model.eval()
-    hist.setdefault("best_epoch", 0)
-    hist["stopped_early"] = stopped
-    return hist
+
+    def batches(epoch: int):
+        for xb, yb in make_loader(Xtr, ytr, batch_size, shuffle=True, seed=seed + epoch):
+            yield xb.to(device), yb.to(device)
+
+    def validate(epoch: int) -> dict:
+        ev = _validation(model, Xva, yva, max(batch_size, 1024), epoch)
+        return {"val_loss": ev["loss"], "val_auroc": ev["auroc"]}
+
+    return epoch_loop(model, lambda epoch: train_batches(model, batches(epoch), lambda z, y: loss_fn(z.reshape(-1), y),
+                                                         opt, fn),
+                      validate, epochs, patience, min_delta=min_delta, restore_best=restore_best, seed=seed,
+                      progress=progress)
 
 
 def keras_callbacks(patience: int = 3, checkpoint_path: str | None = None) -> list:

@@ -2,7 +2,8 @@
 
 * layers that mirror the Keras ones in the channel-last layout ``(N, L, C)`` and
   :class:`SequentialNet`, for :class:`~workshop_utils.nas.build.SequentialModelBuilder`;
-* :class:`DenseClassifier`, the tabular networks of :mod:`workshop_utils.nas.dense`;
+* :class:`DenseClassifier`, the tabular networks of :mod:`workshop_utils.nas.dense`, and their
+  forward pass :func:`dense_forward` (shared with the supernet);
 * :class:`DenseSupernet`, the shared weights of :mod:`workshop_utils.nas.enas`;
 * :class:`Policy`, the LSTM of :class:`~workshop_utils.nas.controller.GeneralController`.
 
@@ -18,12 +19,20 @@ from typing import Any
 import torch
 from torch import nn
 
-from .dense import (DenseSpec, LayerwiseSpec, LinearView, activation_module, activation_names, arc_spec, dense_forward,
-                    linear_shapes, module_key, supernet_shapes)
+from .dense_space import (DenseSpec, LayerwiseSpec, activation_names, arc_spec, layerwise_inputs, linear_shapes,
+                          module_key, supernet_shapes)
 from .space import ModelSpace, Operation
 
+#: The one name-to-activation table of the package's torch layers (``None`` and ``'linear'``: none).
 _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "elu": nn.ELU,
                 "gelu": nn.GELU, "softplus": nn.Softplus, "linear": nn.Identity, None: nn.Identity}
+
+
+def activation_module(name: str | None) -> nn.Module:
+    """A fresh torch activation module for ``name`` (``'relu'``, ``'tanh'``, ``'linear'`` ...)."""
+    if name not in _ACTIVATIONS:
+        raise ValueError(f"activation_module: name must be one of {sorted(k for k in _ACTIVATIONS if k)}, got {name!r}")
+    return _ACTIVATIONS[name]()
 
 
 def _keras_init(module: nn.Module) -> None:
@@ -118,6 +127,83 @@ class SequentialNet(nn.Module):
 
 
 # --------------------------------------------------------------------------- dense networks (nas.dense, nas.enas)
+def dense_forward(linears: Any, spec: DenseSpec, x: Any, acts: Sequence[Any] | None = None,
+                  training: bool = False) -> Any:
+    """The forward pass of the network ``spec`` with the linear layers ``linears[key]``.
+
+    Written once and used by :class:`DenseClassifier` (its own layers) and by the ENAS
+    supernet (the shared layers of every child).
+
+    Parameters
+    ----------
+    linears : mapping of str to torch.nn.Linear
+        Must hold every key of :func:`linear_shapes` for ``spec``.
+    spec : DenseSpec or LayerwiseSpec
+    x : torch.Tensor
+        ``(N, n_features)`` float32.
+    acts : sequence of torch.nn.Module, optional
+        One activation module per use (:class:`DenseClassifier` passes its own, so that
+        SHAP's DeepExplainer sees each nonlinearity once); by default fresh modules.
+    training : bool
+        Apply dropout.
+
+    Returns
+    -------
+    torch.Tensor
+        Logits ``(N, n_classes)``.
+    """
+    import torch.nn.functional as F
+
+    names = activation_names(spec)
+    acts = list(acts) if acts is not None else [activation_module(a) for a in names]
+    if len(acts) < len(names):
+        raise ValueError(f"acts: {spec} needs {len(names)} activation modules, got {len(acts)}")
+    p = spec.dropout
+
+    def drop(h):
+        return F.dropout(h, p, training) if p > 0 else h
+
+    if isinstance(spec, LayerwiseSpec):
+        hs = [x]
+        inputs, head = layerwise_inputs(spec)
+        for i, ((k0, key0), *skips) in enumerate(inputs):
+            z = linears[key0](hs[k0])
+            for k, key in skips:
+                z = z + linears[key](hs[k])
+            hs.append(drop(acts[i](z)))
+        return linears[head](hs[-1])
+    f, w, d = spec.family, spec.units, spec.depth
+    pre = f"{f}-{w}-"
+
+    if f == "mlp":
+        h = x
+        for j in range(d):
+            h = drop(acts[j](linears[f"{pre}h{j}"](h)))
+        return linears[f"{pre}head"](h)
+    if f == "resnet":
+        h = linears[f"{pre}stem"](x)
+        for j in range(d):
+            r = drop(acts[2 * j + 1](linears[f"{pre}b{j}a"](acts[2 * j](h))))
+            h = h + linears[f"{pre}b{j}b"](r)
+        return linears[f"{pre}head"](drop(acts[2 * d](h)))
+    feats = [drop(acts[0](linears[f"{pre}stem"](x)))]
+    for j in range(d):
+        feats.append(drop(acts[j + 1](linears[f"{pre}l{j}"](torch.cat(feats, dim=1)))))
+    return linears[f"{pre}head{d}"](torch.cat(feats, dim=1))
+
+
+
+class LinearView:
+    """Map layer keys to the modules of a ``ModuleDict`` (whose keys use '_')."""
+
+    def __init__(self, modules: Any) -> None:
+        self.modules = modules
+
+    def __getitem__(self, key: str) -> Any:
+        return self.modules[module_key(key)]
+
+
+
 class DenseClassifier(nn.Module):
     """A fully connected classifier for tables: ``(N, n_features)`` -> logits ``(N, n_classes)``.
 
@@ -156,6 +242,10 @@ class DenseSupernet(nn.Module):
     def forward(self, x: torch.Tensor, arc: Sequence[int]) -> torch.Tensor:
         return dense_forward(LinearView(self.linears), arc_spec(self.space, arc), x, training=self.training)
 
+    def path(self, arc: Sequence[int]) -> SupernetPath:
+        """Child ``arc`` as a module of one input (``path(x) == supernet(x, arc)``), on the shared weights."""
+        return SupernetPath(self, arc)
+
     def child_keys(self, arc: Sequence[int]) -> list[str]:
         """The keys of the shared layers child ``arc`` uses."""
         return list(linear_shapes(arc_spec(self.space, arc), self.n_features, self.n_classes))
@@ -166,6 +256,24 @@ class DenseSupernet(nn.Module):
 
     def extra_repr(self) -> str:
         return f"{len(self.keys)} shared linear layers for {self.space.size} children"
+
+
+class SupernetPath(nn.Module):
+    """Child ``arc`` of a :class:`DenseSupernet` as a module: ``(N, n_features)`` -> logits ``(N, n_classes)``.
+
+    A view, not a copy: it runs the supernet's own layers (in the supernet's train/eval mode),
+    so training it trains the shared weights.  It lets the package's one forward check
+    (:func:`workshop_utils.backend.torch_forward`) run a child like any other model.
+    """
+
+    def __init__(self, supernet: DenseSupernet, arc: Sequence[int]) -> None:
+        super().__init__()
+        object.__setattr__(self, "supernet", supernet)  # not a submodule: the weights stay the supernet's
+        self.spec = arc_spec(supernet.space, arc)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        net = self.supernet
+        return dense_forward(LinearView(net.linears), self.spec, x, training=net.training)
 
 
 # --------------------------------------------------------------------------- controller (nas.controller)

@@ -42,13 +42,14 @@ from typing import Any
 import numpy as np
 
 from .. import _checks
-from .dense import _check_features, _check_space, _check_xy, _optimizer_settings, arc_spec, class_weights, macro_f1, module_key
+from .dense import check_features, check_optimizer_settings, class_weights, macro_f1
+from .dense_space import arc_spec, check_space, module_key
 from .space import ModelSpace
 from .. import _moved
 
 # Names that lived here in the last release (one more release with a DeprecationWarning).
-__getattr__ = _moved.moved_names(__name__, {"dense_forward": "workshop_utils.nas.dense",
-                                     "linear_shapes": "workshop_utils.nas.dense"})
+__getattr__ = _moved.moved_names(__name__, {"dense_forward": "workshop_utils.nas._torch_layers",
+                                            "linear_shapes": "workshop_utils.nas.dense_space"})
 
 METRICS = ("macro_f1", "accuracy")
 
@@ -76,7 +77,7 @@ def make_supernet(space: ModelSpace, n_features: int, n_classes: int, seed: int 
     from ._torch_layers import DenseSupernet
 
     fn = "make_supernet"
-    _check_space(space)
+    check_space(space)
     n_features = _checks.positive_int(n_features, "n_features", fn)
     n_classes = _checks.positive_int(n_classes, "n_classes", fn, minimum=2)
     seed = _checks.non_negative_int(seed, "seed", fn)
@@ -153,9 +154,11 @@ def train_shared(supernet: Any, X: np.ndarray, y: np.ndarray, arcs: Sequence[int
     """
     import torch
 
+    from ..training import train_batches
+
     fn = "train_shared"
     _check_supernet(supernet, fn)
-    X, y = _check_xy(X, y, "X", "y", fn, supernet.n_classes)
+    X, y = _checks.check_xy(X, y, fn, x_kind="table", labels="codes", n_classes=supernet.n_classes)
     steps = _checks.positive_int(steps, "steps", fn)
     batch_size = _checks.positive_int(batch_size, "batch_size", fn)
     lr = _checks.number(lr, "lr", fn, low=0.0, low_open=True)
@@ -172,17 +175,16 @@ def train_shared(supernet: Any, X: np.ndarray, y: np.ndarray, arcs: Sequence[int
     weight = torch.from_numpy(class_weights(y, supernet.n_classes)) if balanced else None
     loss_fn = torch.nn.CrossEntropyLoss(weight=weight)
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
-    supernet.train()
-    total = 0.0
-    for _ in range(int(steps)):
-        idx = torch.from_numpy(rng.choice(len(X), size=min(batch_size, len(X)), replace=False))
-        supernet.optimizer.zero_grad(set_to_none=True)
-        loss = loss_fn(supernet(Xt[idx], arcs()), yt[idx])
-        loss.backward()
-        supernet.optimizer.step()
-        total += loss.item()
+
+    def batches():
+        for _ in range(steps):
+            idx = torch.from_numpy(rng.choice(len(X), size=min(batch_size, len(X)), replace=False))
+            yield Xt[idx], yt[idx]
+
+    # one child per minibatch, drawn after the minibatch (the order of the draws from rng)
+    loss = train_batches(supernet, batches(), loss_fn, supernet.optimizer, fn, forward=lambda xb: supernet.path(arcs()))
     supernet.eval()
-    return total / steps
+    return loss
 
 
 def score_shared(supernet: Any, arc: Sequence[int], X: np.ndarray, y: np.ndarray, metric: str = "macro_f1") -> float:
@@ -204,14 +206,16 @@ def score_shared(supernet: Any, arc: Sequence[int], X: np.ndarray, y: np.ndarray
     """
     import torch
 
+    from ..backend import torch_forward
+
     fn = "score_shared"
     _check_supernet(supernet, fn)
-    X, y = _check_xy(X, y, "X", "y", fn, supernet.n_classes)
+    X, y = _checks.check_xy(X, y, fn, x_kind="table", labels="codes", n_classes=supernet.n_classes)
     metric = _checks.one_of(metric, "metric", fn, METRICS)
     arc = supernet.space.check_arc(arc)
     supernet.eval()
     with torch.no_grad():
-        logits = supernet(torch.from_numpy(X), arc).numpy()
+        logits = torch_forward(supernet.path(arc), torch.from_numpy(X), fn).numpy()
     if metric == "accuracy":
         return float((logits.argmax(1) == y).mean())
     return macro_f1(y, logits)
@@ -291,23 +295,23 @@ def enas_search(space: ModelSpace, X_train: np.ndarray, y_train: np.ndarray, X_v
     -------
     ENASResult
     """
-    from .._progress import progress as tqdm  # text bar on stdout: saved notebooks show its final state
-
     from ..backend import torch_seeded
     from ._torch_layers import DenseSupernet
     from .controller import GeneralController
     from .search import search
 
     fn = "enas_search"
-    _check_space(space)
-    X_train, y_train = _check_xy(X_train, y_train, "X_train", "y_train", fn)
-    X_valid, y_valid = _check_xy(X_valid, y_valid, "X_valid", "y_valid", fn)
-    _check_features(X_train, X_valid, fn)
+    check_space(space)
+    X_train, y_train = _checks.check_xy(X_train, y_train, fn, x_name="X_train", y_name="y_train", x_kind="table",
+                                        labels="codes")
+    X_valid, y_valid = _checks.check_xy(X_valid, y_valid, fn, x_name="X_valid", y_name="y_valid", x_kind="table",
+                                        labels="codes")
+    check_features(X_train, X_valid, fn)
     metric = _checks.one_of(metric, "metric", fn, METRICS)
     n_trials = _checks.positive_int(n_trials, "n_trials", fn)
     warmup_steps = _checks.non_negative_int(warmup_steps, "warmup_steps", fn)
     steps_per_trial = _checks.non_negative_int(steps_per_trial, "steps_per_trial", fn)
-    batch_size, lr, weight_decay, seed, progress = _optimizer_settings(fn, batch_size, lr, weight_decay, seed,
+    batch_size, lr, weight_decay, seed, progress = check_optimizer_settings(fn, batch_size, lr, weight_decay, seed,
                                                                        progress)
     if controller is None:
         controller = GeneralController(space, seed=seed)
@@ -323,19 +327,8 @@ def enas_search(space: ModelSpace, X_train: np.ndarray, y_train: np.ndarray, X_v
         secs = {}
 
         t0 = time.perf_counter()
-        if warmup_steps:
-            def uniform() -> list[int]:
-                return [int(rng.integers(n)) for n in space.choices]
-
-            chunk = max(1, warmup_steps // 20)
-            done = 0
-            with tqdm(total=warmup_steps, desc="warm-up (random children)", disable=not progress,
-                      leave=False) as bar:
-                while done < warmup_steps:
-                    n = min(chunk, warmup_steps - done)
-                    train_shared(supernet, X_train, y_train, uniform, n, batch_size, lr, weight_decay, rng=rng)
-                    done += n
-                    bar.update(n)
+        _warm_up(supernet, X_train, y_train, warmup_steps, rng, progress, batch_size=batch_size, lr=lr,
+                 weight_decay=weight_decay)
         secs["warmup"] = time.perf_counter() - t0
 
         def evaluate(arc: Sequence[int]) -> dict:
@@ -350,19 +343,47 @@ def enas_search(space: ModelSpace, X_train: np.ndarray, y_train: np.ndarray, X_v
         secs["search"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        rewards: dict[tuple[int, ...], list[float]] = {}
-        for rec in history.records:
-            rewards.setdefault(tuple(int(t) for t in rec["arc"]), []).append(float(rec["reward"]))
-        scores = {a: score_shared(supernet, list(a), X_valid, y_valid, metric) for a in sorted(rewards)}
+        scores, mean_reward = _rescore(supernet, history, X_valid, y_valid, metric)
         secs["rescore"] = time.perf_counter() - t0
-    # children that differ only in dropout share all weights and score the same in eval mode:
-    # ties are broken by the mean reward the child earned during the search (trained with its own dropout)
-    mean_reward = {a: float(np.mean(r)) for a, r in rewards.items()}
-    ranked = sorted(scores, key=lambda a: (-scores[a], -mean_reward[a], a))
-    scores = {a: scores[a] for a in ranked}
-    best = ranked[0]
+    best = next(iter(scores))
     return ENASResult(best_arc=list(best), best_score=scores[best], scores=scores, history=history,
                       supernet=supernet, controller=controller, seconds=secs, search_rewards=mean_reward)
+
+
+def _warm_up(supernet: Any, X: np.ndarray, y: np.ndarray, steps: int, rng: np.random.Generator, progress: bool,
+             **settings: Any) -> None:
+    """Train the shared weights on ``steps`` minibatches of children drawn uniformly at random (a bar of 20 chunks)."""
+    from .._progress import progress as tqdm  # text bar on stdout: saved notebooks show its final state
+
+    if not steps:
+        return
+    space = supernet.space
+
+    def uniform() -> list[int]:
+        return [int(rng.integers(n)) for n in space.choices]
+
+    chunk, done = max(1, steps // 20), 0
+    with tqdm(total=steps, desc="warm-up (random children)", disable=not progress, leave=False) as bar:
+        while done < steps:
+            n = min(chunk, steps - done)
+            train_shared(supernet, X, y, uniform, n, rng=rng, **settings)
+            done += n
+            bar.update(n)
+
+
+def _rescore(supernet: Any, history: Any, X: np.ndarray, y: np.ndarray, metric: str) -> tuple[dict, dict]:
+    """Every distinct child of ``history`` scored with the final shared weights, best first; and its mean reward.
+
+    Children that differ only in dropout share all weights and score the same in eval mode: ties are
+    broken by the mean reward the child earned during the search (trained with its own dropout).
+    """
+    rewards: dict[tuple[int, ...], list[float]] = {}
+    for rec in history.records:
+        rewards.setdefault(tuple(int(t) for t in rec["arc"]), []).append(float(rec["reward"]))
+    scores = {a: score_shared(supernet, list(a), X, y, metric) for a in sorted(rewards)}
+    mean_reward = {a: float(np.mean(r)) for a, r in rewards.items()}
+    ranked = sorted(scores, key=lambda a: (-scores[a], -mean_reward[a], a))
+    return {a: scores[a] for a in ranked}, mean_reward
 
 
 # --------------------------------------------------------------------------- judging the ranking

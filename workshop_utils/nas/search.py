@@ -1,8 +1,10 @@
 """The search loop: sample an arc -> evaluate it -> tell the controller the reward.
 
 :func:`search` is generic (any controller with ``get_action``/``update``, any
-``evaluate(arc)``); :func:`cnn_evaluator` is the course's evaluate for the CTCF task:
-build the child, train it briefly with early stopping, reward = validation AUROC.
+``evaluate(arc)``) and :class:`SearchHistory` records it.  The course's evaluate for the
+CTCF task (:func:`~workshop_utils.nas.evaluate.cnn_evaluator`) and the process pools are in
+:mod:`workshop_utils.nas.evaluate`; the reward table and random search's expected best in
+:mod:`workshop_utils.nas.rewards`.
 
 Nothing is lost: with ``history_path`` the history is written (atomically: a temporary
 file renamed over the old one) after every trial, so an interrupted search keeps the
@@ -21,9 +23,16 @@ from typing import Any
 
 import numpy as np
 
-from .. import _checks
+from .. import _checks, _moved
 from .._atomic import atomic_write
 from .space import ModelSpace
+
+# Names that lived here in the last release (one more release with a DeprecationWarning).
+__getattr__ = _moved.moved_names(__name__, {
+    "cnn_evaluator": "workshop_utils.nas.evaluate", "CNNEvaluator": "workshop_utils.nas.evaluate",
+    "train_child": "workshop_utils.nas.evaluate", "process_pool": "workshop_utils.nas.evaluate",
+    "expected_best_of_random": "workshop_utils.nas.rewards", "load_reward_table": "workshop_utils.nas.rewards",
+    "REWARD_TABLE_FILE": "workshop_utils.nas.rewards"})
 
 _BASE_COLUMNS = ["trial", "arc", "ops", "reward", "params", "seconds"]
 
@@ -227,12 +236,12 @@ def search(controller: Any, evaluate: Callable[[list[int]], float | dict], n_tri
            max_draws: int | None = None) -> SearchHistory:
     """Run a search: sample a batch of arcs, evaluate them, update the controller; until ``n_trials``.
 
-    The controller draws ``batch`` arcs, the children are evaluated (at the same time when
-    an ``executor`` is given), then the controller learns from their rewards in the order
-    they were drawn (one REINFORCE step per batch, as AMBER and ENAS do). With the same
-    seed and ``batch``, the history is the same with or without an executor and whatever
-    its number of workers (rewards to float rounding when workers train with fewer
-    threads than this process: about 1e-6 of AUROC).
+    The loop's steps: the budget (:class:`_Budget`) says how many arcs to draw; the batch
+    is drawn and evaluated (at the same time with an ``executor``); each trial is recorded
+    and the controller learns from the rewards in drawing order (one REINFORCE step per
+    batch, as AMBER and ENAS do).  With the same seed and ``batch`` the history is the same
+    with or without an executor, whatever its workers (rewards to float rounding when
+    workers train with fewer threads than this process: about 1e-6 of AUROC).
 
     Parameters
     ----------
@@ -249,48 +258,38 @@ def search(controller: Any, evaluate: Callable[[list[int]], float | dict], n_tri
     progress : bool
         Show a tqdm bar with the best reward so far.
     history_path : str or Path, optional
-        CSV written after every trial, atomically (a temporary file renamed over the old
-        one), so an interrupted search (``KeyboardInterrupt``, a crash) keeps every trial
-        it finished and a half-written file never replaces a good one.  Without
-        ``resume``, an existing file is replaced after the first trial.
+        CSV written atomically after every trial: an interrupted search keeps every trial it
+        finished, and a half-written file never replaces a good one.  Without ``resume``, an
+        existing file is replaced after the first trial.
     model_space : ModelSpace, optional
         For the operations in words; defaults to ``controller.model_space``.
     cache : bool
         An arc drawn again reuses its first result instead of being trained again
         (the trial is recorded with ``cached=True`` and counts toward ``n_trials``).
     resume : bool
-        Continue the search saved in ``history_path`` (a missing file starts afresh).
-        The controller is given the saved trials again, in order: it draws each saved arc
-        (so it must be a fresh controller with the settings and seed that started the
-        search, else a ``ValueError`` says where it differs) and learns from its saved
-        reward, which puts it in the state it had when the search stopped; then the
-        search goes on with the remaining ``n_trials - len(saved)`` trials.  With the same
-        seed the remaining arcs are the ones the uninterrupted search would have drawn
-        (exactly for :class:`~workshop_utils.nas.RandomController` and
-        :class:`~workshop_utils.nas.GeneralController`, whose updates are deterministic on a CPU).
-        Saved results also fill the ``cache``.
+        Continue the search saved in ``history_path`` (a missing file starts afresh).  The
+        controller, fresh with the settings and seed that started the search (else a
+        ``ValueError`` says where it differs), redraws each saved arc and learns its saved
+        reward, then the remaining ``n_trials - len(saved)`` trials run: the arcs the
+        uninterrupted search would have drawn (exactly for the package's controllers, whose
+        updates are deterministic on a CPU).  Saved results also fill the ``cache``.
     executor : concurrent.futures.Executor, optional
-        Evaluates the children of a batch in parallel, each in its own process: a
-        ``ProcessPoolExecutor`` (see :func:`process_pool`) on one machine, or
-        ``dask.distributed.Client(...).get_executor()`` on a cluster (workers with one thread
-        each). ``evaluate`` is sent to the workers, so it must be picklable
-        (:func:`cnn_evaluator` is; a lambda or a local function given with a
-        ``ProcessPoolExecutor`` is refused before anything runs). Not a thread pool (refused):
-        children seed their framework's global generator, which threads would share. None
-        evaluates here, one child after the other.
+        Evaluates the children of a batch in parallel, one process each:
+        :func:`~workshop_utils.nas.evaluate.process_pool`, or a Dask client's
+        ``get_executor()`` (one thread per worker).  ``evaluate`` must be picklable
+        (:func:`~workshop_utils.nas.evaluate.cnn_evaluator` is; a lambda is refused before
+        anything runs).  A thread pool is refused: children seed their framework's global
+        generator, which threads would share.  None evaluates here, one child at a time.
     batch : int, optional
-        Arcs drawn per controller update; default ``controller.batch_size`` (1 for the
-        random controller), so that the controller's updates are those of a serial search.
-        Use the number of workers (or a multiple) to keep them busy.
+        Arcs drawn per controller update; default ``controller.batch_size`` (the updates of
+        a serial search).  Use the number of workers (or a multiple) to keep them busy.
     budget : {"trials", "children"}
-        What ``n_trials`` counts. ``"trials"``: every draw, a cached one too.
-        ``"children"``: only the children actually trained, so that two searches compared
-        at ``n_trials`` trained the same number of networks; a draw of an arc already
-        trained reuses its reward for free (the controller still learns from it).  A
-        controller sure of one arc would redraw it for ever, so the search also stops
-        after ``max_draws`` draws (with a ``RuntimeWarning`` saying how many children it
-        trained).  Needs ``cache=True``; ``n_trials`` above the number of arcs of the space
-        is refused (there are not that many different children).
+        What ``n_trials`` counts: every draw, a cached one too; or only the children
+        actually trained (two searches compared at ``n_trials`` trained as many networks; a
+        redrawn arc reuses its reward for free and the controller still learns from it).
+        Then the search also stops after ``max_draws`` draws, with a ``RuntimeWarning``
+        saying how many children it trained; ``cache=True`` is needed, and ``n_trials``
+        above the number of arcs of the space is refused.
     max_draws : int, optional
         With ``budget="children"``: the most draws in all (default ``10 * n_trials``; at
         least ``n_trials``).
@@ -299,6 +298,118 @@ def search(controller: Any, evaluate: Callable[[list[int]], float | dict], n_tri
     -------
     SearchHistory
     """
+    fn = "search"
+    space, history_path, budget = _check_search(controller, evaluate, n_trials, time_budget, progress, history_path,
+                                                model_space, cache, resume, executor, batch, budget, max_draws)
+    hist = SearchHistory(space)
+    seen: dict[tuple[int, ...], dict] = {}
+    if resume and history_path.exists():
+        _replay(controller, SearchHistory.read_csv(history_path, space), hist, seen, history_path)
+    budget.begin(hist)
+    bar = budget.progress_bar(hist, f"search ({type(controller).__name__})", progress)
+    try:
+        while n_draw := budget.next_batch(hist):
+            for arc, probs, result, cached, seconds in _run_batch(controller, n_draw, evaluate, executor,
+                                                                  seen if cache else None):
+                reward = _record(hist, controller, arc, probs, result, cached, seconds)
+                hist.seconds_total = budget.seconds_before + time.perf_counter() - budget.start
+                if budget.count(cached):
+                    bar.update(1)
+                    bar.set_postfix(best=f"{hist.best_reward:.4f}", last=f"{reward:.4f}")
+            if history_path is not None:
+                hist.to_csv(history_path)
+        budget.warn_if_short(hist, fn)
+    except KeyboardInterrupt:
+        if history_path is not None:
+            print(f"search interrupted after {len(hist)} trial(s); they are saved in {history_path}: "
+                  "run the same call with resume=True to continue", file=sys.stderr)
+        raise
+    finally:
+        bar.close()
+    return hist
+
+
+class _Budget:
+    """When :func:`search` stops: ``n_trials`` (draws, or trained children), ``max_draws``, the time budget."""
+
+    def __init__(self, n_trials: int, time_budget: float | None, batch: int, children: bool,
+                 max_draws: int | None) -> None:
+        self.n_trials, self.time_budget, self.batch = n_trials, time_budget, batch
+        self.children, self.max_draws = children, max_draws
+        self.start, self.seconds_before, self.done_before, self.trial = 0.0, 0.0, 0, 0
+
+    def begin(self, hist: SearchHistory) -> None:
+        """Start the clock; trials resumed from ``hist`` count toward the budget."""
+        self.start = time.perf_counter()
+        self.done_before = sum(not r["cached"] for r in hist.records) if self.children else len(hist)
+        self.trial, self.seconds_before = self.done_before, hist.seconds_total
+
+    def progress_bar(self, hist: SearchHistory, desc: str, progress: bool) -> Any:
+        """A tqdm bar over the budget, showing the trials resumed and their best reward."""
+        from .._progress import progress as tqdm  # text bar on stdout: saved notebooks show its final state
+
+        bar = tqdm(total=self.n_trials, initial=min(self.trial, self.n_trials), desc=desc, disable=not progress)
+        if hist.records:
+            bar.set_postfix(best=f"{hist.best_reward:.4f}")
+        return bar
+
+    def next_batch(self, hist: SearchHistory) -> int:
+        """How many arcs to draw now; 0 when the search is over."""
+        if self.trial >= self.n_trials or (self.children and len(hist) >= self.max_draws):
+            return 0
+        n = min(self.batch, self.n_trials - self.trial)
+        elapsed, run = time.perf_counter() - self.start, self.trial - self.done_before
+        if self.time_budget is not None and run > 0 and elapsed + elapsed / run * n > self.time_budget:
+            return 0  # the mean trial time so far says the next batch would not fit
+        return min(n, self.max_draws - len(hist)) if self.children else n
+
+    def count(self, cached: bool) -> bool:
+        """Count one recorded trial against the budget (a cached draw is free with budget='children')."""
+        if self.children and cached:
+            return False
+        self.trial += 1
+        return True
+
+    def warn_if_short(self, hist: SearchHistory, fn: str) -> None:
+        if self.children and self.trial < self.n_trials and len(hist) >= self.max_draws:
+            warnings.warn(f"{fn}: only {self.trial} of n_trials={self.n_trials} children were trained in max_draws="
+                          f"{self.max_draws} draws (the controller kept redrawing trained arcs); raise max_draws to "
+                          "train them all", RuntimeWarning, stacklevel=3)
+
+
+def _run_batch(controller: Any, n_draw: int, evaluate: Callable, executor: Executor | None,
+               seen: dict | None) -> list[tuple[list[int], Any, dict, bool, float]]:
+    """Draw ``n_draw`` arcs and evaluate them: ``(arc, probs, result, cached, seconds)`` each, in drawing order.
+
+    With an executor the children train at the same time, so each is given the batch's wall time.
+    """
+    drawn = [controller.get_action() for _ in range(n_draw)]
+    drawn = [([int(a) for a in arc], probs) for arc, probs in drawn]
+    t0 = time.perf_counter()
+    results = _evaluate_batch([arc for arc, _ in drawn], evaluate, executor, seen)
+    batch_seconds = time.perf_counter() - t0
+    return [(arc, probs, result, cached, seconds if executor is None else batch_seconds)
+            for (arc, probs), (result, cached, seconds) in zip(drawn, results)]
+
+
+def _record(hist: SearchHistory, controller: Any, arc: list[int], probs: Any, result: dict, cached: bool,
+            seconds: float) -> float:
+    """Teach ``controller`` the reward of ``arc`` and append the trial to ``hist``; return the reward."""
+    result = dict(result)
+    reward = result.pop("reward")
+    loss = controller.update(arc, reward)
+    hist.records.append({"trial": len(hist), "arc": arc, "ops": _describe(hist.model_space, arc), "reward": reward,
+                         "params": result.pop("params", None), "seconds": round(0.0 if cached else seconds, 3),
+                         **result, "cached": bool(cached),
+                         "controller_loss": float(loss) if loss is not None else None})
+    hist.probs.append([np.asarray(p, dtype=float) for p in probs])
+    return reward
+
+
+def _check_search(controller: Any, evaluate: Any, n_trials: Any, time_budget: Any, progress: Any, history_path: Any,
+                  model_space: Any, cache: Any, resume: Any, executor: Any, batch: Any, budget: Any,
+                  max_draws: Any) -> tuple[ModelSpace | None, Path | None, _Budget]:
+    """:func:`search`'s arguments, checked before anything runs: the space, the history file and the budget."""
     fn = "search"
     if not (hasattr(controller, "get_action") and hasattr(controller, "update")):
         raise _checks.fail(fn, "controller", "an object with get_action() and update(arc, reward)",
@@ -309,7 +420,7 @@ def search(controller: Any, evaluate: Callable[[list[int]], float | dict], n_tri
     n_trials = _checks.positive_int(n_trials, "n_trials", fn)
     if time_budget is not None:
         time_budget = _checks.number(time_budget, "time_budget", fn, low=0.0, low_open=True, finite=False)
-    progress = _checks.flag(progress, "progress", fn)
+    _checks.flag(progress, "progress", fn)
     cache = _checks.flag(cache, "cache", fn)
     resume = _checks.flag(resume, "resume", fn)
     space = model_space if model_space is not None else getattr(controller, "model_space", None)
@@ -329,6 +440,13 @@ def search(controller: Any, evaluate: Callable[[list[int]], float | dict], n_tri
                            type(executor).__name__, kind=TypeError)
     _check_executor(executor, evaluate, fn)
     batch = _checks.positive_int(getattr(controller, "batch_size", 1) if batch is None else batch, "batch", fn)
+    return space, history_path, _Budget(n_trials, time_budget, batch, *_check_children(budget, cache, max_draws,
+                                                                                        n_trials, space, fn))
+
+
+def _check_children(budget: Any, cache: bool, max_draws: Any, n_trials: int, space: ModelSpace | None,
+                    fn: str) -> tuple[bool, int | None]:
+    """``(children, max_draws)``: whether ``n_trials`` counts trained children, and the draws allowed then."""
     if budget not in ("trials", "children"):
         raise _checks.fail(fn, "budget", "'trials' or 'children'", budget)
     if budget == "children" and not cache:
@@ -347,69 +465,7 @@ def search(controller: Any, evaluate: Callable[[list[int]], float | dict], n_tri
     if children and space is not None and n_trials > space.size:
         raise _checks.fail(fn, "n_trials", f"at most the {space.size} arcs of the space with budget='children' "
                            "(each child is a different arc)", n_trials)
-
-    from .._progress import progress as tqdm  # text bar on stdout: saved notebooks show its final state
-
-    hist = SearchHistory(space)
-    seen: dict[tuple[int, ...], dict] = {}
-    if resume and history_path.exists():
-        _replay(controller, SearchHistory.read_csv(history_path, space), hist, seen, history_path)
-    start = time.perf_counter()
-    done_before = sum(not r["cached"] for r in hist.records) if children else len(hist)
-    seconds_before = hist.seconds_total
-    bar = tqdm(total=int(n_trials), initial=min(done_before, n_trials),
-               desc=f"search ({type(controller).__name__})", disable=not progress)
-    if hist.records:
-        bar.set_postfix(best=f"{hist.best_reward:.4f}")
-    try:
-        trial = done_before
-        while trial < n_trials and (not children or len(hist) < max_draws):
-            elapsed = time.perf_counter() - start
-            run = trial - done_before
-            if time_budget is not None and run > 0 and elapsed + elapsed / run * min(batch, n_trials - trial) \
-                    > time_budget:
-                break
-            drawn = []
-            n_draw = min(batch, n_trials - trial)
-            if children:
-                n_draw = min(n_draw, max_draws - len(hist))
-            for _ in range(n_draw):
-                arc, probs = controller.get_action()
-                drawn.append(([int(a) for a in arc], probs))
-            t0 = time.perf_counter()
-            results = _evaluate_batch([arc for arc, _ in drawn], evaluate, executor, seen if cache else None)
-            batch_seconds = time.perf_counter() - t0
-            for (arc, probs), (result, cached, seconds) in zip(drawn, results):
-                result = dict(result)
-                reward = result.pop("reward")
-                loss = controller.update(arc, reward)
-                rec = {"trial": len(hist), "arc": arc, "ops": _describe(space, arc), "reward": reward,
-                       "params": result.pop("params", None),
-                       "seconds": round(0.0 if cached else seconds if executor is None else batch_seconds, 3),
-                       **result, "cached": bool(cached),
-                       "controller_loss": float(loss) if loss is not None else None}
-                hist.records.append(rec)
-                hist.probs.append([np.asarray(p, dtype=float) for p in probs])
-                hist.seconds_total = seconds_before + time.perf_counter() - start
-                if children and cached:
-                    continue
-                trial += 1
-                bar.update(1)
-                bar.set_postfix(best=f"{hist.best_reward:.4f}", last=f"{reward:.4f}")
-            if history_path is not None:
-                hist.to_csv(history_path)
-        if children and trial < n_trials and len(hist) >= max_draws:
-            warnings.warn(f"{fn}: only {trial} of n_trials={n_trials} children were trained in max_draws="
-                          f"{max_draws} draws (the controller kept redrawing trained arcs); raise max_draws to "
-                          "train them all", RuntimeWarning, stacklevel=2)
-    except KeyboardInterrupt:
-        if history_path is not None:
-            print(f"search interrupted after {len(hist)} trial(s); they are saved in {history_path}: "
-                  "run the same call with resume=True to continue", file=sys.stderr)
-        raise
-    finally:
-        bar.close()
-    return hist
+    return children, max_draws
 
 
 def _check_executor(executor: Any, evaluate: Callable, fn: str) -> None:
@@ -472,43 +528,6 @@ def _timed(evaluate: Callable, arc: list[int]) -> tuple[Any, float]:
     return out, time.perf_counter() - t0
 
 
-def process_pool(workers: int = 2, threads: int | None = None) -> Executor:
-    """A ``ProcessPoolExecutor`` for :func:`search`: fresh (spawned) workers, threads shared out.
-
-    Each worker limits OpenMP/BLAS, PyTorch and TensorFlow to ``threads`` threads (default
-    ``cores // workers``, so the workers do not oversubscribe the machine; a worker with as
-    many threads as this process reproduces its rewards bit for bit). Use it as a context
-    manager::
-
-        with nas.process_pool(2) as pool:
-            hist = nas.search(controller, evaluate, n_trials=16, executor=pool, batch=4)
-    """
-    import multiprocessing
-    import os
-    from concurrent.futures import ProcessPoolExecutor
-
-    workers = _checks.positive_int(workers, "workers", "process_pool")
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    threads = max(1, cores // workers) if threads is None else _checks.positive_int(threads, "threads", "process_pool")
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_limit_threads, initargs=(threads,))
-
-
-def _limit_threads(n: int) -> None:
-    import os
-
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS"):
-        os.environ[var] = str(n)
-    os.environ["TF_NUM_INTEROP_THREADS"] = "1"
-    try:
-        import torch
-
-        torch.set_num_threads(n)
-        torch.set_num_interop_threads(1)
-    except (ImportError, RuntimeError):
-        pass
-
-
 def _replay(controller: Any, saved: SearchHistory, hist: SearchHistory, seen: dict, path: Path) -> None:
     """Give ``controller`` the saved trials again (see ``search(resume=True)``), filling ``hist`` and ``seen``."""
     for rec in saved.records:
@@ -549,285 +568,3 @@ def _as_result(out: Any, arc: list[int]) -> dict:
         raise ValueError(f"evaluate: reward for arc {arc} is not finite: {res['reward']} (a search cannot learn "
                          "from it; see the evaluator's message or check the data for NaN)")
     return res
-
-
-def _split_data(data: Any, fn: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``(X_train, y_train, X_valid, y_valid)`` from a CTCFData or a 4-tuple, checked (finite X, 0/1 labels)."""
-    from ..training import _check_xy
-
-    if hasattr(data, "x_train") and hasattr(data, "x_valid"):
-        parts = (data.x_train, data.y_train, data.x_valid, data.y_valid)
-    elif isinstance(data, (tuple, list)) and len(data) == 4:
-        parts = tuple(data)
-    else:
-        raise _checks.fail(fn, "data", "a CTCFData or a tuple (X_train, y_train, X_valid, y_valid)",
-                           type(data).__name__, kind=TypeError)
-    xtr, ytr = _check_xy(parts[0], parts[1], fn, "data train ")
-    xva, yva = _check_xy(parts[2], parts[3], fn, "data valid ")
-    if xva.shape[1:] != xtr.shape[1:]:
-        raise _checks.fail(fn, "data", f"validation sequences of the training shape {xtr.shape[1:]}",
-                           f"shape {xva.shape[1:]}")
-    if len(np.unique(yva)) < 2:
-        raise _checks.fail(fn, "data", "a split whose validation labels hold both classes (for an AUROC)",
-                           f"validation labels of class {int(yva[0])} only")
-    return xtr, ytr, xva, yva
-
-
-def _child_settings(fn: str, epochs: Any, patience: Any, batch_size: Any, seed: Any,
-                    progress: Any) -> tuple[int, int, int, int, bool]:
-    """The child-training arguments shared by :func:`train_child` and :func:`cnn_evaluator`, checked."""
-    return (_checks.positive_int(epochs, "epochs", fn), _checks.positive_int(patience, "patience", fn),
-            _checks.positive_int(batch_size, "batch_size", fn), _checks.non_negative_int(seed, "seed", fn),
-            _checks.flag(progress, "progress", fn))
-
-
-def train_child(model: Any, data: Any, epochs: int = 3, patience: int = 1, batch_size: int = 128,
-                seed: int = 0, progress: bool = False, lr: float | None = None) -> int:
-    """Train a built child with early stopping on validation loss; returns the epochs run.
-
-    :func:`workshop_utils.backend.fit_binary`: Keras ``model.fit`` with
-    ``EarlyStopping(restore_best_weights=True)`` (the model must be compiled, as the
-    builders return it); PyTorch :func:`workshop_utils.training.fit`.
-
-    Parameters
-    ----------
-    model : keras.Model (compiled) or torch.nn.Module
-    data : CTCFData or (X_train ``(N, L, 4)``, y_train ``(N,)``, X_valid, y_valid)
-        Finite inputs, labels 0/1: checked before the model is touched.
-    epochs, patience, batch_size : int
-    seed : int
-        Torch: seeds dropout and shuffling locally.  Keras: training draws from Keras's
-        global seed, which is set with ``keras.utils.set_random_seed`` (the Keras exception
-        of the seeding rule).
-    progress : bool
-    lr : float or None
-        Learning rate.  Torch: default 1e-3 (a builder's is ``builder.learning_rate``).
-        Keras: None keeps the compiled optimizer's; a number replaces it.
-    """
-    from ..backend import fit_binary, require_model
-
-    fn = "train_child"
-    require_model(model, fn)
-    xtr, ytr, xva, yva = _split_data(data, fn)
-    epochs, patience, batch_size, seed, progress = _child_settings(fn, epochs, patience, batch_size, seed, progress)
-    if lr is not None:
-        lr = _checks.number(lr, "lr", fn, low=0.0, low_open=True)
-    return fit_binary(model, (xtr, ytr), (xva, yva), epochs=epochs, batch_size=batch_size, patience=patience,
-                      seed=seed, lr=lr, progress=progress)
-
-
-def cnn_evaluator(builder: Any, data: Any, epochs: int = 3, patience: int = 1, batch_size: int = 128,
-                  reward: Callable[[np.ndarray, np.ndarray], float] | None = None, seed: int = 0,
-                  progress: bool = False, nonfinite_reward: float | None = None) -> Callable[[list[int]], dict]:
-    """The course's ``evaluate(arc)``: build the child, train briefly, score it on validation data.
-
-    Parameters
-    ----------
-    builder : SequentialModelBuilder
-    data : CTCFData or tuple
-        ``(X_train (N, L, 4), y_train (N,), X_valid (M, L, 4), y_valid (M,))``; pass a
-        subset of the training data to keep each trial short.  Checked once, here: finite
-        inputs, labels 0/1, both classes in the validation labels.
-    epochs, patience, batch_size : int
-        Child training: at most ``epochs``, early stopping on validation loss.
-    reward : callable, optional
-        ``reward(y_true, y_score) -> float`` with ``y_score`` the predicted probabilities
-        ``(M,)``; default: validation AUROC (``sklearn.metrics.roc_auc_score``).
-    seed : int
-        Every child starts from the same seed (``builder(arc, seed=seed)`` and
-        :func:`train_child`), so arcs are compared fairly.
-    progress : bool
-    nonfinite_reward : float or None
-        A child whose training diverged scores NaN/inf on the validation data.  None (the
-        default) raises a ``ValueError`` naming the arc (a search that went on would learn
-        nothing from it); a number is used as that child's reward and ``val_auroc``, with
-        a warning (0.5 scores it as guessing).
-
-    Returns
-    -------
-    callable
-        ``evaluate(arc) -> {"reward", "val_auroc", "params", "epochs"}``.
-    """
-    from .build import SequentialModelBuilder
-
-    fn = "cnn_evaluator"
-    if not isinstance(builder, SequentialModelBuilder):
-        raise _checks.fail(fn, "builder", "a SequentialModelBuilder", type(builder).__name__, kind=TypeError)
-    xtr, ytr, xva, yva = _split_data(data, fn)
-    epochs, patience, batch_size, seed, progress = _child_settings(fn, epochs, patience, batch_size, seed, progress)
-    if reward is not None and not callable(reward):
-        raise _checks.fail(fn, "reward", "a callable reward(y_true, y_score) -> float", type(reward).__name__,
-                           kind=TypeError)
-    if nonfinite_reward is not None:
-        nonfinite_reward = _checks.number(nonfinite_reward, "nonfinite_reward", fn)
-
-    return CNNEvaluator(builder, xtr, ytr, xva, yva, epochs, patience, batch_size, reward, seed, progress,
-                        nonfinite_reward)
-
-
-class CNNEvaluator:
-    """``evaluate(arc)`` of :func:`cnn_evaluator` (a class, so process pools and Dask can pickle it).
-
-    Build it with :func:`cnn_evaluator`, which checks the arguments.
-    """
-
-    def __init__(self, builder: Any, xtr: np.ndarray, ytr: np.ndarray, xva: np.ndarray, yva: np.ndarray,
-                 epochs: int, patience: int, batch_size: int, reward: Callable | None, seed: int, progress: bool,
-                 nonfinite_reward: float | None) -> None:
-        self.builder, self.data = builder, (xtr, ytr, xva, yva)
-        self.epochs, self.patience, self.batch_size = epochs, patience, batch_size
-        self.reward, self.seed, self.progress, self.nonfinite_reward = reward, seed, progress, nonfinite_reward
-
-    def __repr__(self) -> str:
-        return (f"<cnn_evaluator: {len(self.data[0])} training / {len(self.data[2])} validation sequences, "
-                f"{self.epochs} epochs, seed {self.seed}>")
-
-    def __call__(self, arc: Sequence[int]) -> dict:
-        """``{"reward", "val_auroc", "params", "epochs"}`` of the child ``arc``, trained from ``seed``."""
-        from sklearn.metrics import roc_auc_score
-
-        from ..backend import count_params, logits, sigmoid
-
-        builder, seed, nonfinite_reward = self.builder, self.seed, self.nonfinite_reward
-        xtr, ytr, xva, yva = self.data
-        model = builder(arc, seed=seed)
-        n_epochs = train_child(model, (xtr, ytr, xva, yva), epochs=self.epochs, patience=self.patience,
-                               batch_size=self.batch_size, seed=seed, progress=self.progress,
-                               lr=builder.learning_rate)
-        z = logits(model, xva)
-        params = count_params(model)
-        if not np.isfinite(z).all():
-            bad = int((~np.isfinite(z)).sum())
-            if nonfinite_reward is None:
-                raise ValueError(f"cnn_evaluator: arc {list(arc)} gave {bad} non-finite validation logit(s) "
-                                 f"(NaN/inf): its training diverged. Lower the learning rate "
-                                 f"(model_compile_dict['learning_rate']), or pass nonfinite_reward=0.5 to score "
-                                 "such children as guessing")
-            warnings.warn(f"cnn_evaluator: arc {list(arc)} diverged ({bad} non-finite validation logits); "
-                          f"its reward is nonfinite_reward={nonfinite_reward}", RuntimeWarning, stacklevel=2)
-            return {"reward": nonfinite_reward, "val_auroc": nonfinite_reward, "params": params,
-                    "epochs": n_epochs}
-        score = sigmoid(z)
-        auroc = float(roc_auc_score(yva, score))
-        value = auroc if self.reward is None else float(self.reward(yva, score))
-        return {"reward": value, "val_auroc": auroc, "params": params, "epochs": n_epochs}
-
-
-def expected_best_of_random(rewards: Sequence[float] | np.ndarray, n_trials: int | Sequence[int],
-                            replace: bool = True) -> np.ndarray:
-    """Random search's expected best reward after ``n_trials`` uniform draws.
-
-    With the rewards of every arc of a space (or of a uniform sample of its arcs),
-    random search draws ``n`` of them with replacement; the best of those has
-    expectation ``sum_k r_(k) [(k/M)^n - ((k-1)/M)^n]`` over the sorted rewards
-    ``r_(1) <= ... <= r_(M)``.  This is the curve a learned search must beat at equal
-    budget.  With ``replace=False`` the ``n`` arcs are distinct (a budget of ``n``
-    trained children, ``search(budget="children")``, over the rewards of *every* arc of
-    the space): ``sum_k r_(k) [C(k, n) - C(k-1, n)] / C(M, n)``.
-
-    Parameters
-    ----------
-    rewards : array-like ``(M,)``
-        Finite rewards, one per arc (larger is better).
-    n_trials : int or sequence of int
-        Budget(s), each >= 1 (and <= M without replacement).
-    replace : bool
-        Draws with replacement (default) or distinct arcs.
-
-    Returns
-    -------
-    np.ndarray
-        float64 ``(len(n_trials),)`` (shape ``()`` for an int): expected best reward per budget.
-
-    Examples
-    --------
-    >>> float(expected_best_of_random([0.5, 1.0], 1)), float(expected_best_of_random([0.5, 1.0], 2))
-    (0.75, 0.875)
-    """
-    fn = "expected_best_of_random"
-    r = np.sort(_checks.finite_array(rewards, "rewards", fn, ndim=1, dtype=np.float64))
-    scalar = _checks.is_int(n_trials)
-    if scalar:
-        ns = [_checks.positive_int(n_trials, "n_trials", fn)]
-    elif isinstance(n_trials, (str, bytes)) or not isinstance(n_trials, (Sequence, np.ndarray)) or not len(n_trials):
-        raise _checks.fail(fn, "n_trials", "a positive int or a non-empty sequence of them", n_trials,
-                           kind=TypeError)
-    else:
-        ns = [_checks.positive_int(n, f"n_trials[{i}]", fn) for i, n in enumerate(n_trials)]
-    replace = _checks.flag(replace, "replace", fn)
-    m = len(r)
-    k = np.arange(1, m + 1)
-    if replace:
-        out = np.array([float(np.sum(r * ((k / m) ** n - ((k - 1) / m) ** n))) for n in ns])
-    else:
-        from scipy.special import gammaln
-
-        def log_comb(a, b):  # log C(a, b) for a >= b
-            return gammaln(a + 1) - gammaln(b + 1) - gammaln(a - b + 1)
-
-        out = []
-        for n in ns:
-            if n > m:
-                raise _checks.fail(fn, "n_trials", f"at most {m} (the number of rewards) when replace=False", n)
-            # P(the best of n distinct draws is r_(k)) = C(k-1, n-1) / C(m, n)
-            kk = k[k >= n]
-            out.append(float(np.sum(r[kk - 1] * np.exp(log_comb(kk - 1, n - 1) - log_comb(m, n)))))
-        out = np.array(out)
-    return out[0] if scalar else out
-
-
-#: The rewards of every arc of the course space on the grammar preset, shipped with the package.
-REWARD_TABLE_FILE = Path(__file__).with_name("rewards_grammar.json")
-
-
-def load_reward_table(path: str | Path | None = None) -> dict[tuple[int, ...], float]:
-    """The validation AUROC of every arc of the course space, each child trained once.
-
-    ``benchmarks/nas_controller_vs_random.py`` trains all 378 arcs of
-    :func:`~workshop_utils.nas.space.course_model_space` on the ``'grammar'`` preset
-    (4,000 training sequences, <= 4 epochs, every child from seed 0) and ships the rewards
-    as ``workshop_utils/nas/rewards_grammar.json`` (provenance in ``data/README.md``).  Because every child starts from the same seed, a
-    search over this space can look a reward up instead of training the child, which makes
-    it cheap to repeat searches over many seeds.
-
-    Parameters
-    ----------
-    path : str or Path, optional
-        Default: the shipped table; or any file the benchmark wrote with ``--table``.
-
-    Returns
-    -------
-    dict
-        ``{arc (tuple of 4 ints): reward (float in [0, 1])}``, one entry per arc of the space.
-
-    Raises
-    ------
-    ValueError
-        Naming the file, when it is not a complete, readable reward table (truncated, edited,
-        an arc missing or outside the space, a reward that is not a number in [0, 1]).
-    """
-    import json
-
-    from .space import course_model_space
-
-    fn = "load_reward_table"
-    if path is not None and not isinstance(path, (str, Path)):
-        raise _checks.fail(fn, "path", "a file path (str or Path) or None", path, kind=TypeError)
-    path = _checks.file_path(Path(path) if path is not None else REWARD_TABLE_FILE, "path", fn)
-    where = f"{fn}: {path} is not a complete reward table"
-    try:
-        raw = json.loads(path.read_text())["rewards"]
-        table = {tuple(int(t) for t in json.loads(k)): float(v) for k, v in raw.items()}
-    except (ValueError, KeyError, TypeError, AttributeError) as err:
-        raise ValueError(f"{where} ({type(err).__name__}: {err})") from None
-    space = course_model_space()
-    for arc, reward in table.items():
-        try:
-            space.check_arc(list(arc))
-        except ValueError as err:
-            raise ValueError(f"{where}: {err}") from None
-        if not 0.0 <= reward <= 1.0:  # also refuses NaN
-            raise ValueError(f"{where}: the reward of arc {list(arc)} is {reward}, expected a number in [0, 1]")
-    if len(table) != space.size:
-        raise ValueError(f"{where}: it has {len(table)} arcs, the course space {space.size}")
-    return table
