@@ -105,8 +105,8 @@ class SequentialModelBuilder:
         ``learning_rate`` key sets the optimizer's learning rate.  Torch models are not
         compiled: only ``learning_rate`` is used, kept on the builder as
         :attr:`learning_rate` and handed to the trainer as an explicit argument
-        (:func:`~workshop_utils.nas.search.cnn_evaluator` passes it to
-        :func:`~workshop_utils.nas.search.train_child`).
+        (:func:`~workshop_utils.nas.evaluate.cnn_evaluator` passes it to
+        :func:`~workshop_utils.nas.evaluate.train_child`).
     framework : {"keras", "torch"}
         Which framework builds the model (the package's one keyword for it, as in
         :func:`~workshop_utils.nas.dense.build_dense`).
