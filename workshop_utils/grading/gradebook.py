@@ -18,7 +18,9 @@ Canvas (what Canvas's own export writes and its import reads back):
   Canvas's CSV rules (developerdocs.instructure.com "SIS CSV Format"): UTF-8, a field with a comma
   or a double quote is quoted, a double quote doubled (RFC 4180), which :mod:`csv` writes.
   The day's column is taken from the roster when it names the day (``Day 1 homework (123)``);
-  otherwise (or with a plain roster) it is a new column ``Day N homework``.  With a plain roster
+  otherwise (or with a plain roster) it is a new column ``Day N homework``.  When the roster's
+  Points Possible for that column differs from the grader's points, the scores are scaled to
+  Canvas's points (Canvas reads a score against its own points possible) and the grader says so.  With a plain roster
   the roster's ``id`` goes to ``SIS User ID`` and its e-mail to ``SIS Login ID``.
 
 Moodle (docs.moodle.org "Grade import", CSV import): a header row and one row per user; at import
@@ -152,21 +154,35 @@ def write_gradebook(path: str | os.PathLike, fmt: str, roster: Roster, grades: l
     Returns
     -------
     dict
-        ``columns`` (the header of each day), ``without_row`` (enrolled students without a row in a day's CSV).
+        ``columns`` (the header of each day), ``without_row`` (enrolled students without a row in a day's CSV),
+        ``scaled`` (Canvas columns whose scores were scaled: the roster's Points Possible differs from the
+        grader's points, and Canvas reads a score against its own).
     """
     if fmt not in FORMATS:
         raise ValueError(f"gradebook: format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    days, seen, without = [], set(), {}
+    days, seen, without, scaled = [], set(), {}, {}
     for g in grades:
         day, scores, points = read_scores(g)
         if day in seen:
             raise ValueError(f"gradebook: two grades CSVs of day {day}; give one per day")
         seen.add(day)
         a = day_assignment(roster, day, (columns or {}).get(day))
-        if a.id and not points:
+        factor = _scale(a.points, points) if fmt == "canvas" else None
+        if factor is not None:  # Canvas's assignment is worth other points: scores scaled to them
+            scaled[a.column] = f"scaled from {points} to {a.points} points (the roster's Points Possible)"
+            scores = {k: (_number(str(float(v) * factor)) if _number(v) else v) for k, v in scores.items()}
             points = a.points
-        days.append((a, scores, points))
+        days.append((a, scores, points or a.points))
         without[day] = [s.id for s in roster.students if s.id not in scores]
     days.sort(key=lambda d: d[0].title)
     atomic_write_bytes(Path(path), gradebook_text(fmt, roster, days).encode("utf-8"))
-    return {"columns": [a.column if a.id else a.title for a, _, _ in days], "without_row": without}
+    return {"columns": [a.column if a.id else a.title for a, _, _ in days], "without_row": without, "scaled": scaled}
+
+
+def _scale(canvas_points: str, points: str) -> float | None:
+    """The factor from the grader's points to a Canvas assignment's points possible (None: the same, or unknown)."""
+    try:
+        ours, theirs = float(points), float(canvas_points)
+    except (TypeError, ValueError):
+        return None
+    return theirs / ours if ours > 0 and theirs > 0 and abs(theirs - ours) > 1e-9 else None

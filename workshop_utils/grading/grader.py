@@ -451,6 +451,8 @@ def _finish_course(plan: Any, books: dict, settings: GradeSettings, log: CsvLog,
     column = plan.gradebook_column
     for fmt, path in books.items():
         got = write_gradebook(path, fmt, plan.roster, [out], {settings.day: column} if column else None)
+        for col, how in got["scaled"].items():
+            print(f"workshop-grade: {fmt} gradebook: {col}: {how}", file=sys.stderr)
         if verbose:
             print(f"workshop-grade: {fmt} gradebook in {path} (column {got['columns'][0]!r})", file=sys.stderr)
     return rows
