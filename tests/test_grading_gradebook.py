@@ -115,3 +115,18 @@ def test_a_gradebook_needs_a_roster_graded_csv_and_a_known_format(roster, tmp_pa
     with pytest.raises(FileNotFoundError):
         read_scores(tmp_path / "none.csv")
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_the_gradebook_command_joins_days_and_names_bad_input(roster, tmp_path, capsys):
+    from workshop_utils.grading.grader import main
+
+    g1 = _grades(tmp_path, 1, {"101": "30", "102": "1", "103": "2"})
+    g2 = _grades(tmp_path, 2, {"101": "20", "102": "3"}, max_="40")
+    rc = main(["gradebook", "--roster", str(roster.path), "--format", "canvas", "--out", str(tmp_path / "b.csv"),
+               str(g1), str(g2)])
+    err = capsys.readouterr().err
+    assert rc == 0 and "day 2: no row for 1 enrolled student(s)" in err and "103" in err
+    assert _read(tmp_path / "b.csv")[0][-2:] == ["Day 1 homework (555)", "Day 2 homework (556)"]
+    rc = main(["gradebook", "--roster", str(tmp_path / "none.csv"), "--format", "moodle", "--out",
+               str(tmp_path / "m.csv"), str(g1)])
+    assert rc == 2 and "--roster" in capsys.readouterr().err and not (tmp_path / "m.csv").exists()

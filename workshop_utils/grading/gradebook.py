@@ -186,3 +186,36 @@ def _scale(canvas_points: str, points: str) -> float | None:
     except (TypeError, ValueError):
         return None
     return theirs / ours if ours > 0 and theirs > 0 and abs(theirs - ours) > 1e-9 else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``workshop-grade gradebook --roster R --format canvas --out FILE GRADES.csv ...``: one gradebook of several days.
+
+    Returns the exit code: 0, or 2 with the error on stderr.
+    """
+    import argparse
+    import sys
+
+    from .roster import read_roster
+
+    ap = argparse.ArgumentParser(prog="workshop-grade gradebook",
+                                 description="write one gradebook file (a column per day) from grades CSVs graded "
+                                             "with --roster")
+    ap.add_argument("grades", nargs="+", help="grades CSVs of workshop-grade --roster, one per day")
+    ap.add_argument("--roster", required=True, help="the class list the grades were graded with")
+    ap.add_argument("--format", required=True, choices=FORMATS)
+    ap.add_argument("--out", required=True, help="the gradebook file to write")
+    args = ap.parse_args(argv)
+    try:
+        got = write_gradebook(args.out, args.format, read_roster(args.roster), args.grades)
+    except (OSError, ValueError) as err:
+        print(f"workshop-grade gradebook: error: {err}", file=sys.stderr)
+        return 2
+    for col, how in got["scaled"].items():
+        print(f"workshop-grade gradebook: {col}: {how}", file=sys.stderr)
+    for day, ids in got["without_row"].items():
+        if ids:
+            print(f"workshop-grade gradebook: day {day}: no row for {len(ids)} enrolled student(s) (left empty): "
+                  + ", ".join(ids[:20]), file=sys.stderr)
+    print(f"workshop-grade gradebook: wrote {args.out} ({', '.join(got['columns'])})", file=sys.stderr)
+    return 0

@@ -585,8 +585,13 @@ def _grade_all(todo: list[str], notebooks: dict, settings: GradeSettings, log: C
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point of ``workshop-grade`` (:mod:`workshop_utils.grading.cli`); exit code 0 when every
     submission has a row.  ``workshop-grade report ...`` and ``workshop-grade regrade ...`` are the subcommands
-    of :mod:`workshop_utils.grading.regrade` (a submissions folder named so is given as ``./report``)."""
+    of :mod:`workshop_utils.grading.regrade` (a submissions folder named so is given as ``./report``);
+    ``workshop-grade gradebook ...`` is :func:`workshop_utils.grading.gradebook.main`."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] == "gradebook":  # one gradebook file of several days' CSVs
+        from . import gradebook
+
+        return gradebook.main(argv[1:])
     if argv and argv[0] in ("report", "regrade"):
         from . import regrade
 
