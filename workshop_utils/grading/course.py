@@ -14,9 +14,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
+from .gradebook import FORMATS, write_gradebook
 from .late import LatePolicy, Lateness, all_late_warning, apply_lateness, assess, parse_late_policy, parse_time, read_times
 from .roster import Roster, Student, match_submissions, read_roster
 
@@ -169,3 +171,55 @@ def plan_course(scan: Any, roster: str | os.PathLike | Roster | None = None, dea
             plan.warnings.append(f"note: --deadline {plan.deadline.isoformat()} is in the future: nothing submitted "
                                  "so far is late")
     return plan
+
+
+#: The course website's keyword arguments of :func:`grade_folder` (``--roster`` ... ``--gradebook-column``).
+COURSE_OPTIONS = ("roster", "deadline", "late_policy", "times", "formats", "gradebook", "gradebook_column")
+
+
+def plan_options(scan: Any, out: Path, course: dict) -> tuple[CoursePlan, dict[str, Path]]:
+    """The checked :class:`CoursePlan` of ``grade_folder``'s course keywords (:data:`COURSE_OPTIONS`; an
+    empty plan without any) and ``{format: gradebook path}`` (default: ``OUT_canvas.csv`` beside ``out``).
+
+    Raises
+    ------
+    TypeError, ValueError, FileNotFoundError
+        An unknown keyword, an unknown format, a gradebook without roster, or what :func:`plan_course` refuses.
+    """
+    unknown = sorted(set(course) - set(COURSE_OPTIONS))
+    if unknown:
+        raise TypeError(f"grade_folder: unexpected keyword argument(s) {', '.join(unknown)}")
+    formats = list(dict.fromkeys(course.get("formats") or ()))
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise ValueError(f"--format: must be one of {', '.join(FORMATS)}, got {', '.join(map(repr, bad))}")
+    if formats and course.get("roster") is None:
+        raise ValueError("--format: a gradebook lists the enrolled students: give the class list with --roster")
+    if course.get("gradebook") is not None and len(formats) != 1:
+        raise ValueError("--gradebook: names the file of one --format (give exactly one --format with it)")
+    plan = plan_course(scan, course.get("roster"), course.get("deadline"), course.get("late_policy"),
+                       course.get("times")) or CoursePlan()
+    plan.gradebook_column = course.get("gradebook_column")
+    return plan, {f: Path(course["gradebook"]) if course.get("gradebook") is not None
+                  else out.with_name(f"{out.stem}_{f}.csv") for f in formats}
+
+
+def finish_course(plan: CoursePlan, books: dict[str, Path], day: int, points: dict[int, float], log: Any, out: Path,
+                  verbose: bool) -> list[dict]:
+    """After the graded rows: a ``no submission`` row per enrolled student without one (appended to ``log``, the
+    grades CSV), the summary on stderr, and the gradebooks of ``books``; returns the rows appended."""
+    rows = []
+    if plan.roster is not None:
+        for row in plan.missing_rows(sorted(points), f"{sum(points.values()):g}", log.roster_done):
+            log.append(row)
+            rows.append(row)
+    for line in plan.summary():  # said whatever --quiet says, as skipped files are
+        print(f"workshop-grade: {line}", file=sys.stderr)
+    column = plan.gradebook_column
+    for fmt, path in books.items():
+        got = write_gradebook(path, fmt, plan.roster, [out], {day: column} if column else None)
+        for col, how in got["scaled"].items():
+            print(f"workshop-grade: {fmt} gradebook: {col}: {how}", file=sys.stderr)
+        if verbose:
+            print(f"workshop-grade: {fmt} gradebook in {path} (column {got['columns'][0]!r})", file=sys.stderr)
+    return rows

@@ -57,6 +57,7 @@ from typing import Any
 
 from . import cli
 from .checks_process import run_checks_isolated
+from .course import finish_course, plan_options
 from .csvlog import B64, FORMULA_START, CsvLog, columns, csv_safe, hidden_digest, student_id, student_name
 from .jobs import (CHECK_CALL, EXPORT_PLACEHOLDER, MAX_EXPORT_FILES, SandboxJob, build_run_notebook,
                    execute_job, extract_result, run_status, self_check_days)
@@ -335,7 +336,7 @@ def grade_folder(submissions: str | Path, day: int, out: str | Path, hidden: lis
     ``feedback`` is a folder for one HTML page and one text file per student; ``report`` the
     class report's HTML file (:mod:`workshop_utils.grading.keeper`).
 
-    ``course`` takes the course website's options (:data:`COURSE_OPTIONS`): ``roster``,
+    ``course`` takes the course website's options (:data:`~workshop_utils.grading.course.COURSE_OPTIONS`): ``roster``,
     ``deadline``, ``late_policy``, ``times`` (:func:`~workshop_utils.grading.course.plan_course`),
     ``formats`` (``['canvas', 'moodle']``), ``gradebook`` (its file) and ``gradebook_column``
     (:mod:`workshop_utils.grading.gradebook`).
@@ -357,7 +358,7 @@ def grade_folder(submissions: str | Path, day: int, out: str | Path, hidden: lis
     files = {**scan.found, **{sid: path for sid, (path, _) in scan.refused.items()}}
     if not files:
         raise FileNotFoundError(f"submissions: no notebooks (*.ipynb) in {submissions} or its sub-folders")
-    plan, books = _plan_course(scan, Path(out), course)  # bad course options fail before anything runs
+    plan, books = plan_options(scan, Path(out), course)  # bad course options fail before anything runs
     for path, why in scan.skipped:  # every file left out is named, whatever --quiet says
         print(f"workshop-grade: skipped {path}: {why}", file=sys.stderr)
     notebooks: dict[str, Path | str] = {sid: path for sid, path in scan.found.items() if sid not in plan.drop}
@@ -396,7 +397,7 @@ def grade_folder(submissions: str | Path, day: int, out: str | Path, hidden: lis
                   f"sandbox={'bubblewrap' if sandboxed else 'NONE'}, limits={cage_kind()}, {where}, "
                   f"timeout {timeout:g} s, memory {memory_mb} MiB, {threads} CPU each", file=sys.stderr)
         rows = _grade_all(todo, notebooks, settings, log, executor, snapshot, out, verbose, probe_arg)
-        rows += _finish_course(plan, books, settings, log, out, verbose)
+        rows += finish_course(plan, books, day, points, log, out, verbose)
         if report is not None:
             settings.keeper.report(report, out)
             if verbose:
@@ -406,56 +407,6 @@ def grade_folder(submissions: str | Path, day: int, out: str | Path, hidden: lis
         if client is not None and isinstance(dask, str):  # a client we opened; one passed in stays open
             client.close()
         shutil.rmtree(tmp_root, ignore_errors=True)
-
-
-#: The course website's keyword arguments of :func:`grade_folder` (``--roster`` ... ``--gradebook-column``).
-COURSE_OPTIONS = ("roster", "deadline", "late_policy", "times", "formats", "gradebook", "gradebook_column")
-
-
-def _plan_course(scan: Any, out: Path, course: dict) -> tuple[Any, dict[str, Path]]:
-    """The checked :class:`~workshop_utils.grading.course.CoursePlan` and ``{format: gradebook path}``
-    (the plan's ``gradebook_column`` set)."""
-    from .course import CoursePlan, plan_course
-    from .gradebook import FORMATS
-
-    unknown = sorted(set(course) - set(COURSE_OPTIONS))
-    if unknown:
-        raise TypeError(f"grade_folder: unexpected keyword argument(s) {', '.join(unknown)}")
-    formats = list(dict.fromkeys(course.get("formats") or ()))
-    bad = [f for f in formats if f not in FORMATS]
-    if bad:
-        raise ValueError(f"--format: must be one of {', '.join(FORMATS)}, got {', '.join(map(repr, bad))}")
-    if formats and course.get("roster") is None:
-        raise ValueError("--format: a gradebook lists the enrolled students: give the class list with --roster")
-    if course.get("gradebook") is not None and len(formats) != 1:
-        raise ValueError("--gradebook: names the file of one --format (give exactly one --format with it)")
-    plan = plan_course(scan, course.get("roster"), course.get("deadline"), course.get("late_policy"),
-                       course.get("times")) or CoursePlan()
-    plan.gradebook_column = course.get("gradebook_column")
-    return plan, {f: Path(course["gradebook"]) if course.get("gradebook") is not None
-                  else out.with_name(f"{out.stem}_{f}.csv") for f in formats}
-
-
-def _finish_course(plan: Any, books: dict, settings: GradeSettings, log: CsvLog, out: Path, verbose: bool) -> list[dict]:
-    """After the graded rows: a ``no submission`` row per enrolled student without one, the summary, the gradebooks."""
-    from .gradebook import write_gradebook
-
-    rows = []
-    if plan.roster is not None:
-        practices = [p.number for p in PRACTICES[settings.day]]
-        for row in plan.missing_rows(practices, f"{sum(settings.points.values()):g}", log.roster_done):
-            log.append(row)
-            rows.append(row)
-    for line in plan.summary():  # said whatever --quiet says, as skipped files are
-        print(f"workshop-grade: {line}", file=sys.stderr)
-    column = plan.gradebook_column
-    for fmt, path in books.items():
-        got = write_gradebook(path, fmt, plan.roster, [out], {settings.day: column} if column else None)
-        for col, how in got["scaled"].items():
-            print(f"workshop-grade: {fmt} gradebook: {col}: {how}", file=sys.stderr)
-        if verbose:
-            print(f"workshop-grade: {fmt} gradebook in {path} (column {got['columns'][0]!r})", file=sys.stderr)
-    return rows
 
 
 def _open_keeping(store: str | Path | None, feedback: str | Path | None, report: str | Path | None, day: int,
