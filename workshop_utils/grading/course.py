@@ -22,6 +22,8 @@ from .gradebook import FORMATS, write_gradebook
 from .late import LatePolicy, Lateness, all_late_warning, apply_lateness, assess, parse_late_policy, parse_time, read_times
 from .roster import Roster, Student, match_submissions, read_roster
 
+__all__ = ["COURSE_OPTIONS", "CoursePlan", "finish_course", "plan_course", "plan_options"]
+
 
 @dataclasses.dataclass
 class CoursePlan:

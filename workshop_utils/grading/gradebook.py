@@ -42,6 +42,9 @@ from .._atomic import atomic_write_bytes
 from .csvlog import csv_safe
 from .roster import Assignment, Roster
 
+__all__ = ["FORMATS", "MAX_GRADES_BYTES", "MOODLE_COLUMNS", "POINTS_POSSIBLE", "day_assignment", "gradebook_text",
+           "main", "read_scores", "write_gradebook"]
+
 FORMATS = ("canvas", "moodle")
 #: The first cell of Canvas's points-possible row (four spaces, as Canvas writes it).
 POINTS_POSSIBLE = "    Points Possible"
