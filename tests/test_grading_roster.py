@@ -115,4 +115,6 @@ def test_an_ambiguous_key_matches_nobody_and_a_student_without_submission_is_mis
                [], Path("r.csv"))
     m = match_submissions(r, ["leeann"], {})
     assert m.unmatched == ["leeann"] and [s.id for s in m.missing] == ["1", "2", "3"]
+    m = match_submissions(r, ["bochan/v1", "bochan/v2"], {}, {"bochan/v1": 2.0, "bochan/v2": 1.0})
+    assert list(m.graded) == ["bochan/v1"] and m.extra == {"bochan/v1": ["bochan/v2"]}  # a folder: its name
     assert squash("Müller, Zoë") == "mullerzoe"

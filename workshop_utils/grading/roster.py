@@ -266,7 +266,7 @@ def match_submissions(roster: Roster, ids: list[str], canvas_users: dict[str, tu
     unmatched = []
     for sid in ids:
         hit = None
-        user, stem = canvas_users.get(sid, (None, sid.rsplit("/", 1)[-1]))
+        user, stem = canvas_users.get(sid, (None, sid.split("/", 1)[0]))  # a student's folder: its name
         if user is not None and len(tables[0][1].get(user, [])) == 1:
             hit = (tables[0][1][user][0], f"Canvas user id {user}")
         for how, table in tables if hit is None else ():
