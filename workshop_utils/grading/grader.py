@@ -37,6 +37,10 @@ run: time limit in cell N, memory limit, kernel died, ...; or why a file was not
 where none measures it), ``day`` and ``hidden`` (a hash of the hidden-checks files: what
 ``--resume`` compares), ``name_note`` (a normalised, clashing or look-alike name),
 ``reasons`` (every check that failed, then the errors raised by the notebook's cells).
+With ``--roster``: ``roster_id``, ``roster_name``, ``roster_match`` after ``student`` (one row per
+enrolled student, ``no submission`` rows included; empty for a submission that matches nobody);
+with ``--deadline``: ``raw_total``, ``late_penalty``, ``late_by``, ``submitted_at``, ``time_source``
+after ``total``, which is then the penalised score (:mod:`workshop_utils.grading.course`).
 Cells that a spreadsheet would read as a formula (starting with ``=``, ``+``, ``-``, ``@``,
 tab or CR) are prefixed with ``'``; lone surrogates and NUL characters are escaped.
 """
