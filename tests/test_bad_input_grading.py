@@ -258,6 +258,7 @@ def test_the_self_check_names_the_bad_argument(kw, exc, word):
     (["--deadline", "2026-12-01T23:59Z", "--late-policy", "10/day"], ["--late-policy", "%"]),
     (["--late-policy", "10%/day"], ["--late-policy", "needs --deadline"]),
     (["--format", "canvas"], ["--format", "--roster"]),
+    (["--gradebook-column", "Day 1 (5)"], ["--gradebook-column", "--format"]),
     (["--roster", "{ok}", "--format", "canvas", "--format", "moodle", "--gradebook", "{tmp}/g.csv"],
      ["--gradebook", "one --format"]),
 ])

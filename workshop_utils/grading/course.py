@@ -197,6 +197,8 @@ def plan_options(scan: Any, out: Path, course: dict) -> tuple[CoursePlan, dict[s
         raise ValueError(f"--format: must be one of {', '.join(FORMATS)}, got {', '.join(map(repr, bad))}")
     if formats and course.get("roster") is None:
         raise ValueError("--format: a gradebook lists the enrolled students: give the class list with --roster")
+    if course.get("gradebook_column") is not None and not formats:
+        raise ValueError("--gradebook-column: names a column of the --format gradebook; give --format too")
     if course.get("gradebook") is not None and len(formats) != 1:
         raise ValueError("--gradebook: names the file of one --format (give exactly one --format with it)")
     plan = plan_course(scan, course.get("roster"), course.get("deadline"), course.get("late_policy"),
