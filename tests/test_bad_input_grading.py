@@ -259,6 +259,7 @@ def test_the_self_check_names_the_bad_argument(kw, exc, word):
     (["--late-policy", "10%/day"], ["--late-policy", "needs --deadline"]),
     (["--format", "canvas"], ["--format", "--roster"]),
     (["--gradebook-column", "Day 1 (5)"], ["--gradebook-column", "--format"]),
+    (["--roster", "{ok}", "--format", "canvas", "--gradebook", "{tmp}/g_out.csv"], ["--gradebook", "--out"]),
     (["--roster", "{ok}", "--format", "canvas", "--format", "moodle", "--gradebook", "{tmp}/g.csv"],
      ["--gradebook", "one --format"]),
 ])

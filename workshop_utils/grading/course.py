@@ -201,6 +201,8 @@ def plan_options(scan: Any, out: Path, course: dict) -> tuple[CoursePlan, dict[s
         raise ValueError("--gradebook-column: names a column of the --format gradebook; give --format too")
     if course.get("gradebook") is not None and len(formats) != 1:
         raise ValueError("--gradebook: names the file of one --format (give exactly one --format with it)")
+    if course.get("gradebook") is not None and Path(course["gradebook"]).resolve() == out.resolve():
+        raise ValueError(f"--gradebook: {out} is the grades CSV (--out); choose another file")
     plan = plan_course(scan, course.get("roster"), course.get("deadline"), course.get("late_policy"),
                        course.get("times")) or CoursePlan()
     plan.gradebook_column = course.get("gradebook_column")
