@@ -246,3 +246,35 @@ def test_grade_folder_names_the_bad_argument(folder, tmp_path, kw, word):
 def test_the_self_check_names_the_bad_argument(kw, exc, word):
     with pytest.raises(exc, match=word):
         check(**kw)
+
+
+# ----------------------------------------------------------------------------- course website (#26)
+@pytest.mark.parametrize("extra,words", [
+    (["--roster", "{dup}"], ["--roster", "duplicate id", "lines 2, 3"]),
+    (["--roster", "{nocol}"], ["--roster", "no column email"]),
+    (["--roster", "{tmp}/missing.csv"], ["--roster", "missing.csv"]),
+    (["--deadline", "2026-12-01"], ["--deadline", "no time zone"]),
+    (["--deadline", "next friday"], ["--deadline", "not an ISO 8601"]),
+    (["--deadline", "2026-12-01T23:59Z", "--late-policy", "10/day"], ["--late-policy", "%"]),
+    (["--late-policy", "10%/day"], ["--late-policy", "needs --deadline"]),
+    (["--format", "canvas"], ["--format", "--roster"]),
+    (["--gradebook-column", "Day 1 (5)"], ["--gradebook-column", "--format"]),
+    (["--roster", "{ok}", "--format", "canvas", "--gradebook", "{tmp}/g_out.csv"], ["--gradebook", "--out"]),
+    (["--roster", "{ok}", "--format", "canvas", "--format", "moodle", "--gradebook", "{tmp}/g.csv"],
+     ["--gradebook", "one --format"]),
+])
+def test_bad_course_options_fail_before_anything_runs(folder, tmp_path, capsys, extra, words):
+    (tmp_path / "dup.csv").write_text("id,name,email\n1,A,a@x\n1,B,b@x\n")
+    (tmp_path / "nocol.csv").write_text("id,name\n1,A\n")
+    (tmp_path / "ok.csv").write_text("id,name,email\n1,A,a@x\n")
+    subst = {"{dup}": str(tmp_path / "dup.csv"), "{nocol}": str(tmp_path / "nocol.csv"), "{ok}": str(tmp_path / "ok.csv")}
+    extra = [subst.get(a, a.replace("{tmp}", str(tmp_path))) for a in extra]
+    rc, err = _run([folder, "--day", "1", "--out", tmp_path / "g_out.csv", *extra], capsys)
+    assert rc == 2 and all(w in err for w in words), err
+    assert not (tmp_path / "g_out.csv").exists()  # nothing graded, nothing written
+
+
+def test_a_bad_format_is_refused_by_the_command_line(folder, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([str(folder), "--day", "1", "--out", str(tmp_path / "g.csv"), "--format", "blackboard"])
+    assert exc.value.code == 2 and "--format" in capsys.readouterr().err

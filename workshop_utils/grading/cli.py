@@ -62,6 +62,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--manual", metavar="CSV", action="append", default=None,
                     help="hand scores of written answers (repeatable); they replace the first pass (kept in --store)")
     ap.add_argument("--quiet", action="store_true")
+    add_course_options(ap)
     return ap.parse_args(argv)
 
 
@@ -72,7 +73,7 @@ def run(args: argparse.Namespace, grade_folder: Callable[..., list[dict]]) -> in
         rows = grade_folder(args.submissions, args.day, args.out, hidden=args.hidden, timeout=args.timeout,
                             memory_mb=args.memory_mb, resume=args.resume, unsafe_no_sandbox=args.unsafe_no_sandbox,
                             export_timeout=args.export_timeout, check_timeout=args.check_timeout, jobs=args.jobs, dask=args.dask,
-                            verbose=not args.quiet,
+                            verbose=not args.quiet, **course_kwargs(args),
                             **{k: getattr(args, k) for k in ("store", "feedback", "report", "manual")
                                if getattr(args, k, None) is not None})
     except (OSError, ValueError, RuntimeError) as err:
@@ -85,3 +86,31 @@ def run(args: argparse.Namespace, grade_folder: Callable[..., list[dict]]) -> in
     if not args.quiet:
         print(f"workshop-grade: wrote {len(rows)} rows to {args.out}", file=sys.stderr)
     return 0
+
+
+# ----------------------------------------------------------------------------- the course website (#26)
+def add_course_options(ap: argparse.ArgumentParser) -> None:
+    """The options of the course website: ``--roster``, late work (``--deadline`` ...) and gradebooks (``--format``)."""
+    g = ap.add_argument_group("course website", "class list, late work and gradebook files (README: instructor guide)")
+    g.add_argument("--roster", metavar="CSV", default=None,
+                   help="class list: a Canvas gradebook export or an id,name,email CSV; every enrolled student gets "
+                        "one row (no submission: 0 points), submissions matching nobody are listed")
+    g.add_argument("--deadline", metavar="TIME", default=None,
+                   help="ISO 8601 with a time zone, e.g. 2026-12-05T23:59+01:00; marks late work")
+    g.add_argument("--late-policy", metavar="POLICY", default=None,
+                   help="e.g. '10%%/day,cap=50%%,grace=15m' (percent of the raw score per started day/hour/week); "
+                        "default: late work marked, not penalised")
+    g.add_argument("--times", metavar="FILE", default=None,
+                   help="the course website's submission times: CSV (id,submitted_at) or Canvas's submissions JSON")
+    g.add_argument("--format", dest="formats", action="append", choices=("canvas", "moodle"), default=None,
+                   help="also write a gradebook file this website imports (needs --roster; repeatable)")
+    g.add_argument("--gradebook", metavar="FILE", default=None,
+                   help="file of the --format gradebook (default: next to --out, OUT_canvas.csv)")
+    g.add_argument("--gradebook-column", metavar="TITLE", default=None,
+                   help="the day's gradebook column, e.g. 'Day 1 homework (12345)' (default: from the roster)")
+
+
+def course_kwargs(args: argparse.Namespace) -> dict:
+    """The course website's keyword arguments of ``grade_folder`` that were given."""
+    keys = ("roster", "deadline", "late_policy", "times", "formats", "gradebook", "gradebook_column")
+    return {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}

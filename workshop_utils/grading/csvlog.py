@@ -110,9 +110,18 @@ def csv_raw(cell: str) -> str:
     return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_START) else cell
 
 
-def columns(day: int) -> list[str]:
-    """The CSV columns of day ``day``: student, one per practice, then :data:`TAIL_COLUMNS`."""
-    return ["student"] + [f"p{p.number}" for p in PRACTICES[day]] + TAIL_COLUMNS
+def columns(day: int, roster: bool = False, late: bool = False) -> list[str]:
+    """The CSV columns of day ``day``: student, one per practice, then :data:`TAIL_COLUMNS`.
+
+    With ``roster`` (``--roster``) the roster's columns follow ``student``
+    (:data:`~workshop_utils.grading.roster.ROSTER_COLUMNS`); with ``late`` (``--deadline``) the
+    late columns follow ``total`` (:data:`~workshop_utils.grading.late.LATE_COLUMNS`).
+    """
+    from .late import LATE_COLUMNS
+    from .roster import ROSTER_COLUMNS
+
+    return (["student"] + (ROSTER_COLUMNS if roster else []) + [f"p{p.number}" for p in PRACTICES[day]]
+            + TAIL_COLUMNS[:1] + (LATE_COLUMNS if late else []) + TAIL_COLUMNS[1:])
 
 
 def hidden_digest(paths: list[str | Path]) -> str:
@@ -137,6 +146,8 @@ class CsvLog:
     def __init__(self, path: Path, columns: list[str], resume: bool, meta: dict[str, str] | None = None):
         self.path, self.columns, self.meta = path, columns, dict(meta or {})
         self.done: set[str] = set()
+        #: roster ids that already have a row (``--roster``: a "no submission" row is written once)
+        self.roster_done: set[str] = set()
         self.lock = threading.Lock()
         if path.exists() and path.stat().st_size > 0:
             if not resume:
@@ -145,7 +156,8 @@ class CsvLog:
             if not text.endswith("\n"):  # an interrupted write: drop the partial row
                 text = text[: text.rfind("\n") + 1]
             if text and next(csv.reader(io.StringIO(text.splitlines()[0]))) != columns:
-                raise ValueError(f"--out: {path} has other columns than {columns}: is it the CSV of the other day?")
+                raise ValueError(f"--out: {path} has other columns than {columns}: is it the CSV of the other day, "
+                                 "or of a grading with(out) --roster or --deadline?")
             rows = list(csv.DictReader(io.StringIO(text)))
             for key, want in self.meta.items():
                 other = sorted({r.get(key, "") for r in rows} - {want})
@@ -155,6 +167,7 @@ class CsvLog:
                                      "resume only the same grading (another day or other hidden checks need "
                                      "another --out)")
             self.done = {csv_raw(r["student"]) for r in rows}
+            self.roster_done = {csv_raw(r["roster_id"]) for r in rows if r.get("roster_id")}
             self.expected = text.encode()
         else:
             buf = io.StringIO()
@@ -198,4 +211,6 @@ class CsvLog:
                 os.fsync(fh.fileno())
             self.expected += data
             self.done.add(row["student"])
+            if row.get("roster_id"):
+                self.roster_done.add(row["roster_id"])
 

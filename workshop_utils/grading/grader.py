@@ -37,6 +37,10 @@ run: time limit in cell N, memory limit, kernel died, ...; or why a file was not
 where none measures it), ``day`` and ``hidden`` (a hash of the hidden-checks files: what
 ``--resume`` compares), ``name_note`` (a normalised, clashing or look-alike name),
 ``reasons`` (every check that failed, then the errors raised by the notebook's cells).
+With ``--roster``: ``roster_id``, ``roster_name``, ``roster_match`` after ``student`` (one row per
+enrolled student, ``no submission`` rows included; empty for a submission that matches nobody);
+with ``--deadline``: ``raw_total``, ``late_penalty``, ``late_by``, ``submitted_at``, ``time_source``
+after ``total``, which is then the penalised score (:mod:`workshop_utils.grading.course`).
 Cells that a spreadsheet would read as a formula (starting with ``=``, ``+``, ``-``, ``@``,
 tab or CR) are prefixed with ``'``; lone surrogates and NUL characters are escaped.
 """
@@ -57,12 +61,13 @@ from typing import Any
 
 from . import cli
 from .checks_process import run_checks_isolated
+from .course import finish_course, plan_options
 from .csvlog import B64, FORMULA_START, CsvLog, columns, csv_safe, hidden_digest, student_id, student_name
-from .hidden import load_hidden
 from .jobs import (CHECK_CALL, EXPORT_PLACEHOLDER, MAX_EXPORT_FILES, SandboxJob, build_run_notebook,
                    execute_job, extract_result, run_status, self_check_days)
 from .manual import open_manual
 from .practices import PRACTICES, reference
+from .regrade import practice_points
 from .results import build_row
 from .sandbox import Limits, cage_kind, forbidden_inside, package_dir, sandbox_available
 from .submissions import find_submissions, scan_submissions
@@ -132,6 +137,8 @@ class GradeSettings:
         :mod:`workshop_utils.grading.keeper`).
     manual : ManualBook, optional
         Hand scores of written answers (``--manual``; :mod:`workshop_utils.grading.manual`).
+    course : CoursePlan, optional
+        Roster cells and late penalties added to each row (:mod:`workshop_utils.grading.course`).
     """
 
     day: int
@@ -148,6 +155,7 @@ class GradeSettings:
     notes: dict = dataclasses.field(default_factory=dict)
     keeper: Any = None
     manual: Any = None
+    course: Any = None
 
 
 def prepare(student: str, nb_bytes: bytes | str, settings: GradeSettings) -> tuple[SandboxJob | None, str, set[int]]:
@@ -193,6 +201,8 @@ def score(student: str, settings: GradeSettings, ran: dict | None, status: str, 
         if settings.manual is not None:  # hand scores replace the first pass (grading.manual)
             results, row["manual"] = settings.manual.apply(student, folder, results)
         row.update(build_row(student, day, results, status, errors, settings.points))  # the regrade's builder too
+        if settings.course is not None:  # --roster / --deadline: roster cells, late penalty (raw_total kept)
+            settings.course.apply(student, row)
         if settings.keeper is not None:  # --store / --feedback / --report, while the export is here
             settings.keeper.keep(student, folder, {"status": status, "errors": errors, "results": results}, row)
     finally:
@@ -216,7 +226,7 @@ def error_row(student: str, settings: GradeSettings, err: BaseException) -> dict
     row.update(total="0", max=f"{sum(settings.points.values()):g}", reasons="", seconds="", peak_mb="",
                name_note=settings.notes.get(student, ""),
                status=f"grader error: {type(err).__name__}: {str(err)[:200]}")
-    return row
+    return settings.course.apply(student, row) if settings.course is not None else row
 
 
 
@@ -255,12 +265,75 @@ def _check_seconds(name: str, v: Any) -> float:
     return float(v)
 
 
+def _check_arguments(day: Any, timeout: Any, export_timeout: Any, check_timeout: Any, jobs: Any,
+                     memory_mb: int) -> tuple[float, float, float, int]:
+    """The validated day, seconds and jobs of :func:`grade_folder` (``jobs=None``: :func:`default_jobs`)."""
+    if day not in PRACTICES:
+        raise ValueError(f"grade_folder: day must be one of {sorted(PRACTICES)}, got {day!r}")
+    seconds = [_check_seconds(n, v) for n, v in (("timeout", timeout), ("export_timeout", export_timeout),
+                                                  ("check_timeout", check_timeout))]
+    if jobs is None:
+        jobs = default_jobs(memory_mb)
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"grade_folder: jobs must be a positive integer, got {jobs!r}")
+    return seconds[0], seconds[1], seconds[2], jobs
+
+
+def _sandbox_mode(dask: Any, unsafe_no_sandbox: bool, private: list[Path], verbose: bool) -> bool:
+    """True when submissions run in bubblewrap; refuses to go on without it (unless told) or with private paths
+    inside what every sandbox mounts."""
+    ok, why = sandbox_available() if dask is None else (True, "checked on each worker")
+    if not ok and not unsafe_no_sandbox:
+        raise RuntimeError(f"workshop-grade: refusing to run untrusted notebooks without a sandbox: {why}. "
+                           "To run them anyway, on a machine you are ready to lose, pass --unsafe-no-sandbox.")
+    sandboxed = ok and not unsafe_no_sandbox
+    bad = forbidden_inside(private)
+    if sandboxed and bad:
+        raise RuntimeError("workshop-grade: these private paths lie inside folders every sandbox mounts; move them: "
+                           + "; ".join(bad))
+    if verbose and not sandboxed:
+        print("workshop-grade: WARNING: --unsafe-no-sandbox: submissions run with your user's rights; they can read "
+              "the hidden checks and your files and reach the network. Only limits, process clean-up and repairs "
+              "of the package and the CSV apply.", file=sys.stderr)
+    return sandboxed
+
+
+def _load_probe(kept: Any, tmp_root: Path, ref: dict) -> tuple[dict, bytes]:
+    """A fresh private probe (or the store's, on ``--resume``): the reference with its labels, and its inputs file."""
+    from . import probe as probe_mod
+
+    if kept is not None and kept.manifest.get("probe"):  # --resume with a store: the same probe
+        probe = kept.probe()
+    else:
+        probe = probe_mod.make_probe(secrets.randbits(62))
+        if kept is not None:
+            kept.save_probe(probe)
+    probe_mod.save_inputs(probe, tmp_root)
+    return probe_mod.add_to_reference(ref, probe), (tmp_root / probe_mod.INPUTS_FILE).read_bytes()
+
+
+def _executor(dask: Any, jobs: int, probe_x: bytes) -> tuple[Any, Any, str, int, Any]:
+    """``(client or None, executor, where, threads per kernel, probe argument)``: Dask workers or local threads."""
+    if dask is not None:
+        from distributed import Client
+
+        client = dask if isinstance(dask, Client) else Client(dask)
+        info = client.scheduler_info().get("workers", {})
+        threads = max(1, min((int(w.get("nthreads", 1)) for w in info.values()), default=1))
+        probe_arg = client.scatter(probe_x, broadcast=True)  # sent once to every worker
+        return client, client.get_executor(pure=False), f"dask ({max(1, len(info))} workers)", threads, probe_arg
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    executor = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade")
+    return None, executor, f"{jobs} jobs", max(1, cores // jobs), None
+
+
 def grade_folder(submissions: str | Path, day: int, out: str | Path, hidden: list[str | Path] = (),
                  timeout: float = 1800, memory_mb: int = 8192, resume: bool = False, unsafe_no_sandbox: bool = False,
                  export_timeout: float = 120, check_timeout: float = 300, jobs: int | None = 1,
                  dask: str | Any | None = None, tasks: int = 512, file_mb: int = 1024,
                  verbose: bool = True, store: str | Path | None = None, feedback: str | Path | None = None,
-                 report: str | Path | None = None, manual: str | Path | list | None = None) -> list[dict]:
+                 report: str | Path | None = None, manual: str | Path | list | None = None,
+                 **course: Any) -> list[dict]:
     """Grade every notebook of ``submissions`` (a folder, or one notebook) into the CSV ``out``.
 
     Parameters are those of the command line (``workshop-grade --help``). ``jobs=None``
@@ -275,6 +348,11 @@ def grade_folder(submissions: str | Path, day: int, out: str | Path, hidden: lis
     class report's HTML file (:mod:`workshop_utils.grading.keeper`). ``manual`` is a CSV (or a list) of hand
     scores (:mod:`workshop_utils.grading.manual`, kept in ``store``; a store's are applied without it).
 
+    ``course`` takes the course website's options (:data:`~workshop_utils.grading.course.COURSE_OPTIONS`): ``roster``,
+    ``deadline``, ``late_policy``, ``times`` (:func:`~workshop_utils.grading.course.plan_course`),
+    ``formats`` (``['canvas', 'moodle']``), ``gradebook`` (its file) and ``gradebook_column``
+    (:mod:`workshop_utils.grading.gradebook`).
+
     Returns
     -------
     list of dict
@@ -285,99 +363,54 @@ def grade_folder(submissions: str | Path, day: int, out: str | Path, hidden: lis
     RuntimeError
         When the sandbox is not available and ``unsafe_no_sandbox`` is False.
     """
-    if day not in PRACTICES:
-        raise ValueError(f"grade_folder: day must be one of {sorted(PRACTICES)}, got {day!r}")
-    timeout = _check_seconds("timeout", timeout)
-    export_timeout = _check_seconds("export_timeout", export_timeout)
-    check_timeout = _check_seconds("check_timeout", check_timeout)
-    if jobs is None:
-        jobs = default_jobs(memory_mb)
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise ValueError(f"grade_folder: jobs must be a positive integer, got {jobs!r}")
+    timeout, export_timeout, check_timeout, jobs = _check_arguments(day, timeout, export_timeout, check_timeout,
+                                                                     jobs, memory_mb)
     limits = Limits(timeout=timeout, memory_mb=memory_mb, tasks=tasks, file_mb=file_mb)
     scan = scan_submissions(Path(submissions))
     files = {**scan.found, **{sid: path for sid, (path, _) in scan.refused.items()}}
     if not files:
         raise FileNotFoundError(f"submissions: no notebooks (*.ipynb) in {submissions} or its sub-folders")
+    plan, books = plan_options(scan, Path(out), course)  # bad course options fail before anything runs
     for path, why in scan.skipped:  # every file left out is named, whatever --quiet says
         print(f"workshop-grade: skipped {path}: {why}", file=sys.stderr)
-    notebooks: dict[str, Path | str] = {sid: path for sid, path in scan.found.items()}
-    notebooks.update({sid: why for sid, (_, why) in scan.refused.items()})
+    notebooks: dict[str, Path | str] = {sid: path for sid, path in scan.found.items() if sid not in plan.drop}
+    notebooks.update({sid: why for sid, (_, why) in scan.refused.items() if sid not in plan.drop})
     hidden_paths = [Path(h).resolve() for h in hidden]
-    points = {p.number: sum(c.points for c in p.checks) for p in PRACTICES[day]}
-    for h in hidden_paths:  # validate now, before any submission runs
-        for (d, n), checks in load_hidden(h).items():
-            if d == day and n in points:
-                points[n] += sum(c.points for c in checks)
+    points = practice_points(day, hidden_paths)  # loads (validates) the hidden files before any submission runs
     out = Path(out)
-    if dask is None:
-        ok, why = sandbox_available()
-    else:
-        ok, why = True, "checked on each worker"
-    if not ok and not unsafe_no_sandbox:
-        raise RuntimeError(f"workshop-grade: refusing to run untrusted notebooks without a sandbox: {why}. "
-                           "To run them anyway, on a machine you are ready to lose, pass --unsafe-no-sandbox.")
-    sandboxed = ok and not unsafe_no_sandbox
     private = [Path(store).resolve()] if store is not None else []  # the store holds the probe's labels
-    bad = forbidden_inside([*hidden_paths, out.resolve().parent, *private,
-                            *{p.resolve().parent for p in files.values()}])
-    if sandboxed and bad:
-        raise RuntimeError("workshop-grade: these private paths lie inside folders every sandbox mounts; move them: "
-                           + "; ".join(bad))
-    if verbose and not sandboxed:
-        print("workshop-grade: WARNING: --unsafe-no-sandbox: submissions run with your user's rights; they can read "
-              "the hidden checks and your files and reach the network. Only limits, process clean-up and repairs "
-              "of the package and the CSV apply.", file=sys.stderr)
+    sandboxed = _sandbox_mode(dask, unsafe_no_sandbox, [*hidden_paths, out.resolve().parent, *private,
+                                                        *{p.resolve().parent for p in files.values()}], verbose)
     if not sandboxed:
         jobs, dask = 1, None  # without a sandbox, parallel kernels could reach each other
     ref = reference(source="simulated")  # the true labels, loaded before any submission runs
-    from . import probe as probe_mod
-
     kept = _open_keeping(store, feedback, report, day, ref, resume)  # bad folders fail before anything runs
     book = open_manual(manual, day, files, kept)  # a bad CSV fails before anything runs
     tmp_root = Path(tempfile.mkdtemp(prefix="workshop-grade-"))
     client = None
     try:
-        if kept is not None and kept.manifest.get("probe"):  # --resume with a store: the same probe
-            probe = kept.probe()
-        else:
-            probe = probe_mod.make_probe(secrets.randbits(62))
-            if kept is not None:
-                kept.save_probe(probe)
-        probe_mod.save_inputs(probe, tmp_root)
-        probe_x = (tmp_root / probe_mod.INPUTS_FILE).read_bytes()
-        ref = probe_mod.add_to_reference(ref, probe)
+        ref, probe_x = _load_probe(kept, tmp_root, ref)
         out.parent.mkdir(parents=True, exist_ok=True)
-        log = CsvLog(out, columns(day), resume, meta={"day": str(day), "hidden": hidden_digest(hidden_paths)})
+        log = CsvLog(out, columns(day, roster=plan.roster is not None, late=plan.deadline is not None), resume,
+                     meta={"day": str(day), "hidden": hidden_digest(hidden_paths)})
         snapshot = {} if sandboxed else _snapshot(package_dir())
-        if dask is not None:
-            from distributed import Client
-
-            client = dask if isinstance(dask, Client) else Client(dask)
-            workers = max(1, len(client.scheduler_info().get("workers", {})))
-            threads = max(1, min(int(w.get("nthreads", 1)) for w in client.scheduler_info()["workers"].values()))
-            executor, where = client.get_executor(pure=False), f"dask ({workers} workers)"
-            probe_arg = client.scatter(probe_x, broadcast=True)  # sent once to every worker
-        else:
-            cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-            threads = max(1, cores // jobs)
-            executor, where = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade"), f"{jobs} jobs"
-            probe_arg = None
+        client, executor, where, threads, probe_arg = _executor(dask, jobs, probe_x)
         limits = dataclasses.replace(limits, cpus=float(threads))  # the CPU share each kernel is told and gets
         settings = GradeSettings(day=day, hidden=hidden_paths, points=points, ref=ref, limits=limits,
                                  final_reserve=min(export_timeout, timeout / 4), check_timeout=check_timeout,
                                  sandbox=sandboxed, probe_x=probe_x if probe_arg is None else None, threads=threads,
-                                 tmp_root=tmp_root, notes=scan.notes, manual=book)
+                                 tmp_root=tmp_root, notes=scan.notes, manual=book, course=plan)
         if store is not None or feedback is not None or report is not None:
             from .keeper import Keeper
 
             settings.keeper = Keeper(day, ref, kept, Path(feedback) if feedback is not None else None, scan.found)
-        todo = [s for s in files if not log.is_done(s)]
+        todo = [s for s in notebooks if not log.is_done(s)]
         if verbose:
-            print(f"workshop-grade: day {day}, {len(todo)} to grade ({len(files) - len(todo)} already in {out}), "
+            print(f"workshop-grade: day {day}, {len(todo)} to grade ({len(notebooks) - len(todo)} already in {out}), "
                   f"sandbox={'bubblewrap' if sandboxed else 'NONE'}, limits={cage_kind()}, {where}, "
                   f"timeout {timeout:g} s, memory {memory_mb} MiB, {threads} CPU each", file=sys.stderr)
         rows = _grade_all(todo, notebooks, settings, log, executor, snapshot, out, verbose, probe_arg)
+        rows += finish_course(plan, books, day, points, log, out, verbose)
         if report is not None:
             settings.keeper.report(report, out)
             if verbose:
@@ -517,12 +550,17 @@ def main(argv: list[str] | None = None) -> int:
     """Command-line entry point of ``workshop-grade`` (:mod:`workshop_utils.grading.cli`); exit code 0 when every
     submission has a row.  ``workshop-grade report ...`` and ``workshop-grade regrade ...`` are the subcommands
     of :mod:`workshop_utils.grading.regrade`, ``workshop-grade review ...`` that of
-    :mod:`workshop_utils.grading.review` (a submissions folder named so is given as ``./report``)."""
+    :mod:`workshop_utils.grading.review` (a submissions folder named so is given as ``./report``);
+    ``workshop-grade gradebook ...`` is :func:`workshop_utils.grading.gradebook.main`."""
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] == "review":
         from .review import main as review_main
 
         return review_main(argv[1:])
+    if argv and argv[0] == "gradebook":  # one gradebook file of several days' CSVs
+        from . import gradebook
+
+        return gradebook.main(argv[1:])
     if argv and argv[0] in ("report", "regrade"):
         from . import regrade
 
