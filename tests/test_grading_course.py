@@ -72,7 +72,7 @@ def graded(tmp_path_factory):
     out = tmp / "out" / "grades.csv"
     args = [subs, "--day", "1", "--out", out, "--roster", tmp / "roster.csv", "--deadline", DEADLINE.isoformat(),
             "--late-policy", "10%/day,cap=50%,grace=15m", "--times", tmp / "times.csv", "--format", "canvas",
-            "--format", "moodle", "--timeout", "300", "--memory-mb", "3000", "--quiet"]
+            "--format", "moodle", "--timeout", "300", "--memory-mb", "3000", "--store", tmp / "store", "--quiet"]
     if not sandbox_available()[0]:  # the course side is tested here, not the sandbox
         args.append("--unsafe-no-sandbox")
     return {"tmp": tmp, "out": out, "args": [str(a) for a in args]}
@@ -113,6 +113,29 @@ def test_resuming_adds_no_second_row(graded, capsys):
     before = graded["out"].read_bytes()
     assert main([*graded["args"], "--resume"]) == 0
     assert graded["out"].read_bytes() == before
+
+
+def test_a_regrade_keeps_the_roster_cells_and_the_late_penalty(graded):
+    from workshop_utils.grading.regrade import regrade
+
+    out = graded["tmp"] / "regraded.csv"
+    regrade(graded["tmp"] / "store", out, verbose=False)
+    before = {r["student"]: r for r in _rows(graded["out"]) if r["student"]}
+    after = {r["student"]: r for r in _rows(out)}
+    zoe = after["muellerzoe_101"]
+    assert zoe["roster_id"] == "101" and zoe["roster_name"] == "Müller, Zoë"
+    assert zoe["late_penalty"] == "20%" and zoe["time_source"] == before["muellerzoe_101"]["time_source"]
+    assert zoe["raw_total"] == before["muellerzoe_101"]["raw_total"]  # the same checks: the same raw score
+    assert float(zoe["total"]) == pytest.approx(0.8 * float(zoe["raw_total"]))
+    assert after["obrienpat_102"]["late_penalty"] == "0%"
+
+
+def test_reapplied_penalty_is_bounded_for_a_tampered_store():
+    from workshop_utils.grading.late import reapply_stored
+
+    row = reapply_stored({"total": "10"}, {"raw_total": "10", "late_penalty": "250%", "late_by": "1 h"})
+    assert row["total"] == "0" and row["raw_total"] == "10" and row["late_by"] == "1 h"
+    assert reapply_stored({"total": "7"}, {"seconds": "3"}) == {"total": "7"}  # graded without --deadline
 
 
 def test_the_plan_checks_options_before_anything_runs(tmp_path):

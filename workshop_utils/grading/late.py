@@ -285,6 +285,32 @@ def apply_lateness(row: dict, late: Lateness) -> dict:
     return row
 
 
+def reapply_stored(row: dict, stored: dict) -> dict:
+    """``row`` (a re-graded row) with the late cells of ``stored`` (its row at grading) and their penalty.
+
+    ``workshop-grade regrade`` does not know the deadline or the times: it keeps the penalty
+    fraction the grading run applied (``late_penalty``, e.g. ``'10%'``) and applies it to the new
+    raw total, so a re-grade never drops a late penalty nor charges a new one.
+    """
+    if "raw_total" not in stored:
+        return row
+    text = str(stored.get("late_penalty", "") or "0%").strip().rstrip("%")
+    try:
+        penalty = float(text) / 100
+    except ValueError:
+        penalty = 0.0
+    if not 0.0 <= penalty <= 1.0:  # a tampered store: never more than the whole score
+        penalty = min(max(penalty, 0.0), 1.0)
+    raw = row.get("total", "0")
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        value = 0.0
+    row.update({c: stored.get(c, "") for c in LATE_COLUMNS if c != "raw_total"},
+               raw_total=raw, total=f"{round(value * (1 - penalty), 4):g}")
+    return row
+
+
 def all_late_warning(lates: dict[str, Lateness], deadline: dt.datetime) -> str | None:
     """A loud warning when every submission with a known time is late (a wrong deadline, zone or file times)."""
     timed = [x for x in lates.values() if x.submitted_at is not None and x.late_by is not None]

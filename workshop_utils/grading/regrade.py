@@ -35,7 +35,9 @@ from typing import Any
 from .checks_process import check_export, load_all_hidden
 from .hidden import load_hidden
 from .practices import PRACTICES, reference
+from .late import reapply_stored
 from .results import build_row
+from .roster import ROSTER_COLUMNS
 
 #: A check that read a model output the export never computed directly (``v[m]["probe_ig"]``) raised this.
 _MODEL_KEY_ERROR = re.compile(r"could not be checked \(KeyError: '(probe|anchor)_\w+'\)")
@@ -170,9 +172,12 @@ def _one_row(sid: str, day: int, folder: Path, rec: dict, res: dict | str, point
     if book is not None:
         res, note = book.apply(sid, folder, res)
     stored = rec.get("row") or {}
-    extra = {c: stored.get(c, "") for c in ("seconds", "peak_mb", "name_note") if c in columns}
+    kept = ("seconds", "peak_mb", "name_note", *ROSTER_COLUMNS)  # what the checks do not decide
+    extra = {c: stored.get(c, "") for c in kept if c in columns}
     row = build_row(sid, day, res, str(rec.get("status", "ok")), list(rec.get("errors") or []), points,
                     extra=extra or None)
+    if "raw_total" in columns:  # graded with --deadline: the same penalty on the new raw total
+        reapply_stored(row, stored)
     if "manual" in columns:
         row["manual"] = note
     lacks = sorted(set(lacks))
@@ -237,13 +242,15 @@ def regrade(store: str | Path, out: str | Path, hidden: list = (), feedback: str
         raise FileExistsError(f"regrade: --out {out} exists; choose a new file")
     book = open_manual(manual, day, st.students(), store=st)  # checked in full before anything is written
     out.parent.mkdir(parents=True, exist_ok=True)
-    columns = columns or csv_columns(day)
-    log = CsvLog(out, columns, resume=False, meta={"day": str(day), "hidden": hidden_digest(hidden_paths)})
     rows: list[dict] = []
     rerun: dict[str, list[str]] = {}
     tmp = Path(tempfile.mkdtemp(prefix="workshop-regrade-"))
     try:
         students, folders, records, missing = _unpack(st, tmp)
+        stored = [rec.get("row") or {} for rec in records]  # graded with --roster / --deadline: keep those columns
+        columns = columns or csv_columns(day, roster=any("roster_id" in r for r in stored),
+                                         late=any("raw_total" in r for r in stored))
+        log = CsvLog(out, columns, resume=False, meta={"day": str(day), "hidden": hidden_digest(hidden_paths)})
         results = run_checks_batch(day, hidden_paths, folders, ref, timeout=check_timeout)
         for sid, why in missing.items():
             rerun[sid] = ["its stored export is missing"]
