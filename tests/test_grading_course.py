@@ -150,3 +150,14 @@ def test_the_plan_checks_options_before_anything_runs(tmp_path):
         plan_course(scan, deadline="2026-12-01T23:59")
     plan = plan_course(scan, deadline="2999-01-01T00:00Z")
     assert any("in the future" in w for w in plan.warnings) and plan.late["a"].penalty == 0
+
+
+def test_the_feedback_says_why_the_total_is_below_the_practices_sum():
+    from workshop_utils.grading.feedback import feedback_text
+
+    row = {"total": "6.8", "max": "50", "raw_total": "8.5", "late_penalty": "20%", "late_by": "24.52 h",
+           "time_source": "times.csv (the course website)"}
+    text = feedback_text({"day": 1, "student": "s", "row": row, "results": {}})
+    assert "late by 24.52 h" in text and "20% off the checks' 8.5 points" in text
+    on_time = feedback_text({"day": 1, "student": "s", "row": {**row, "late_penalty": "0%"}, "results": {}})
+    assert "late" not in on_time.lower().replace("late policy", "")

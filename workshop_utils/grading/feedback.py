@@ -282,6 +282,8 @@ def feedback_html(record: dict, values: dict | None = None, probe_ref: dict | No
     body = [f"<h1>Day {day} homework: feedback for {esc(student)}</h1>",
             f"<p><strong>Total: {esc(row.get('total', f'{total:g}'))} / {esc(row.get('max', f'{possible:g}'))}"
             "</strong> points.</p>"]
+    if _late_line(row):
+        body.append(f"<p>{esc(_late_line(row))}</p>")
     items = _status_items(record)
     if items:
         body.append("<div class=\"status\"><strong>How your notebook ran</strong><ul>"
@@ -315,6 +317,15 @@ def feedback_html(record: dict, values: dict | None = None, probe_ref: dict | No
     return page(f"Day {day} feedback: {student}", "\n".join(body))
 
 
+def _late_line(row: dict) -> str:
+    """Why the total is below the practices' sum, for a row graded with ``--deadline`` ('' otherwise)."""
+    if "raw_total" not in row or str(row.get("late_penalty", "")).strip() in ("", "0%"):
+        return ""
+    late_by = f" by {row['late_by']}" if row.get("late_by") else ""
+    return (f"Submitted late{late_by} ({row.get('time_source', 'time source unknown')}): the late policy takes "
+            f"{row['late_penalty']} off the checks' {row['raw_total']} points.")
+
+
 def feedback_text(record: dict, max_chars: int = MAX_TEXT_CHARS) -> str:
     """The plain-text feedback: the total, how the run ended, each lost point with its reason and hint."""
     if isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars < 200:
@@ -323,6 +334,7 @@ def feedback_text(record: dict, max_chars: int = MAX_TEXT_CHARS) -> str:
     results = _results(record)
     row = record.get("row") or {}
     lines = [f"Day {day} homework: {row.get('total', '?')} / {row.get('max', '?')} points."]
+    lines += [_late_line(row)] if _late_line(row) else []
     lines += _status_items(record)
     for p in PRACTICES[day]:
         res = results.get(p.number) or {"results": [], "unexported": "the checks did not run"}
