@@ -56,6 +56,7 @@ from pathlib import Path
 from typing import Any
 
 from . import cli
+from .cage import Limits, cage_kind
 from .checks_process import run_checks_isolated
 from .csvlog import B64, FORMULA_START, CsvLog, columns, csv_safe, hidden_digest, student_id, student_name
 from .hidden import load_hidden
@@ -63,7 +64,7 @@ from .jobs import (CHECK_CALL, EXPORT_PLACEHOLDER, MAX_EXPORT_FILES, SandboxJob,
                    execute_job, extract_result, run_status, self_check_days)
 from .practices import PRACTICES, reference
 from .results import build_row
-from .sandbox import Limits, cage_kind, forbidden_inside, package_dir, sandbox_available
+from .sandbox import forbidden_inside, package_dir, sandbox_available
 from .submissions import find_submissions, scan_submissions
 
 # the names of the module before it was split (kept for code that imports them from here)
