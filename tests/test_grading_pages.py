@@ -1,4 +1,6 @@
-"""The feedback page and the class report in a real headless Chromium (selenium): no script runs, they render.
+"""The pages' shell (``grading/pages.py``): the sanitiser, and the pages in a real headless Chromium.
+
+In Chromium (selenium), the feedback page and the class report: no script runs, they render.
 
 Every injected payload (``<script>``, ``<img onerror>``, ``javascript:`` links, SVG with
 script, raw HTML displayed through ``IPython.display.HTML``, a student id that is a script)
@@ -16,19 +18,21 @@ import zlib
 
 import pytest
 
-from _grading_kit import hidden_file, make_class_store
-from test_feedback import hostile_notebook
+from _grading_kit import INJECTION, hidden_file, make_class_store
+from _html_kit import EXECUTABLE, hostile_notebook
 from workshop_utils.grading.feedback import load_values, write_feedback
+from workshop_utils.grading.pages import render_notebook, sanitize_html
 from workshop_utils.grading.report import write_report
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 DRIVER = shutil.which("chromedriver")
-pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER),
-                                reason="needs Chromium and chromedriver (apt-get install chromium chromium-driver)")
 
 
 @pytest.fixture(scope="module")
 def browser():
+    """Headless Chromium; the browser tests are skipped only when Chromium or its driver is missing."""
+    if not (CHROMIUM and DRIVER):
+        pytest.skip("needs Chromium and chromedriver (apt-get install chromium chromium-driver)")
     webdriver = pytest.importorskip("selenium.webdriver")
     from selenium.webdriver.chrome.service import Service
 
@@ -114,3 +118,20 @@ def test_the_harness_sees_a_script_that_runs(browser, tmp_path):
     bad.write_text(f"<!DOCTYPE html><html><head><title>Day 1 feedback</title></head><body>{INJECTION}</body></html>")
     with pytest.raises((AssertionError, pytest.fail.Exception)):
         _open_and_check(browser, bad, tmp_path, "Day 1 feedback")
+
+
+# ----------------------------------------------------------------------------- the sanitiser
+def test_sanitize_removes_everything_executable():
+    out = sanitize_html(INJECTION + '<a href="https://example.org">ok</a><b>b</b>')
+    assert not EXECUTABLE.search(out)
+    assert "<b>b</b>" in out and 'href="https://example.org"' in out and "noopener" in out
+
+
+def test_rendered_notebook_has_nothing_executable_and_keeps_the_text():
+    html = render_notebook(hostile_notebook())
+    assert not EXECUTABLE.search(html)
+    assert "&lt;script&gt;" in html  # printed text is shown, escaped
+    assert "<b>bold stays</b>" in html and "<td>1</td>" in html
+    assert html.count("data:image/png;base64,") == 1  # the real PNG only
+    assert "_wu_grading_export" not in html  # the grader's own cells are not shown
+    assert render_notebook(b"not json").startswith("<p")
