@@ -1,15 +1,17 @@
 """What the tests of ``grading/`` share: the course data and a probe, tiny models, a graded class, helpers.
 
-The fixtures ``data_env``, ``kit`` and ``graded_class`` are session-wide (``tests/conftest.py``
-imports them): the tests of ``selfcheck``, ``export``, ``day1`` and ``day2`` use one probe and one
-set of tiny models; those of ``feedback``, ``report``, ``store`` and ``regrade`` one small graded
-class (``tests/_grading_kit.py``; a test that changes it works on a copy).
+The fixtures ``kit`` and ``graded_class`` are session-wide, ``data_env`` is per module
+(``tests/conftest.py`` imports them): the tests of ``selfcheck``, ``export``, ``day1`` and
+``day2`` use one probe and one set of tiny models; those of ``feedback``, ``report``, ``store``
+and ``regrade`` one small graded class (``tests/_grading_kit.py``; a test that changes it works
+on a copy).
 Forged submissions (a memorising model, pasted labels, a patched ``predict_proba`` or export) are
 tested in process with tiny PyTorch models and a real probe: the export runs as it does in a
 kernel, the checks as they do in the grader.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import inspect
 import os
@@ -37,16 +39,25 @@ def read_rows(path: Path) -> dict[str, dict]:
         return {r["student"]: r for r in csv.DictReader(fh)}
 
 
-@pytest.fixture(scope="session")
-def data_env(tmp_path_factory):
-    """One data folder for the grading tests (the grader's kernels get copies)."""
+@contextlib.contextmanager
+def data_folder(folder: Path):
+    """``WORKSHOP_DATA`` set to ``folder`` while the block runs, then as it was."""
     old = os.environ.get("WORKSHOP_DATA")
-    os.environ["WORKSHOP_DATA"] = str(tmp_path_factory.mktemp("grading_data"))
-    yield
-    if old is None:
-        os.environ.pop("WORKSHOP_DATA", None)
-    else:
-        os.environ["WORKSHOP_DATA"] = old
+    os.environ["WORKSHOP_DATA"] = str(folder)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("WORKSHOP_DATA", None)
+        else:
+            os.environ["WORKSHOP_DATA"] = old
+
+
+@pytest.fixture(scope="module")
+def data_env(tmp_path_factory):
+    """One data folder for a test module (the grader's kernels get copies)."""
+    with data_folder(tmp_path_factory.mktemp("grading_data")):
+        yield
 
 
 def grade(tmp: Path, notebooks: dict[str, Path], day: int, **kw) -> dict[str, dict]:
@@ -123,18 +134,20 @@ def graded_class(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def kit(data_env, tmp_path_factory):
+def kit(tmp_path_factory):
     """The course data, a probe saved where a kernel finds it, its reference, and tiny models."""
     from workshop_utils import load_ctcf
 
-    data = load_ctcf()
-    probe = make_probe(20260601)
-    folder = tmp_path_factory.mktemp("probe")
-    save_inputs(probe, folder)
-    PWMScanner, Lookup, Constant = torch_models()
-    return {"data": data, "probe": probe, "folder": folder, "ref": add_to_reference(reference(), probe),
-            "PWMScanner": PWMScanner, "Constant": Constant,
-            "memoriser": Lookup((data.x_train, data.x_valid, data.x_test), (data.y_train, data.y_valid, data.y_test))}
+    with data_folder(tmp_path_factory.mktemp("kit_data")):
+        data = load_ctcf()
+        probe = make_probe(20260601)
+        folder = tmp_path_factory.mktemp("probe")
+        save_inputs(probe, folder)
+        PWMScanner, Lookup, Constant = torch_models()
+        return {"data": data, "probe": probe, "folder": folder, "ref": add_to_reference(reference(), probe),
+                "PWMScanner": PWMScanner, "Constant": Constant,
+                "memoriser": Lookup((data.x_train, data.x_valid, data.x_test),
+                                    (data.y_train, data.y_valid, data.y_test))}
 
 
 def grade_in_process(kit, day, number, ns, monkeypatch) -> dict[str, float]:

@@ -83,6 +83,7 @@ def test_run_status_names_the_limit_the_sandbox_hit_first():
     assert run_status(ran, {"status": "ok"}, lim) == "ok"
     assert run_status(ran, {"status": "no result from the sandbox"}, lim) == \
         "the sandbox ended without a result (exit code 1) last words"
-    assert run_status({**ran, "timed_out": True, "stopped": True}, {"status": "ok"}, lim).startswith("time limit (30 s)")
+    timed_out = run_status({**ran, "timed_out": True, "stopped": True}, {"status": "ok"}, lim)
+    assert timed_out.startswith("time limit (30 s)")
     assert run_status({**ran, "out_of_memory": True, "timed_out": True}, {"status": "kernel died"}, lim) == \
         "memory limit (2500 MiB) reached; kernel died"

@@ -1,4 +1,4 @@
-"""The regrade (``grading/regrade.py``): byte-identical rows, a changed threshold, exports that lack what a check needs."""
+"""The regrade (``grading/regrade.py``): byte-identical rows, a changed threshold, exports that lack a value."""
 from __future__ import annotations
 
 import shutil
