@@ -15,7 +15,7 @@ are other processes, limited by ``--memory-mb`` and the checks' own cap):
    parsed).
 
 The difference is what hostile input costs the grader; the documented bound (homework/README.md)
-is checked by ``tests/test_sandbox.py::test_the_graders_memory_stays_bounded_under_hostile_input``.
+is checked by ``tests/test_grading_grader.py::test_the_graders_memory_stays_bounded_under_hostile_input``.
 """
 from __future__ import annotations
 

@@ -10,6 +10,8 @@ os.environ.setdefault("WORKSHOP_QUICK", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
+from _homework_kit import data_env, graded_class, kit  # noqa: E402,F401 - session fixtures of the tests of grading/
+
 
 @pytest.fixture(autouse=True)
 def _isolated_data_dir(tmp_path, monkeypatch):

@@ -1,9 +1,4 @@
-"""``workshop-grade regrade``: byte-identical rows with the same checks, a changed threshold changes only the rows
-it flips, exports that lack what a new check needs, a missing export, an existing CSV.
-
-The class and its store come from the kit (hand-written Day-1 exports; no notebook runs);
-the fixtures are those of test_grading_store.py.
-"""
+"""The regrade (``grading/regrade.py``): byte-identical rows, a changed threshold, exports that lack a value."""
 from __future__ import annotations
 
 import shutil
@@ -11,10 +6,23 @@ import shutil
 import pytest
 
 from _grading_kit import CLASS, hidden_file
-from test_grading_store import _class, graded  # noqa: F401 - the fixtures
 from workshop_utils.grading.regrade import main as regrade_main
 from workshop_utils.grading.regrade import regrade
 from workshop_utils.grading.store import open_store
+
+
+@pytest.fixture(scope="module")
+def _class(graded_class):
+    """The small graded class (``tests/_homework_kit.py``: one per session; tests change copies of it)."""
+    return graded_class
+
+
+@pytest.fixture
+def graded(_class, tmp_path):
+    """The class, with a store and CSV of this test's own (tests change them)."""
+    shutil.copytree(_class["store"], tmp_path / "store")
+    shutil.copy(_class["csv"], tmp_path / "grades.csv")
+    return {**_class, "store": tmp_path / "store", "csv": tmp_path / "grades.csv", "tmp": tmp_path}
 
 
 def test_same_checks_give_byte_identical_rows(graded):

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from _grading_kit import CLASS, INJECTION, hidden_file, make_class_store
-from test_feedback import executable_bits
+from _html_kit import executable_bits
 from test_pages_browser import browser  # noqa: F401 - the fixture
 from workshop_utils.grading.grader import main
 from workshop_utils.grading.manual import read_manual, written_questions

@@ -1,7 +1,4 @@
-"""The grading store: round trips, interrupted writes, tampered, foreign and missing stores (the regrade refuses them).
-
-The regrade's own tests (byte-identical rows, a changed threshold, stale exports) are in test_grading_regrade.py.
-"""
+"""The grading store (``grading/store.py``): round trips, interrupted writes, tampered or foreign stores refused."""
 from __future__ import annotations
 
 import json
@@ -10,16 +7,15 @@ import shutil
 import numpy as np
 import pytest
 
-from _grading_kit import CLASS, hidden_file, make_class_store
+from _grading_kit import CLASS
 from workshop_utils.grading.regrade import regrade
 from workshop_utils.grading.store import MANIFEST, StoreError, open_store
 
 
 @pytest.fixture(scope="module")
-def _class(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("class")
-    hidden = hidden_file(tmp / "hidden_v1.py", 0.75)
-    return {**make_class_store(tmp, hidden), "hidden": hidden}
+def _class(graded_class):
+    """The small graded class (``tests/_homework_kit.py``: one per session; tests change copies of it)."""
+    return graded_class
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Hidden checks of the homework (the repository's example set, used by tests/test_grading.py).
+"""Hidden checks of the homework (the repository's example set, used by the tests of grading/: tests/test_grading_*.py).
 
 Instructors: copy this file somewhere students cannot see, change it, and pass it to the
 grader with ``workshop-grade ... --hidden PATH``.  It must define ``HIDDEN_CHECKS``:

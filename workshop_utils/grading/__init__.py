@@ -13,8 +13,8 @@ Modules: ``core`` (Requirement, Check, Practice, run_checks), ``practices`` (the
 days' practices and public checks, reference data), ``probe`` (the grader's private probe
 set: sequences a submission scores without their labels), ``export`` (what leaves a kernel,
 as plain data, including the models' predictions on the probe), ``selfcheck``
-(:func:`check`), ``hidden`` (loading instructor-side hidden checks), ``sandbox`` (kernel
-isolation and limits), ``grader`` (the command).
+(:func:`check`), ``hidden`` (loading instructor-side hidden checks), ``sandbox``, ``cage`` and
+``seccomp`` (kernel isolation, limits, the system-call filter), ``grader`` (the command).
 """
 from .core import Check, CheckResult, Missing, Practice, Requirement, run_checks
 from .practices import PRACTICES, get_practice, reference

@@ -59,13 +59,21 @@ def reference(source: str | None = None) -> dict:
     return _reference(is_quick(), source)
 
 
-def _auroc(y, s) -> float:
+def auroc(y: np.ndarray, s: np.ndarray) -> float:
+    """Area under the ROC curve of scores ``s`` (N,) against 0/1 labels ``y`` (N,) (scikit-learn's)."""
     from sklearn.metrics import roc_auc_score
 
     return float(roc_auc_score(y, s))
 
 
-def _probabilities(v, name, n) -> np.ndarray:
+def probabilities(v: dict, name: str, n: int) -> np.ndarray:
+    """The student's value ``v[name]`` as probabilities, shape (n,).
+
+    Raises
+    ------
+    ValueError
+        When it is not a finite vector of length ``n`` in [0, 1].
+    """
     s = as_vector(v[name], n, name)
     if s.min() < 0 or s.max() > 1:
         raise ValueError(f"{name} must be probabilities in [0, 1], got range [{s.min():.3g}, {s.max():.3g}]")
@@ -156,7 +164,7 @@ def probe_labels(ref: dict, n: int) -> np.ndarray:
 def probe_auroc(v: dict, name: str, ref: dict, rows: str = "head") -> float:
     """AUROC of model ``name`` on the probe (``rows``: see :func:`probe_scores`), with the grader's labels."""
     s = probe_scores(v, name, ref, rows)
-    value = _auroc(probe_labels(ref, len(s)), s)
+    value = auroc(probe_labels(ref, len(s)), s)
     measure("auroc", value, model=name, n=len(s), rows=rows)
     return value
 
@@ -195,24 +203,39 @@ def probe_recovery(v: dict, name: str, method: str, ref: dict) -> float:
     return value
 
 
-def _bce(y, s) -> float:
+def bce(y: np.ndarray, s: np.ndarray) -> float:
+    """Mean binary cross-entropy of probabilities ``s`` (N,) (clipped to [1e-7, 1 - 1e-7]) for 0/1 labels ``y`` (N,)."""
     p = np.clip(np.asarray(s, dtype=np.float64), 1e-7, 1 - 1e-7)
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
 
-def _same_scores(v, name, model, n) -> tuple[bool, str]:
-    """Whether the student's array ``name`` is the exported ``model``'s scores on that split."""
-    got = _probabilities(v, name, n)
+def same_scores(v: dict, name: str, model: str, n: int) -> tuple[bool, str]:
+    """Whether the student's array ``v[name]`` (n,) is the exported ``model``'s scores on that split.
+
+    Returns
+    -------
+    (bool, str)
+        Passed (largest difference <= 1e-3) and the message a check shows.
+    """
+    got = probabilities(v, name, n)
     want = as_vector(v[model]["scores"], n, f"{model}'s scores")
     err = float(np.abs(got - want).max())
     return err <= 1e-3, f"{name} vs {model}'s own scores: largest difference {err:.2g}"
 
 
-def _wrong(y, s) -> np.ndarray:
-    return (s >= 0.5).astype(int) != y
+def misclassified(y: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """Which sequences probabilities ``s`` (N,) call wrongly at 0.5 against 0/1 labels ``y`` (N,): bool (N,)."""
+    return (np.asarray(s) >= 0.5).astype(int) != y
 
 
-def _bool_vector(v, name, n) -> np.ndarray:
+def bool_vector(v: dict, name: str, n: int) -> np.ndarray:
+    """The student's value ``v[name]`` as a True/False vector, shape (n,).
+
+    Raises
+    ------
+    ValueError
+        When its shape is not (n,) or it holds anything but True/False (or 0/1).
+    """
     a = np.asarray(v[name])
     if a.shape != (n,):
         raise ValueError(f"{name} must have shape ({n},), got {a.shape}")

@@ -6,8 +6,9 @@ import numpy as np
 from .core import (Check, answer_check, as_float, as_vector, close, figure_check,
                    practice_from_text)
 
-from .checks_common import (_auroc, _bce, _bool_vector, _probabilities, _same_scores, _wrong, limit,
-                            probe_auroc, probe_labels, probe_scores)
+from .checks_common import (auroc as _auroc, bce as _bce, bool_vector as _bool_vector, limit, misclassified as _wrong,
+                            probabilities as _probabilities, probe_auroc, probe_labels, probe_scores,
+                            same_scores as _same_scores)
 
 
 

@@ -60,6 +60,7 @@ from pathlib import Path
 from typing import Any
 
 from . import cli
+from .cage import Limits, cage_kind
 from .checks_process import run_checks_isolated
 from .course import finish_course, plan_options
 from .csvlog import B64, FORMULA_START, CsvLog, columns, csv_safe, hidden_digest, student_id, student_name
@@ -69,7 +70,7 @@ from .manual import open_manual
 from .practices import PRACTICES, reference
 from .regrade import practice_points
 from .results import build_row
-from .sandbox import Limits, cage_kind, forbidden_inside, package_dir, sandbox_available
+from .sandbox import forbidden_inside, package_dir, sandbox_available
 from .submissions import find_submissions, scan_submissions
 
 # the names of the module before it was split (kept for code that imports them from here)

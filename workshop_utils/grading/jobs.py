@@ -20,10 +20,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from .cage import Limits, run_caged
 from .export import MAX_NPY_BYTES
 from .practices import PRACTICES
 from .runner import EXPORT_PLACEHOLDER, EXECUTED_BYTES
-from .sandbox import JOB, WORK, Limits, bwrap_argv, package_dir, run_caged, sandbox_env, seccomp_file
+from .sandbox import JOB, WORK, bwrap_argv, package_dir, sandbox_env
+from .seccomp import seccomp_file
 
 #: Largest ``runner.json`` read back from a sandbox.
 MAX_RUNNER_JSON = 1_000_000

@@ -27,7 +27,8 @@ Who holds what
 Timing: student cells and the grader's per-practice export cells share one deadline,
 ``timeout - final_reserve`` seconds after the start; the final export gets what is left of
 ``timeout``.  A cell that runs out of time is reported as a time limit in that cell, the last
-one included (nbclient says so only in its reply, which :class:`QuietClient` records).  The
+one included (nbclient says so only in its reply, which
+:class:`~workshop_utils.grading.notebook_client.QuietClient` records).  The
 grader kills the whole sandbox shortly after ``timeout`` whatever happens here.
 """
 from __future__ import annotations
@@ -65,72 +66,15 @@ def _nondumpable() -> None:
         pass
 
 
-def _size(out) -> tuple[int, int]:
-    """(text bytes, largest image bytes) of one output."""
-    if out.get("output_type") == "stream":
-        return len(out.get("text", "")), 0
-    text = image = 0
-    for mime, v in (out.get("data") or {}).items():
-        n = len(v) if isinstance(v, str) else len(json.dumps(v))
-        if mime.startswith("image/"):
-            image = max(image, n)
-        else:
-            text += n
-    return text, image
-
-
 def _client(nb, km, timeout: float, path: str):
-    import nbformat
-    from nbclient import NotebookClient
+    """The worker's notebook client, with this module's output caps (nbclient is imported here, not above)."""
+    from .notebook_client import QuietClient
 
-    class QuietClient(NotebookClient):
-        """Keeps capped outputs (a submission may print gigabytes) and records every time-out."""
-
-        timed_out = False
-        text_used: dict = {}
-        total_used = 0
-
-        async def _async_handle_timeout(self, timeout, cell=None):
-            self.timed_out = True  # nbclient's TimeLimit reply never reaches the cell's outputs
-            return await super()._async_handle_timeout(timeout, cell)
-
-        def output(self, outs, msg, display_id, cell_index):
-            kind = msg.get("msg_type")
-            if kind == "error":
-                if len(outs) < 8:
-                    c = msg.get("content", {})
-                    tb = "\n".join(str(x) for x in (c.get("traceback") or []))[-4000:]
-                    outs.append(nbformat.v4.new_output("error", ename=str(c.get("ename", ""))[:100],
-                                                       evalue=str(c.get("evalue", ""))[:300], traceback=[tb]))
-                return None
-            if kind not in ("stream", "display_data", "execute_result"):
-                return None
-            try:
-                out = nbformat.v4.output_from_msg(msg)
-            except ValueError:
-                return None
-            if "data" in out:
-                out["data"] = {k: v for k, v in out["data"].items() if k in KEPT_MIMES}
-                out.pop("metadata", None)
-            text, image = _size(out)
-            used = self.text_used.get(cell_index, 0)
-            if used + text > CELL_TEXT_BYTES or image > IMAGE_BYTES or self.total_used + text + image > EXECUTED_BYTES:
-                if used <= CELL_TEXT_BYTES:
-                    outs.append(nbformat.v4.new_output("stream", name="stderr",
-                                                       text="[grader: further output of this cell not kept]\n"))
-                    self.text_used[cell_index] = CELL_TEXT_BYTES + 1
-                return None
-            self.text_used[cell_index] = used + text
-            self.total_used += text + image
-            outs.append(out)
-            return out
-
-    c = QuietClient(nb, km=km, kernel_name=KERNEL_NAME, timeout=int(max(1, timeout)), allow_errors=True,
-                    interrupt_on_timeout=True, startup_timeout=120, iopub_timeout=5,
-                    error_on_timeout={"ename": "TimeLimit", "evalue": "the cell ran out of time"},
-                    shutdown_kernel="immediate", record_timing=False, resources={"metadata": {"path": path}})
-    c.text_used = {}
-    return c
+    return QuietClient(nb, cell_text_bytes=CELL_TEXT_BYTES, image_bytes=IMAGE_BYTES, executed_bytes=EXECUTED_BYTES,
+                       kept_mimes=KEPT_MIMES, km=km, kernel_name=KERNEL_NAME, timeout=int(max(1, timeout)),
+                       allow_errors=True, interrupt_on_timeout=True, startup_timeout=120, iopub_timeout=5,
+                       error_on_timeout={"ename": "TimeLimit", "evalue": "the cell ran out of time"},
+                       shutdown_kernel="immediate", record_timing=False, resources={"metadata": {"path": path}})
 
 
 def _executed(nb, roles) -> dict | None:
