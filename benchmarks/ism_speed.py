@@ -47,7 +47,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from workshop_utils import backend  # noqa: E402
-from workshop_utils.attribution import ism  # noqa: E402
+from workshop_utils.mutagenesis import ism  # noqa: E402
 from workshop_utils.sequences import random_sequences  # noqa: E402
 
 
@@ -105,19 +105,6 @@ def naive_ism(model, X: np.ndarray) -> np.ndarray:
     return out - out.mean(-1, keepdims=True)
 
 
-def best_time(fn, rounds: int) -> tuple[object, float]:
-    """Run ``fn`` ``rounds`` times; return its output and the fastest wall time.
-
-    The machine is shared, so the fastest of a few runs is the least disturbed one.
-    """
-    best, out = np.inf, None
-    for _ in range(rounds):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return out, best
-
-
 def load_tangermeme(path: str):
     if path and path not in sys.path:
         sys.path.insert(0, path)
@@ -138,8 +125,8 @@ def main() -> None:
     p.add_argument("--naive-seqs", type=int, default=2, help="sequences for the (slow) naive loops")
     p.add_argument("--length", type=int, default=200)
     p.add_argument("--batch-size", type=int, default=512, help="mutants per forward pass (ours and tangermeme)")
-    p.add_argument("--rounds", type=int, default=3, help="rounds; the fastest round of each contender counts")
-    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own choice)")
+    p.add_argument("--rounds", type=int, default=5, help="interleaved rounds; medians are reported")
+    p.add_argument("--threads", type=int, default=os.cpu_count(), help="torch threads (default: the cores)")
     p.add_argument("--tangermeme-path", default="/tmp/tangermeme_pkgs")
     p.add_argument("--long-seqs", type=int, default=1024,
                    help="sequences for the long job against tangermeme's fastISM path (0: skip)")
@@ -147,8 +134,7 @@ def main() -> None:
 
     import torch
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    torch.set_num_threads(args.threads)
 
     X = random_sequences(args.n_seqs, args.length, seed=0)
     per_seq = 3 * args.length
@@ -204,13 +190,14 @@ def main() -> None:
     rows += run_side_by_side("keras", contenders, args.rounds)
 
     print(f"\nISM of the course CNN on {args.n_seqs} random sequences of {args.length} nt ({n_mut} mutants; "
-          f"naive loops on {args.naive_seqs} sequences), {bs} mutants per forward pass, best of "
+          f"naive loops on {args.naive_seqs} sequences), {bs} mutants per forward pass, medians of "
           f"{args.rounds} interleaved rounds, torch threads {torch.get_num_threads()}")
     print(f"{'framework':<10}{'method':<62}{'mutants/s':>11}{'ours / it':>11}")
     for fw, name, thr, ratio in rows:
         print(f"{fw:<10}{name:<62}{thr:>11.0f}{'' if ratio is None else f'{ratio:>10.2f}x':>11}")
     print("all contenders agree to 1e-4 on the sequences they share")
     print("(wall-clock throughput on a possibly shared machine: compare the ratios, not the absolute numbers)")
+    print_limits(tmodel, X, bs, tm if sm is not None else None)
 
 
 def long_job(tmodel, tm, n_seqs: int, length: int, bs: int) -> list:
@@ -243,24 +230,96 @@ def long_job(tmodel, tm, n_seqs: int, length: int, bs: int) -> list:
 
 
 def run_side_by_side(fw: str, contenders: dict, rounds: int) -> list:
-    """Warm each contender up, then run them in interleaved rounds; throughput of the best round."""
+    """Warm each contender up, then run them in interleaved rounds.
+
+    Throughput is the median over rounds; a ratio is the median of the per-round ratios
+    (contenders of one round run back to back, so a busy spell on a shared machine hits
+    both sides of a ratio alike).
+    """
     for fn, _ in contenders.values():
         fn()  # warm-up (graph building, caches, allocator)
-    best = {name: (None, np.inf) for name in contenders}
+    times = {name: [] for name in contenders}
+    outs = {}
     for _ in range(rounds):
         for name, (fn, _) in contenders.items():
-            out, t = best_time(fn, 1)
-            if t < best[name][1]:
-                best[name] = (out, t)
+            t = time.perf_counter()
+            outs[name] = fn()
+            times[name].append(time.perf_counter() - t)
     names = list(contenders)
-    ours = best[names[0]][0]
-    thr = {name: contenders[name][1] / best[name][1] for name in names}
+    ours = outs[names[0]]
+    thr = {name: contenders[name][1] / np.median(times[name]) for name in names}
     rows = [(fw, names[0], thr[names[0]], None)]
     for name in names[1:]:
-        out = best[name][0]
-        np.testing.assert_allclose(out, ours[:len(out)], atol=1e-4)
-        rows.append((fw, name, thr[name], thr[names[0]] / thr[name]))
+        np.testing.assert_allclose(outs[name], ours[:len(outs[name])], atol=1e-4)
+        per_round = [(contenders[names[0]][1] / a) / (contenders[name][1] / b)
+                     for a, b in zip(times[names[0]], times[name])]
+        rows.append((fw, name, thr[name], float(np.median(per_round))))
     return rows
+
+
+def memory_bandwidth(mib: int = 256, rounds: int = 5) -> float:
+    """Bytes per second that a plain tensor copy moves here, now (read + write; torch threads as set)."""
+    import torch
+
+    a = torch.ones(mib * 2**20 // 4)
+    b = torch.empty_like(a)
+    times = []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        b.copy_(a)
+        times.append(time.perf_counter() - t)
+    return 2 * a.numel() * 4 / float(np.median(times))
+
+
+def op_shares(fn) -> tuple[float, list]:
+    """Wall time of ``fn()`` and the share of it spent in each torch operation (self time, top 7)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    t = time.perf_counter()
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        fn()
+    wall = time.perf_counter() - t
+    ops = sorted(((e.key, e.self_cpu_time_total / 1e6) for e in prof.key_averages()), key=lambda kv: -kv[1])
+    shown = [(name, sec / wall) for name, sec in ops[:7]]
+    return wall, shown + [("everything else (other ops, Python, numpy)", 1 - sum(f for _, f in shown))]
+
+
+def bytes_per_mutant(model, L: int) -> dict:
+    """Float32 bytes each path reads and writes per mutant on the course CNN (layer by layer, counted).
+
+    Plain path (tangermeme, ``fast=False``): the mutant, the convolution's output over the
+    whole sequence (written, then read and written by the ReLU, read by the pool), the
+    pooled activations and the dense layers.  Ours (pooled-window update): the span of
+    ``nw`` pooling windows copied from the parent's convolution output, its rank-one
+    update, ReLU and pool over that span, a copy of the parent's pooled activations with
+    the new windows written in, and the same dense layers.
+    """
+    C, K = model.conv.out_channels, model.conv.kernel_size[0]
+    k, H = model.pool.kernel_size, model.fc1.out_features
+    n_win = L // k
+    nw = min((K + k - 2) // k + 1, n_win)
+    dense = C * n_win + 2 * H + H + 1                  # fc1 reads the pooled row, ReLU, fc2
+    plain = 2 * 4 * L + C * L + 2 * C * L + C * L + C * n_win + dense
+    ours = 2 * C * nw * k + 4 * C * K + 2 * C * nw * k + C * nw * k + C * nw + 2 * C * n_win + C * nw + dense
+    return {"plain": 4 * plain, "ours": 4 * ours}
+
+
+def print_limits(tmodel, X: np.ndarray, bs: int, tm) -> None:
+    """Where the time goes (share per operation) and bytes moved per mutant against measured bandwidth."""
+    n_mut = X.shape[0] * 3 * X.shape[1]
+    bw = memory_bandwidth()
+    moved = bytes_per_mutant(tmodel, X.shape[1])
+    print(f"\nLimits, measured in this run: memory bandwidth (tensor copy, read + write) {bw / 1e9:.1f} GB/s")
+    paths = [("ours (pooled-window update)", lambda: ism(tmodel, X, batch_size=bs, progress=False), "ours")]
+    if tm is not None:
+        paths.append((f"tangermeme saturation_mutagenesis, batch {bs}", lambda: tm(bs), "plain"))
+    for label, fn, key in paths:
+        wall, shares = op_shares(fn)
+        rate = n_mut / wall
+        print(f"  {label}: {rate:.0f} mutants/s under the profiler; {moved[key] / 1e3:.1f} kB moved per mutant "
+              f"-> {rate * moved[key] / 1e9:.2f} GB/s, {100 * rate * moved[key] / bw:.0f}% of the bandwidth")
+        for name, share in shares:
+            print(f"      {100 * share:5.1f}%  {name}")
 
 
 if __name__ == "__main__":

@@ -458,17 +458,19 @@ class PoolWindowScorer(ConvUpdateScorer):
     def __init__(self, model: Any, X: np.ndarray, conv: Any, pad_left: int, out_len: int, pool: Any,
                  k: int) -> None:
         super().__init__(model, X, conv, pad_left, out_len)
+        import torch
+
         self.pool, self.k = pool, k
+        self.max = isinstance(pool, torch.nn.MaxPool1d)
         self.n_win = out_len // k
         K = conv.kernel_size[0]
         self.nw = min((K + k - 2) // k + 1, self.n_win)  # windows one mutation can reach
         self.span = self.nw * k
 
     def _block_of(self, lo: int, stop: int) -> Any:
-        """``(unfolded, pooled)``: the parents' convolution output as overlapping spans of
-        :attr:`nw` windows ``(n, C, n_win - nw + 1, span)`` (a view), and their pooled output."""
-        import torch
-
+        """``(spans, pooled)`` for parents ``lo..stop-1``: every span of :attr:`nw` windows of their
+        convolution output, ``(n * n_starts, C, span)`` (contiguous, so one span is one row to
+        copy), and their pooled output ``(n, C, n_win)``."""
         got: dict = {}
         hooks = [m.register_forward_hook(lambda mod, inp, out: got.setdefault(mod, out))
                  for m in (self.conv, self.pool)]
@@ -477,7 +479,8 @@ class PoolWindowScorer(ConvUpdateScorer):
         finally:
             for hook in hooks:
                 hook.remove()
-        return got[self.conv].unfold(2, self.span, self.k), got[self.pool].contiguous()
+        spans = got[self.conv].unfold(2, self.span, self.k).transpose(1, 2)   # (n, n_starts, C, span)
+        return spans.reshape(-1, *spans.shape[2:]), got[self.pool].contiguous()
 
     def _patched(self, seq: np.ndarray, pos: np.ndarray, base: np.ndarray) -> np.ndarray:
         import torch
@@ -491,7 +494,7 @@ class PoolWindowScorer(ConvUpdateScorer):
         upd *= torch.from_numpy(valid[:, None, :]).to(dev, upd.dtype)
         lo, (spans, pooled) = self._parents(int(seq.min()), int(seq.max()) + 1)
         rel, wst = torch.from_numpy(seq - lo).to(dev), torch.from_numpy(ws).to(dev)
-        h = spans[rel, :, wst]                                           # (B, C, span), a copy
+        h = spans.index_select(0, rel * (self.n_win - self.nw + 1) + wst)  # (B, C, span), a copy
         C = h.shape[1]
         h.scatter_add_(2, torch.from_numpy(off.clip(0, self.span - 1)).to(dev)[:, None, :].expand(-1, C, -1),
                        upd.to(h.dtype))
@@ -508,6 +511,8 @@ class PoolWindowScorer(ConvUpdateScorer):
         def pool_forward(a):
             if a.shape != h.shape:
                 raise _InputMismatch
-            return out.scatter_(2, widx, type(self.pool).forward(self.pool, a))
+            # the pool's own windows, read as (nw, k) blocks: torch's max_pool1d is slow on a CPU
+            blocks = a.unflatten(2, (self.nw, k))
+            return out.scatter_(2, widx, blocks.amax(-1) if self.max else blocks.mean(-1))
 
         return self._run(x, {self.conv: conv_forward, self.pool: pool_forward})
