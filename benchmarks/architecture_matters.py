@@ -79,7 +79,7 @@ def main() -> None:
     builder = nas.SequentialModelBuilder(nas.Operation("input", shape=(L, 4)),
                                          nas.Operation("dense", units=1, activation="sigmoid"), space,
                                          {"loss": "binary_crossentropy", "optimizer": "adam",
-                                          "learning_rate": 1e-3}, backend="torch")
+                                          "learning_rate": 1e-3}, framework="torch")
     n = args.child_train
     evaluate = nas.cnn_evaluator(builder, (data.x_train[:n], data.y_train[:n], data.x_valid, data.y_valid),
                                  epochs=args.child_epochs, patience=1, seed=args.seed, nonfinite_reward=0.5)

@@ -128,7 +128,7 @@ def reward_table(path: Path, workers: int) -> dict[tuple[int, ...], float]:
                               preset=settings["preset"], seed=0)
         builder = nas.SequentialModelBuilder(
             nas.Operation("input", shape=data.x_train.shape[1:]), nas.Operation("dense", units=1, activation="sigmoid"),
-            space, {"loss": "binary_crossentropy", "optimizer": "adam", "learning_rate": 1e-3}, backend="torch")
+            space, {"loss": "binary_crossentropy", "optimizer": "adam", "learning_rate": 1e-3}, framework="torch")
         evaluate = nas.cnn_evaluator(builder, data, epochs=settings["epochs"], patience=settings["patience"],
                                      batch_size=settings["batch_size"], seed=settings["seed"], nonfinite_reward=0.5)
         t0 = time.perf_counter()

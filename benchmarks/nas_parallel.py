@@ -41,7 +41,7 @@ def main() -> None:
     builder = nas.SequentialModelBuilder(nas.Operation("input", shape=(200, 4)),
                                          nas.Operation("dense", units=1, activation="sigmoid"), space,
                                          {"loss": "binary_crossentropy", "optimizer": "adam", "learning_rate": 1e-3},
-                                         backend=args.backend)
+                                         framework=args.backend)
     evaluate = nas.cnn_evaluator(builder, (data.x_train[:n], data.y_train[:n], data.x_valid, data.y_valid),
                                  epochs=wu.pick(full=3, quick=2), seed=0)
     load0 = os.getloadavg()

@@ -154,6 +154,18 @@ def test_integrated_gradients_with_shuffled_references(which, request, onehot):
         integrated_gradients(model, X, baseline="shuffle", n_shuffles=0)
 
 
+def test_logits_and_input_gradient_name_the_callers_function(torch_cnn, onehot):
+    np.testing.assert_array_equal(backend.logits(torch_cnn, onehot, fn="evaluate"), backend.logits(torch_cnn, onehot))
+    with pytest.raises(ValueError, match=r"^saliency: batch_size must be a positive integer"):
+        backend.logits(torch_cnn, onehot, 0, fn="saliency")
+    bad = onehot.copy()
+    bad[0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match=r"^integrated_gradients: X must be finite"):
+        backend.input_gradient(torch_cnn, bad, fn="integrated_gradients")
+    with pytest.raises(ValueError, match=r"^input_gradient: X must be finite"):
+        backend.input_gradient(torch_cnn, bad)
+
+
 # --- integrated gradients (moved here from test_ism.py, which became test_mutagenesis.py) ---
 
 

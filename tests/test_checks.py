@@ -198,3 +198,49 @@ def test_rng():
         C.rng(-1, "seed", "f")
     with pytest.raises(TypeError, match="seed"):
         C.rng(0.5, "seed", "f")
+
+
+def _dna(n=3, L=5, seed=0):
+    return np.eye(4, dtype=np.float32)[np.random.default_rng(seed).integers(0, 4, (n, L))]
+
+
+def test_check_xy_dna_names_the_arguments_and_refuses_channels_first():
+    X, y = C.check_xy(_dna(), [0, 1, True], "fit", x_name="train X", y_name="train y")
+    assert X.dtype == np.float32 and X.flags.c_contiguous and y.tolist() == [0.0, 1.0, 1.0]
+    soft = np.full((2, 5, 4), 0.3, np.float32)  # values need not be one-hot to train
+    assert C.check_xy(soft, [0, 1], "fit")[0].shape == (2, 5, 4)
+    with pytest.raises(ValueError, match=r"^fit: train X must be one-hot DNA of shape \(N, L, 4\).*transpose"):
+        C.check_xy(_dna().transpose(0, 2, 1), [0, 1, 0], "fit", x_name="train X")
+    with pytest.raises(ValueError, match=r"^evaluate: y must be an array of 3 0/1 labels, got 2 labels"):
+        C.check_xy(_dna(), [0, 1], "evaluate")
+    with pytest.raises(ValueError, match=r"^evaluate: X must be finite"):
+        C.check_xy(np.where(_dna() == 1, np.nan, 0), [0, 1, 0], "evaluate")
+
+
+def test_check_xy_one_hot_reads_either_layout_and_refuses_all_n():
+    x = _dna()
+    X, _ = C.check_xy(x.transpose(0, 2, 1).astype(np.uint8), [0, 1, 1], "read_ctcf_h5", x_kind="one_hot")
+    np.testing.assert_array_equal(X, x)
+    with pytest.raises(ValueError, match=r"f\.h5: x_test must be one-hot DNA with at least one known base"):
+        C.check_xy(np.zeros((3, 4, 5)), [0, 1, 1], "read_ctcf_h5", x_name="f.h5: x_test", x_kind="one_hot")
+    with pytest.raises(ValueError, match=r"must be one-hot DNA of shape \(N, 4, L\) or \(N, L, 4\)"):
+        C.check_xy(np.zeros((3, 5, 5)), [0, 1, 1], "read_ctcf_h5", x_kind="one_hot")
+    with pytest.raises(ValueError, match="one-hot: each position"):
+        C.check_xy(x * 2, [0, 1, 1], "read_ctcf_h5", x_kind="one_hot")
+
+
+def test_check_xy_table_with_class_codes():
+    X, y = C.check_xy(np.ones((3, 2)), np.array([0, 2, 1]), "fit_dense", x_name="X_train", y_name="y_train",
+                      x_kind="table", labels="codes", n_classes=3)
+    assert X.shape == (3, 2) and y.dtype == np.int64
+    with pytest.raises(ValueError, match=r"^fit_dense: y_train must be class codes in 0\.\.1, got codes from 0 to 2"):
+        C.check_xy(np.ones((3, 2)), np.array([0, 2, 1]), "fit_dense", y_name="y_train", x_kind="table",
+                   labels="codes", n_classes=2)
+    with pytest.raises(TypeError, match=r"integer class codes.*astype\(int\)"):
+        C.check_xy(np.ones((3, 2)), np.array([0.0, 1.0, 1.0]), "fit_dense", x_kind="table", labels="codes")
+    with pytest.raises(ValueError, match=r"y must be 3 labels \(one per row\), got 2 labels"):
+        C.check_xy(np.ones((3, 2)), np.array([0, 1]), "fit_dense", x_kind="table", labels="codes")
+    with pytest.raises(ValueError, match="X must be a 2-D numeric array"):
+        C.check_xy(np.ones((3, 2, 1)), np.array([0, 1, 1]), "fit_dense", x_kind="table", labels="codes")
+    with pytest.raises(ValueError, match=r"check_xy: x_kind must be one of"):
+        C.check_xy(np.ones((3, 2)), [0, 1, 1], "fit_dense", x_kind="tabular")

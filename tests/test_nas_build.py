@@ -25,8 +25,8 @@ def small_space():
 @pytest.mark.parametrize("arc", [[0, 0, 0, 0], [1, 1, 1, 1], [0, 2, 2, 2], [1, 3, 0, 0]])
 def test_same_arc_same_parameter_count_and_logit_shape_in_both_frameworks(arc, onehot):
     X = np.concatenate([onehot, onehot[:, :10]], axis=1)  # (8, 40, 4)
-    km = SequentialModelBuilder(INP, OUT, small_space(), COMPILE, backend="keras")(arc)
-    tm = SequentialModelBuilder(INP, OUT, small_space(), COMPILE, backend="torch")(arc)
+    km = SequentialModelBuilder(INP, OUT, small_space(), COMPILE, framework="keras")(arc)
+    tm = SequentialModelBuilder(INP, OUT, small_space(), COMPILE, framework="torch")(arc)
     assert backend.framework(km) == "keras" and backend.framework(tm) == "torch"
     assert count_params(km) == count_params(tm) > 0
     assert km.layers[-1].__class__.__name__ == "Activation" and km.layers[-2].name == "logits"
@@ -48,7 +48,7 @@ def test_course_space_counts_match_on_a_sample_of_arcs():
 
 
 def test_clear_errors_name_the_layer():
-    b = SequentialModelBuilder(INP, OUT, small_space(), COMPILE, backend="torch")
+    b = SequentialModelBuilder(INP, OUT, small_space(), COMPILE, framework="torch")
     with pytest.raises(ValueError, match="expected 4 tokens"):
         b([0, 0, 0])
     with pytest.raises(ValueError, match="layer 1 token 7 is out of range"):
@@ -56,12 +56,12 @@ def test_clear_errors_name_the_layer():
     deep = ModelSpace.from_dict([[Operation("maxpool1d", pool_size=8)], [Operation("maxpool1d", pool_size=8)],
                                  [Operation("flatten")]])
     with pytest.raises(ValueError, match=r"layer 1 \(maxpool1d\(8\)\).*collapses"):
-        SequentialModelBuilder(INP, OUT, deep, COMPILE, backend="keras")([0, 0, 0])
+        SequentialModelBuilder(INP, OUT, deep, COMPILE, framework="keras")([0, 0, 0])
     nohead = ModelSpace.from_dict([[Operation("conv1d", filters=2, kernel_size=3)]])
     with pytest.raises(ValueError, match="flatten or a global pooling"):
         SequentialModelBuilder(INP, OUT, nohead, COMPILE)([0])
-    with pytest.raises(ValueError, match="backend"):
-        SequentialModelBuilder(INP, OUT, nohead, COMPILE, backend="jax")
+    with pytest.raises(ValueError, match="framework must be one of 'keras', 'torch'"):
+        SequentialModelBuilder(INP, OUT, nohead, COMPILE, framework="jax")
     with pytest.raises(TypeError, match="inputs_op"):
         SequentialModelBuilder(OUT, OUT, nohead, COMPILE)
 
@@ -72,3 +72,16 @@ def test_infer_shapes():
     assert infer_shapes((40, 4), ops) == [(36, 8), (9, 8), (72,), (3,)]
     with pytest.raises(ValueError, match="layer 1 .*sequence input"):
         infer_shapes((10,), [Operation("dense", units=2), Operation("globalmaxpool1d")])
+
+
+def test_backend_keyword_is_a_deprecated_spelling_of_framework():
+    with pytest.warns(DeprecationWarning, match=r"backend=.*framework='torch'"):
+        b = SequentialModelBuilder(INP, OUT, small_space(), COMPILE, backend="torch")
+    assert b.framework == "torch" and b.learning_rate == 1e-3
+    with pytest.warns(DeprecationWarning, match=r"\.framework"):
+        assert b.backend == "torch"
+    with pytest.warns(DeprecationWarning), pytest.raises(ValueError, match="backend must be one of"):
+        SequentialModelBuilder(INP, OUT, small_space(), COMPILE, backend="jax")
+    with pytest.raises(ValueError, match="backend must be left out when framework= is given"):
+        SequentialModelBuilder(INP, OUT, small_space(), COMPILE, framework="torch", backend="keras")
+    assert "framework='keras'" in repr(SequentialModelBuilder(INP, OUT, small_space(), COMPILE))

@@ -115,3 +115,24 @@ def test_day1_modules_import_no_framework():
             "assert not bad, bad")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
+
+
+def test_fit_binary_trains_torch_and_keras_and_the_old_place_warns():
+    import keras
+
+    tr, va = _toy(200, 0), _toy(100, 1)
+    m = _model()
+    before = training.evaluate(m, *va)["loss"]
+    n = training.fit_binary(m, tr, va, epochs=4, batch_size=32, patience=2, seed=0, lr=0.05)
+    assert 1 <= n <= 4 and training.evaluate(m, *va)["loss"] < before
+    keras.utils.set_random_seed(0)
+    km = keras.Sequential([keras.Input((20, 4)), keras.layers.Flatten(), keras.layers.Dense(1),
+                           keras.layers.Activation("sigmoid")])
+    with pytest.raises(ValueError, match="a compiled Keras model"):
+        training.fit_binary(km, tr, va, epochs=2, batch_size=32, patience=1, seed=0)
+    km.compile(optimizer="adam", loss="binary_crossentropy")
+    assert 1 <= training.fit_binary(km, tr, va, epochs=2, batch_size=32, patience=1, seed=0, lr=0.01) <= 2
+    from workshop_utils import backend
+
+    with pytest.warns(DeprecationWarning, match=r"backend\.fit_binary has moved to workshop_utils\.training"):
+        assert backend.fit_binary is training.fit_binary

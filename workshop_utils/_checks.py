@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "ArgumentTypeError", "binary_labels", "describe", "fail", "file_path", "finite_array", "flag", "h5_file",
-    "is_int", "non_negative_int", "number", "one_hot", "one_of", "positive_int", "rate", "rng",
+    "ArgumentTypeError", "binary_labels", "check_xy", "class_codes", "describe", "fail", "file_path", "finite_array",
+    "flag", "h5_file", "is_int", "non_negative_int", "number", "one_hot", "one_of", "positive_int", "rate", "rng",
 ]
 
 
@@ -306,6 +306,95 @@ def binary_labels(y: Any, name: str, fn: str, n: int | None = None) -> np.ndarra
             hint = "probabilities are not labels: threshold them, e.g. (y >= 0.5)"
         raise fail(fn, name, expected, f"values {{{shown}}}", hint=hint)
     return values.astype(np.float32)
+
+
+def class_codes(y: Any, name: str, fn: str, n: int | None = None, n_classes: int | None = None,
+                allow_empty: bool = False) -> np.ndarray:
+    """Integer class codes ``(n,)`` in ``0..n_classes-1`` as int64 (floats like 2.0 are refused with a hint).
+
+    ``n`` is the number of rows they must match (e.g. ``len(X)``); ``n_classes``, when given,
+    bounds the codes.
+    """
+    y = finite_array(y, name, fn, ndim=1, dtype=None, allow_empty=allow_empty)
+    if n is not None and len(y) != n:
+        raise fail(fn, name, f"{n} labels (one per row)", f"{len(y)} labels")
+    if not np.issubdtype(y.dtype, np.integer):
+        if np.issubdtype(y.dtype, np.floating) and np.all(y == np.round(y)):
+            hint = f"convert them with {name}.astype(int)"
+        else:
+            hint = "encode the classes as integer codes, e.g. with pandas.factorize"
+        raise fail(fn, name, "integer class codes", f"dtype {y.dtype}", kind=ArgumentTypeError, hint=hint)
+    if len(y) and (y.min() < 0 or (n_classes is not None and y.max() >= n_classes)):
+        expected = "class codes >= 0" if n_classes is None else f"class codes in 0..{n_classes - 1}"
+        raise fail(fn, name, expected, f"codes from {int(y.min())} to {int(y.max())}",
+                   hint="" if n_classes is None else f"there are {n_classes} classes")
+    return y.astype(np.int64)
+
+
+def _dna_x(X: Any, name: str, fn: str) -> np.ndarray:
+    """``(N, L, 4)`` finite float32 (values need not be one-hot: soft or masked inputs train too)."""
+    X = finite_array(X, name, fn, ndim=3)
+    if X.shape[-1] != 4:
+        hint = "did you pass (N, 4, L)? transpose it with X.transpose(0, 2, 1)" if X.shape[1] == 4 else ""
+        raise fail(fn, name, "one-hot DNA of shape (N, L, 4)", f"shape {X.shape}", hint=hint)
+    return X
+
+
+def _one_hot_x(X: Any, name: str, fn: str) -> np.ndarray:
+    """Strict one-hot ``(N, L, 4)``, read from ``(N, 4, L)`` (a file's layout) too, with one known base at least."""
+    X = finite_array(X, name, fn, ndim=3)
+    if 4 not in (X.shape[1], X.shape[2]):
+        raise fail(fn, name, "one-hot DNA of shape (N, 4, L) or (N, L, 4)", f"shape {X.shape}")
+    if X.shape[1] == 4 and X.shape[2] != 4:
+        X = X.transpose(0, 2, 1)
+    X = one_hot(X, name, fn)
+    if not (X == 1).any():
+        raise fail(fn, name, "one-hot DNA with at least one known base", "only N (every position all 0 or all 0.25)",
+                   hint="an empty or wrongly written file or array: check how it was saved or encoded")
+    return X
+
+
+_X_KINDS = {"dna": _dna_x, "one_hot": _one_hot_x, "table": lambda X, name, fn: finite_array(X, name, fn, ndim=2)}
+
+
+def check_xy(X: Any, y: Any, fn: str, *, x_name: str = "X", y_name: str = "y", x_kind: str = "dna",
+             labels: str = "binary", n_classes: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs ``X`` and their labels ``y``, one label per row, checked together.
+
+    The one check of an ``(X, y)`` pair in the package (training, the ``.h5`` files, NAS).
+
+    Parameters
+    ----------
+    X : array
+        ``x_kind='dna'``: ``(N, L, 4)``, finite (a ``(N, 4, L)`` array is refused with the
+        transpose to use); ``x_kind='one_hot'``: strict one-hot DNA ``(N, L, 4)``, also read
+        from ``(N, 4, L)`` (the course file's layout) and transposed, refused when it holds no
+        known base at all; ``x_kind='table'``: a finite table ``(N, F)``.
+    y : array ``(N,)``
+        ``labels='binary'``: 0/1 labels (``(N, 1)`` and bools accepted);
+        ``labels='codes'``: integer class codes in ``0..n_classes-1``.
+    fn : str
+        The public function the caller called (named in every message).
+    x_name, y_name : str
+        The arguments as the caller wrote them (``'train X'``, ``'CTCF_200.h5: x_test'``).
+    n_classes : int, optional
+        Bounds class codes (``labels='codes'`` only).
+
+    Returns
+    -------
+    X : np.ndarray
+        float32, C-contiguous, ``(N, L, 4)`` or ``(N, F)``.
+    y : np.ndarray
+        ``(N,)``: float32 0/1 labels, or int64 class codes.
+    """
+    one_of(x_kind, "x_kind", "check_xy", _X_KINDS)
+    one_of(labels, "labels", "check_xy", ("binary", "codes"))
+    X = _X_KINDS[x_kind](X, x_name, fn)
+    if labels == "binary":
+        y = binary_labels(y, y_name, fn, n=len(X))
+    else:
+        y = class_codes(y, y_name, fn, n=len(X), n_classes=n_classes)
+    return np.ascontiguousarray(X), y
 
 
 # --------------------------------------------------------------------------- paths

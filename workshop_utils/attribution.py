@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from . import _checks
-from .backend import _input_gradient, check_target, require_model
+from .backend import check_target, input_gradient, require_model
 from .mutagenesis import ism  # noqa: F401  (ISM lives in mutagenesis; re-exported here, where lessons look)
 from .sequences import dinucleotide_shuffle
 
@@ -72,7 +72,7 @@ def saliency(model: Any, X: np.ndarray, batch_size: int = 256, target: int | Non
     """
     centre = _checks.flag(centre, "centre", "saliency")
     X, target, batch_size = _prepare(model, X, target, batch_size, "saliency")
-    g = _input_gradient(model, X, target, batch_size, "saliency")
+    g = input_gradient(model, X, target, batch_size, fn="saliency")
     return centre_bases(g) if centre else g
 
 
@@ -92,7 +92,7 @@ def gradient_x_input(model: Any, X: np.ndarray, batch_size: int = 256, target: i
     """
     centre = _checks.flag(centre, "centre", "gradient_x_input")
     X, target, batch_size = _prepare(model, X, target, batch_size, "gradient_x_input")
-    g = _input_gradient(model, X, target, batch_size, "gradient_x_input")
+    g = input_gradient(model, X, target, batch_size, fn="gradient_x_input")
     return (centre_bases(g) if centre else g) * X
 
 
@@ -184,8 +184,8 @@ def _ig_gauss_legendre(model: Any, X: np.ndarray, baseline: np.ndarray, n_steps:
     diff = X - baseline
     total = np.zeros_like(X, dtype=np.float64)
     for a, w in zip(alphas, weights):
-        total += w * _input_gradient(model, (baseline + a * diff).astype(np.float32), target, batch_size,
-                                     "integrated_gradients")
+        total += w * input_gradient(model, (baseline + a * diff).astype(np.float32), target, batch_size,
+                                    fn="integrated_gradients")
     return (total * diff).astype(np.float32)
 
 

@@ -12,8 +12,6 @@ here per framework:
 * :func:`count_params` -- every weight, trainable or not, counted the Keras way;
 * :func:`eval_mode` -- a model in inference mode for a block, put back as it was after;
 * :func:`torch_seeded` -- seeded torch randomness that leaves the caller's RNG alone;
-* :func:`fit_binary` -- train a binary classifier with early stopping (Keras ``fit`` or
-  :func:`workshop_utils.training.fit`);
 
 Model conventions (see ``ARCHITECTURE.md``):
 
@@ -43,7 +41,8 @@ from . import _moved
 # Names that lived here in the last release (one more release with a DeprecationWarning).
 __getattr__ = _moved.moved_names(__name__, {
     "mutant_scorer": "workshop_utils.mutagenesis", "MutantScorer": "workshop_utils.mutagenesis",
-    "torch_eval": "workshop_utils.backend:eval_mode", "input_conv": "workshop_utils.mutagenesis"})
+    "torch_eval": "workshop_utils.backend:eval_mode", "fit_binary": "workshop_utils.training",
+    "input_conv": "workshop_utils.mutagenesis"})
 
 Framework = Literal["keras", "torch"]
 
@@ -190,7 +189,7 @@ def _torch_dtype_check(model: Any, fn: str) -> None:
             return
 
 
-#: torch models whose output was checked once with autograd on (see :func:`_logits`).
+#: torch models whose output was checked once with autograd on (see :func:`logits`).
 _OUTPUT_CHECKED: "weakref.WeakKeyDictionary[Any, bool]" = weakref.WeakKeyDictionary()
 
 
@@ -293,7 +292,7 @@ def keras_forward(fn_model: Any, x: Any, fn: str = "logits") -> Any:
                            f"an error from Keras: {err}", kind=ValueError, hint=hint) from err
 
 
-def logits(model: Any, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+def logits(model: Any, X: np.ndarray, batch_size: int = 1024, *, fn: str = "logits") -> np.ndarray:
     """Pre-sigmoid outputs of a Keras or PyTorch model.
 
     Parameters
@@ -302,17 +301,15 @@ def logits(model: Any, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     X : array ``(N, L, 4)`` (any ``(N, ...)`` the model accepts), finite
     batch_size : int
         Rows per forward pass.
+    fn : str
+        The public function the student called, named in every error message
+        (``evaluate``, ``saliency``, ...); ``'logits'`` when called directly.
 
     Returns
     -------
     np.ndarray
         float32 ``(N,)`` for single-output models, else ``(N, T)``.
     """
-    return _logits(model, X, batch_size, "logits")
-
-
-def _logits(model: Any, X: Any, batch_size: int, fn: str) -> np.ndarray:
-    """:func:`logits` with errors that name ``fn``, the public function the student called."""
     kind = require_model(model, fn)
     X = _check_x(X, fn)
     batch_size = _checks.positive_int(batch_size, "batch_size", fn)
@@ -340,6 +337,11 @@ def _logits(model: Any, X: Any, batch_size: int, fn: str) -> np.ndarray:
     return out[:, 0] if out.shape[1] == 1 else out
 
 
+def _logits(model: Any, X: Any, batch_size: int, fn: str) -> np.ndarray:
+    """Old private spelling of :func:`logits` still read by ``nas/dense.py`` and ISM (remove when they switch)."""
+    return logits(model, X, batch_size, fn=fn)
+
+
 def sigmoid(z: Any) -> np.ndarray:
     """The logistic function ``1 / (1 + exp(-z))`` in float64 (no overflow warning): logits -> probabilities."""
     z = np.asarray(z, dtype=np.float64)
@@ -349,12 +351,12 @@ def sigmoid(z: Any) -> np.ndarray:
 
 def predict_proba(model: Any, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     """Sigmoid of :func:`logits`: float32 probabilities ``(N,)`` (or ``(N, T)``)."""
-    return sigmoid(_logits(model, X, batch_size, "predict_proba")).astype(np.float32)
+    return sigmoid(logits(model, X, batch_size, fn="predict_proba")).astype(np.float32)
 
 
 def n_outputs(model: Any, X: np.ndarray, fn: str = "n_outputs") -> int:
     """Number of outputs ``T`` of a model (1 for logits ``(N,)`` or ``(N, 1)``), from one row of ``X``."""
-    z = _logits(model, np.asarray(X)[:1], 1, fn)
+    z = logits(model, np.asarray(X)[:1], 1, fn=fn)
     return 1 if z.ndim == 1 else int(z.shape[1])
 
 
@@ -377,7 +379,8 @@ def check_target(model: Any, X: np.ndarray, target: Any, fn: str) -> int:
     return int(target)
 
 
-def input_gradient(model: Any, X: np.ndarray, target: int = 0, batch_size: int = 256) -> np.ndarray:
+def input_gradient(model: Any, X: np.ndarray, target: int = 0, batch_size: int = 256, *,
+                   fn: str = "input_gradient") -> np.ndarray:
     """Gradient of the logit of output ``target`` with respect to the input.
 
     Parameters
@@ -387,17 +390,14 @@ def input_gradient(model: Any, X: np.ndarray, target: int = 0, batch_size: int =
     target : int
         Output column for multi-output models.
     batch_size : int
+    fn : str
+        The public function the student called, named in every error message.
 
     Returns
     -------
     np.ndarray
         float32 of the same shape as ``X``.
     """
-    return _input_gradient(model, X, target, batch_size, "input_gradient")
-
-
-def _input_gradient(model: Any, X: Any, target: int, batch_size: int, fn: str) -> np.ndarray:
-    """:func:`input_gradient` with errors that name ``fn``."""
     kind = require_model(model, fn)
     X = _check_x(X, fn)
     batch_size = _checks.positive_int(batch_size, "batch_size", fn)
@@ -463,40 +463,3 @@ def weight_arrays(model: Any) -> list[np.ndarray]:
     if require_model(model, "weight_arrays") == "keras":
         return [np.asarray(w) for w in model.get_weights()]
     return [t.detach().cpu().numpy() for t in model.state_dict().values()]
-
-
-# ----------------------------------------------------------------------------- training
-
-
-def fit_binary(model: Any, train: tuple[np.ndarray, np.ndarray], valid: tuple[np.ndarray, np.ndarray],
-               epochs: int, batch_size: int, patience: int, seed: int, lr: float | None = None,
-               progress: bool = False) -> int:
-    """Train a binary classifier with early stopping on the validation loss; return the epochs run.
-
-    Keras (compiled): ``model.fit`` with ``EarlyStopping(restore_best_weights=True)``;
-    ``lr``, when given, is set on the compiled optimizer.  Keras training draws from
-    Keras's global seed, so this sets it with ``keras.utils.set_random_seed(seed)`` (the
-    one documented exception to local seeding, see ``ARCHITECTURE.md``).  PyTorch:
-    :func:`workshop_utils.training.fit` with ``lr`` (default 1e-3), seeded locally.
-    Inputs are validated by the callers.
-    """
-    Xtr, ytr = train
-    Xva, yva = valid
-    if framework(model) == "keras":
-        import keras
-
-        if not getattr(model, "compiled", False):
-            raise _checks.fail("train_child", "model", "a compiled Keras model", "an uncompiled one",
-                               hint="call model.compile(optimizer='adam', loss='binary_crossentropy') first")
-        if lr is not None:
-            model.optimizer.learning_rate = float(lr)
-        keras.utils.set_random_seed(seed)  # Keras' fit shuffles and drops out from its global seed
-        stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
-        hist = model.fit(Xtr, ytr, validation_data=(Xva, yva), epochs=epochs, batch_size=batch_size,
-                         callbacks=[stop], verbose=int(progress), shuffle=True)
-        return len(hist.history["loss"])
-    from . import training
-
-    out = training.fit(model, train=(Xtr, ytr), valid=(Xva, yva), epochs=epochs, batch_size=batch_size,
-                       lr=1e-3 if lr is None else float(lr), patience=patience, seed=seed, progress=progress)
-    return len(out["loss"])

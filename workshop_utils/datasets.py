@@ -514,21 +514,9 @@ def make_ctcf_data(sizes: dict[str, int] | None = None, length: int = 200,
 
 
 # --------------------------------------------------------------------------- h5 files
-def _check_xy(x: np.ndarray, y: np.ndarray, split: str, where: str, fn: str) -> tuple[np.ndarray, np.ndarray]:
+def _check_split(x: np.ndarray, y: np.ndarray, split: str, where: str, fn: str) -> tuple[np.ndarray, np.ndarray]:
     """One split's ``x`` ``(N, 4, L)`` or ``(N, L, 4)`` and labels ``y``; named ``f"{where}: x_{split}"``."""
-    xname, yname = f"{where}: x_{split}", f"{where}: y_{split}"
-    x = _checks.finite_array(x, xname, fn, ndim=3, dtype=np.float32)
-    if 4 not in (x.shape[1], x.shape[2]):
-        raise _checks.fail(fn, xname, "one-hot DNA of shape (N, 4, L) or (N, L, 4)", f"shape {x.shape}")
-    if x.shape[1] == 4 and x.shape[2] != 4:
-        x = x.transpose(0, 2, 1)
-    x = _checks.one_hot(x, xname, fn)
-    if not (x == 1).any():
-        raise _checks.fail(fn, xname, "one-hot DNA with at least one known base",
-                           "only N (every position all 0 or all 0.25)",
-                           hint="an empty or wrongly written file: check how x was saved")
-    y = _checks.binary_labels(y, yname, fn, n=len(x))
-    return np.ascontiguousarray(x), y
+    return _checks.check_xy(x, y, fn, x_name=f"{where}: x_{split}", y_name=f"{where}: y_{split}", x_kind="one_hot")
 
 
 def _read_sites(f, s: str, n: int, where: str, fn: str) -> dict | None:
@@ -570,7 +558,7 @@ def read_ctcf_h5(path: str | Path) -> CTCFData:
                 x, y = f[f"x_{s}"][()], f[f"y_{s}"][()]
             except (OSError, TypeError, ValueError, KeyError) as err:
                 raise ValueError(f"{fn}: {path}: cannot read x_{s}/y_{s} (truncated file?): {err}") from None
-            arrays[f"x_{s}"], arrays[f"y_{s}"] = _check_xy(x, y, s, str(path), fn)
+            arrays[f"x_{s}"], arrays[f"y_{s}"] = _check_split(x, y, s, str(path), fn)
             found = _read_sites(f, s, len(arrays[f"y_{s}"]), str(path), fn)
             if found is not None:
                 sites[s] = found
@@ -602,7 +590,7 @@ def write_ctcf_h5(data: CTCFData, path: str | Path) -> Path:
     if path.is_dir():
         raise IsADirectoryError(f"{fn}: path must be a file name, got {str(path)!r}, which is a directory, "
                                 "not a file")
-    checked = {s: _check_xy(getattr(data, f"x_{s}"), getattr(data, f"y_{s}"), s, "data", fn) for s in SPLITS}
+    checked = {s: _check_split(getattr(data, f"x_{s}"), getattr(data, f"y_{s}"), s, "data", fn) for s in SPLITS}
     if data.sites is not None:
         for s, (x, _) in checked.items():
             for key in ("start", "strand"):

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from . import _checks
-from .backend import _logits, require_model
+from .backend import logits, require_model
 
 __all__ = ["insert_motifs", "marginalize"]
 
@@ -115,7 +115,7 @@ def marginalize(model: Any, X: np.ndarray, motifs: Sequence[np.ndarray] | np.nda
     X = _checks.one_hot(X, "X", fn)
     batch_size = _checks.positive_int(batch_size, "batch_size", fn)
     planted = insert_motifs(X, motifs, starts)
-    both = _logits(model, np.concatenate([X, planted]), batch_size, fn)
+    both = logits(model, np.concatenate([X, planted]), batch_size, fn=fn)
     if both.ndim != 1:
         raise _checks.fail(fn, "model", "a single-output model (logits of shape (N,))", f"logits of shape {both.shape}")
     return both[:len(X)], both[len(X):]

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from . import _checks
-from .backend import _logits, eval_mode, framework, keras_logit_model, logits, require_model, torch_forward
+from .backend import eval_mode, framework, keras_logit_model, logits, require_model, torch_forward
 
 
 # ----------------------------------------------------------------------------- the loop
@@ -110,7 +110,7 @@ def ism(model: Any, X: np.ndarray, start: int | None = None, end: int | None = N
         progress = _checks.flag(progress, "progress", "ism")
     n, L, _ = X.shape
     s, e = _window(start, end, L)
-    ref = _logits(model, X, min(batch_size, 1024), "ism")
+    ref = logits(model, X, min(batch_size, 1024), fn="ism")
     if ref.ndim != 1:
         raise _checks.fail("ism", "model", "a single-output model (logits of shape (N,))",
                            f"logits of shape {ref.shape}")

@@ -18,24 +18,20 @@ from typing import Any
 import numpy as np
 
 from . import _checks
-from .backend import _logits, require, sigmoid, torch_forward, torch_seeded
+from .backend import framework as _framework
+from .backend import logits, require, sigmoid, torch_forward, torch_seeded
 from .metrics import binary_metrics
 
 
 def _check_xy(X: Any, y: Any, fn: str, what: str = "") -> tuple[np.ndarray, np.ndarray]:
-    """``X (N, L, 4)`` finite float32 and ``y (N,)`` 0/1 labels; ``what`` prefixes the names (``'train '``)."""
-    X = _checks.finite_array(X, f"{what}X", fn, ndim=3)
-    if X.shape[-1] != 4:
-        hint = "did you pass (N, 4, L)? transpose it with X.transpose(0, 2, 1)" if X.shape[1] == 4 else ""
-        raise _checks.fail(fn, f"{what}X", "one-hot DNA of shape (N, L, 4)", f"shape {X.shape}", hint=hint)
-    y = _checks.binary_labels(y, f"{what}y", fn, n=len(X))
-    return np.ascontiguousarray(X), y
+    """Old private spelling still read by ``nas/search.py`` until it calls :func:`_checks.check_xy` (remove then)."""
+    return _checks.check_xy(X, y, fn, x_name=f"{what}X", y_name=f"{what}y")
 
 
 def _pair(data: Any, name: str, fn: str) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(data, (tuple, list)) or len(data) != 2:
         raise _checks.fail(fn, name, "a tuple (X, y)", data, kind=_checks.ArgumentTypeError)
-    return _check_xy(data[0], data[1], fn, f"{name} ")
+    return _checks.check_xy(data[0], data[1], fn, x_name=f"{name} X", y_name=f"{name} y")
 
 
 class OneHotDataset:
@@ -57,7 +53,7 @@ class OneHotDataset:
     def __init__(self, X: np.ndarray, y: np.ndarray):
         import torch
 
-        X, y = _check_xy(X, y, "OneHotDataset")
+        X, y = _checks.check_xy(X, y, "OneHotDataset")
         self.X = torch.from_numpy(X)
         self.y = torch.from_numpy(y)
 
@@ -94,7 +90,7 @@ def make_loader(X: np.ndarray, y: np.ndarray, batch_size: int = 128, shuffle: bo
     batch_size = _checks.positive_int(batch_size, "batch_size", "make_loader")
     shuffle = _checks.flag(shuffle, "shuffle", "make_loader")
     seed = _checks.non_negative_int(seed, "seed", "make_loader")
-    X, y = _check_xy(X, y, "make_loader")
+    X, y = _checks.check_xy(X, y, "make_loader")
     ds = OneHotDataset(X, y)
     if shuffle:
         sampler = RandomSampler(ds, generator=torch.Generator().manual_seed(seed))
@@ -131,9 +127,9 @@ def evaluate(model: Any, X: np.ndarray, y: np.ndarray, threshold: float = 0.5,
         ``accuracy``, ``sensitivity``, ``specificity``, ``precision``, ``confusion``),
         and ``proba`` ``(N,)``, the predicted probabilities.
     """
-    X, y = _check_xy(X, y, "evaluate")
+    X, y = _checks.check_xy(X, y, "evaluate")
     threshold = _checks.rate(threshold, "threshold", "evaluate")
-    z = _logits(model, X, batch_size, "evaluate")
+    z = logits(model, X, batch_size, fn="evaluate")
     if z.ndim != 1:
         raise _checks.fail("evaluate", "model", "a model with one output (logits (N,) or (N, 1))",
                            f"logits of shape {z.shape}")
@@ -150,7 +146,7 @@ def _metrics(y: np.ndarray, z: np.ndarray, threshold: float = 0.5) -> dict:
 
 def _validation(model: Any, X: np.ndarray, y: np.ndarray, batch_size: int, epoch: int) -> dict:
     """Validation loss and AUROC of one epoch; NaN for both (and a warning) when the model diverged."""
-    z = _logits(model, X, batch_size, "fit")
+    z = logits(model, X, batch_size, fn="fit")
     if np.isfinite(z).all():
         return _metrics(y, z)
     import warnings
@@ -264,7 +260,7 @@ def fit(model: Any, train: tuple[np.ndarray, np.ndarray], valid: tuple[np.ndarra
     progress = _checks.flag(progress, "progress", fn)
     seed = _checks.non_negative_int(seed, "seed", fn)
     min_delta = _checks.number(min_delta, "min_delta", fn, low=0.0)
-    z = _logits(model, Xtr[:2], 2, fn)  # the model takes X and has one output: checked before any training
+    z = logits(model, Xtr[:2], 2, fn=fn)  # the model takes X and has one output: checked before any training
     if z.ndim != 1:
         raise _checks.fail(fn, "model", "a torch model with one output (logits (N,) or (N, 1))",
                            f"logits of shape {(len(Xtr),) + z.shape[1:]}")
@@ -332,3 +328,49 @@ def keras_callbacks(patience: int = 3, checkpoint_path: str | None = None) -> li
             raise _checks.fail("keras_callbacks", "checkpoint_path", "a path ending in '.keras'", str(checkpoint_path))
         cbs.append(keras.callbacks.ModelCheckpoint(str(checkpoint_path), monitor="val_loss", save_best_only=True))
     return cbs
+
+
+def fit_binary(model: Any, train: tuple[np.ndarray, np.ndarray], valid: tuple[np.ndarray, np.ndarray],
+               epochs: int, batch_size: int, patience: int, seed: int, lr: float | None = None,
+               progress: bool = False) -> int:
+    """Train a Keras or PyTorch binary classifier with early stopping on the validation loss.
+
+    Keras (compiled): ``model.fit`` with ``EarlyStopping(restore_best_weights=True)``;
+    ``lr``, when given, is set on the compiled optimizer.  Keras training draws from
+    Keras's global seed, so this sets it with ``keras.utils.set_random_seed(seed)`` (the
+    one documented exception to local seeding, see ``ARCHITECTURE.md``).  PyTorch:
+    :func:`fit` with ``lr`` (default 1e-3), seeded locally.  Inputs are validated by the
+    callers (``nas.train_child``).
+
+    Parameters
+    ----------
+    model : keras.Model (compiled) or torch.nn.Module
+        Takes ``(B, L, 4)``, one output.
+    train, valid : tuple ``(X (N, L, 4), y (N,))``
+    epochs, batch_size, patience, seed : int
+    lr : float, optional
+    progress : bool
+
+    Returns
+    -------
+    int
+        The number of epochs run.
+    """
+    Xtr, ytr = train
+    Xva, yva = valid
+    if _framework(model) == "keras":
+        import keras
+
+        if not getattr(model, "compiled", False):
+            raise _checks.fail("train_child", "model", "a compiled Keras model", "an uncompiled one",
+                               hint="call model.compile(optimizer='adam', loss='binary_crossentropy') first")
+        if lr is not None:
+            model.optimizer.learning_rate = float(lr)
+        keras.utils.set_random_seed(seed)  # Keras' fit shuffles and drops out from its global seed
+        stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
+        hist = model.fit(Xtr, ytr, validation_data=(Xva, yva), epochs=epochs, batch_size=batch_size,
+                         callbacks=[stop], verbose=int(progress), shuffle=True)
+        return len(hist.history["loss"])
+    out = fit(model, train=(Xtr, ytr), valid=(Xva, yva), epochs=epochs, batch_size=batch_size,
+              lr=1e-3 if lr is None else float(lr), patience=patience, seed=seed, progress=progress)
+    return len(out["loss"])

@@ -1,6 +1,6 @@
 """Turn an arc (a list of integer tokens) into a ready-to-train Keras or PyTorch model.
 
-The two backends build the same architecture layer for layer (same shapes, same
+The two frameworks build the same architecture layer for layer (same shapes, same
 parameter count; weights are initialised the Keras way in both: Glorot-uniform
 kernels, zero biases).  Shapes are worked out in plain python first
 (:func:`infer_shapes`), so an arc that cannot work fails with a message naming the
@@ -13,12 +13,13 @@ loss (``BCEWithLogitsLoss``), as everywhere in the workbook.
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from .. import _checks
+from .. import _checks, _moved
 from ..backend import count_params  # noqa: F401  (re-exported: nas.count_params is backend.count_params)
 from .space import ModelSpace, Operation
 
@@ -106,7 +107,11 @@ class SequentialModelBuilder:
         :attr:`learning_rate` and handed to the trainer as an explicit argument
         (:func:`~workshop_utils.nas.search.cnn_evaluator` passes it to
         :func:`~workshop_utils.nas.search.train_child`).
-    backend : {"keras", "torch"}
+    framework : {"keras", "torch"}
+        Which framework builds the model (the package's one keyword for it, as in
+        :func:`~workshop_utils.nas.dense.build_dense`).
+    backend : {"keras", "torch"}, optional
+        Deprecated spelling of ``framework`` (a ``DeprecationWarning``; removed in 0.2.0).
 
     Attributes
     ----------
@@ -130,7 +135,8 @@ class SequentialModelBuilder:
     """
 
     def __init__(self, inputs_op: Operation, output_op: Operation, model_space: ModelSpace,
-                 model_compile_dict: Mapping[str, Any] | None = None, backend: str = "keras") -> None:
+                 model_compile_dict: Mapping[str, Any] | None = None, framework: str = "keras", *,
+                 backend: str | None = None) -> None:
         if not isinstance(inputs_op, Operation) or inputs_op.name != "input":
             raise TypeError(f"inputs_op: expected Operation('input', shape=...), got {inputs_op!r}")
         if not isinstance(output_op, Operation) or output_op.name != "dense":
@@ -142,19 +148,34 @@ class SequentialModelBuilder:
             model_compile_dict = {"loss": "binary_crossentropy", "optimizer": "adam"}
         if not isinstance(model_compile_dict, Mapping):
             raise TypeError(f"model_compile_dict: expected a dict, got {type(model_compile_dict).__name__}")
-        backend = _checks.one_of(backend, "backend", "SequentialModelBuilder", ("keras", "torch"))
+        if backend is not None:
+            if framework != "keras":
+                raise _checks.fail("SequentialModelBuilder", "backend", "left out when framework= is given",
+                                   backend, hint="backend= is the old spelling of framework=: pass framework only")
+            warnings.warn("SequentialModelBuilder(backend=...) is deprecated and will be removed in workshop_utils "
+                          f"{_moved.REMOVED_IN}: write framework={backend!r}", DeprecationWarning, stacklevel=2)
+            framework = backend
+        framework = _checks.one_of(framework, "backend" if backend is not None else "framework",
+                                   "SequentialModelBuilder", ("keras", "torch"))
         lr = model_compile_dict.get("learning_rate", model_compile_dict.get("lr"))
-        if lr is not None and (backend == "torch" or isinstance(lr, (int, float, np.integer, np.floating))):
+        if lr is not None and (framework == "torch" or isinstance(lr, (int, float, np.integer, np.floating))):
             lr = _checks.number(lr, "model_compile_dict['learning_rate']", "SequentialModelBuilder", low=0.0,
                                 low_open=True)
-        elif lr is None and backend == "torch":
+        elif lr is None and framework == "torch":
             lr = 1e-3
         self.learning_rate: float | None = lr
         self.inputs_op = inputs_op
         self.output_op = output_op
         self.model_space = model_space
         self.model_compile_dict = dict(model_compile_dict)
-        self.backend = backend
+        self.framework: str = framework
+
+    @property
+    def backend(self) -> str:
+        """Deprecated name of :attr:`framework`."""
+        warnings.warn("SequentialModelBuilder.backend is deprecated and will be removed in workshop_utils "
+                      f"{_moved.REMOVED_IN}: read .framework", DeprecationWarning, stacklevel=2)
+        return self.framework
 
     def shapes(self, arc: Sequence[int]) -> list[Shape]:
         """Shapes after each layer of ``arc`` (checks the arc; raises ValueError naming the layer)."""
@@ -183,7 +204,7 @@ class SequentialModelBuilder:
             seed = _checks.non_negative_int(seed, "seed", "SequentialModelBuilder")
         self.shapes(arc)
         ops = self.model_space.operations(arc)
-        if self.backend == "keras":
+        if self.framework == "keras":
             if seed is not None:
                 import keras
 
@@ -197,7 +218,7 @@ class SequentialModelBuilder:
             return self._torch(arc, ops)
 
     def __repr__(self) -> str:
-        return (f"SequentialModelBuilder(backend={self.backend!r}, input={self.inputs_op}, "
+        return (f"SequentialModelBuilder(framework={self.framework!r}, input={self.inputs_op}, "
                 f"output={self.output_op}, space={self.model_space!r})")
 
     # ------------------------------------------------------------------ keras
