@@ -351,29 +351,31 @@ class ConvUpdateScorer(MutantScorer):
         return self.conv(self.XT_t[lo:stop].to(self.device))
 
     def _update(self, seq: np.ndarray, pos: np.ndarray, base: np.ndarray) -> tuple[Any, np.ndarray, np.ndarray]:
-        """The rank-one change of the convolution's output, ``(B, C, K)``, at output positions ``J`` ``(B, K)``.
+        """The rank-one change of the convolution's output, ``(B, K, C)``, at output positions ``J`` ``(B, K)``.
 
-        Also returns ``valid`` ``(B, K)``: which of the ``J`` exist (padding cuts the edges).
+        Also returns ``valid`` ``(B, K)``: which of the ``J`` exist (padding cuts the edges);
+        the change is zero where they do not.
         """
         import torch
 
+        B, (C, _, K) = len(seq), self.conv.weight.shape
         d = -self.XT[seq, :, pos]                                        # (B, 4): new column - old column
-        d[np.arange(len(seq)), base] += 1.0
+        d[np.arange(B), base] += 1.0
         J = pos[:, None] + self.pad_left - self.ks[None, :]              # (B, K) output positions hit
         valid = (J >= 0) & (J < self.out_len)
-        W = self.conv.weight                                             # (C, 4, K)
-        return torch.einsum("cak,ba->bck", W, torch.from_numpy(d).to(self.device, W.dtype)), J, valid
+        W = self.conv.weight.permute(1, 2, 0).reshape(4, K * C)          # one matrix product for all mutants
+        upd = torch.mm(torch.from_numpy(d).to(self.device, W.dtype), W).view(B, K, C)
+        return upd.mul_(torch.from_numpy(valid[:, :, None]).to(self.device, W.dtype)), J, valid
 
     def _patched(self, seq: np.ndarray, pos: np.ndarray, base: np.ndarray) -> np.ndarray:
         import torch
 
         B, dev = len(seq), self.device
-        upd, J, valid = self._update(seq, pos, base)
-        upd *= torch.from_numpy(valid[:, None, :]).to(dev, upd.dtype)
+        upd, J, _ = self._update(seq, pos, base)
         lo, parents = self._parents(int(seq.min()), int(seq.max()) + 1)   # (n, C, L_out)
         h = parents.index_select(0, torch.from_numpy(seq - lo).to(dev))
         idx = torch.from_numpy(np.clip(J, 0, self.out_len - 1)).to(dev)
-        h.scatter_add_(2, idx[:, None, :].expand(-1, h.shape[1], -1), upd.to(h.dtype))
+        h.scatter_add_(2, idx[:, None, :].expand(-1, h.shape[1], -1), upd.transpose(1, 2).to(h.dtype))
         m = torch.from_numpy(self.mutants(seq, pos, base)).to(dev)
         mt = m.transpose(1, 2)
 
@@ -469,7 +471,7 @@ class PoolWindowScorer(ConvUpdateScorer):
 
     def _block_of(self, lo: int, stop: int) -> Any:
         """``(spans, pooled)`` for parents ``lo..stop-1``: every span of :attr:`nw` windows of their
-        convolution output, ``(n * n_starts, C, span)`` (contiguous, so one span is one row to
+        convolution output, ``(n * n_starts, span, C)`` (contiguous, so one span is one row to
         copy), and their pooled output ``(n, C, n_win)``."""
         got: dict = {}
         hooks = [m.register_forward_hook(lambda mod, inp, out: got.setdefault(mod, out))
@@ -479,7 +481,8 @@ class PoolWindowScorer(ConvUpdateScorer):
         finally:
             for hook in hooks:
                 hook.remove()
-        spans = got[self.conv].unfold(2, self.span, self.k).transpose(1, 2)   # (n, n_starts, C, span)
+        # channels last, (n, n_starts, span, C): the window maxima then run over contiguous channels
+        spans = got[self.conv].transpose(1, 2).unfold(1, self.span, self.k).transpose(2, 3)
         return spans.reshape(-1, *spans.shape[2:]), got[self.pool].contiguous()
 
     def _patched(self, seq: np.ndarray, pos: np.ndarray, base: np.ndarray) -> np.ndarray:
@@ -490,14 +493,14 @@ class PoolWindowScorer(ConvUpdateScorer):
         jlo = np.where(valid, J, self.out_len).min(1)                    # first output position hit
         ws = np.clip(np.minimum(jlo // k, self.n_win - self.nw), 0, None)  # first window recomputed
         off = J - (ws * k)[:, None]                                      # positions within the span
-        valid &= (off >= 0) & (off < self.span)
-        upd *= torch.from_numpy(valid[:, None, :]).to(dev, upd.dtype)
+        upd *= torch.from_numpy(((off >= 0) & (off < self.span))[:, :, None]).to(dev, upd.dtype)
         lo, (spans, pooled) = self._parents(int(seq.min()), int(seq.max()) + 1)
         rel, wst = torch.from_numpy(seq - lo).to(dev), torch.from_numpy(ws).to(dev)
-        h = spans.index_select(0, rel * (self.n_win - self.nw + 1) + wst)  # (B, C, span), a copy
-        C = h.shape[1]
-        h.scatter_add_(2, torch.from_numpy(off.clip(0, self.span - 1)).to(dev)[:, None, :].expand(-1, C, -1),
-                       upd.to(h.dtype))
+        h = spans.index_select(0, rel * (self.n_win - self.nw + 1) + wst)  # (B, span, C), a copy
+        C = h.shape[2]
+        rows = torch.from_numpy((off.clip(0, self.span - 1) + self.span * np.arange(B)[:, None]).ravel()).to(dev)
+        h.view(-1, C).index_add_(0, rows, upd.view(-1, C).to(h.dtype))   # whole rows of C channels
+        h = h.transpose(1, 2)                                            # (B, C, span), channels-last memory
         out = pooled.index_select(0, rel)                                # (B, C, n_win)
         widx = (wst[:, None] + torch.arange(self.nw, device=dev))[:, None, :].expand(-1, C, -1)
         x = self.X_t[int(seq[0])].to(dev).expand(B, -1, -1)             # a stand-in input of the right shape
@@ -511,8 +514,22 @@ class PoolWindowScorer(ConvUpdateScorer):
         def pool_forward(a):
             if a.shape != h.shape:
                 raise _InputMismatch
-            # the pool's own windows, read as (nw, k) blocks: torch's max_pool1d is slow on a CPU
-            blocks = a.unflatten(2, (self.nw, k))
-            return out.scatter_(2, widx, blocks.amax(-1) if self.max else blocks.mean(-1))
+            # the pool's own windows as (B, nw, k, C) blocks, reduced over contiguous channels
+            # (torch's max_pool1d and amax over a short last axis are slow on a CPU)
+            blocks = a.transpose(1, 2).unflatten(1, (self.nw, k))
+            return out.scatter_(2, widx, (_window_max(blocks) if self.max else blocks.mean(2)).transpose(1, 2))
 
         return self._run(x, {self.conv: conv_forward, self.pool: pool_forward})
+
+
+def _window_max(x: Any) -> Any:
+    """``x.amax(2)`` for ``x`` ``(B, nw, k, C)``, as a tree of elementwise maxima (exact, and faster on a CPU)."""
+    import torch
+
+    extra = None
+    while x.shape[2] > 1:
+        n, half = x.shape[2], x.shape[2] // 2
+        if n % 2:
+            extra = x[:, :, -1] if extra is None else torch.maximum(extra, x[:, :, -1])
+        x = torch.maximum(x[:, :, :half], x[:, :, half:2 * half])
+    return x[:, :, 0] if extra is None else torch.maximum(x[:, :, 0], extra)
