@@ -223,9 +223,11 @@ def long_job(tmodel, tm, n_seqs: int, length: int, bs: int) -> list:
     """One long job: ours vs tangermeme with its fastISM path (``fast=True``) in use.
 
     tangermeme tries fastISM only for jobs it predicts to take over 30 s at the
-    ``fast=False`` rate (``_FAST_MIN_SECONDS``); that threshold is set to 0 here so that a
-    job of about a minute shows fastISM's throughput.  Its one-off model capture is part
-    of its time, as it is for a user; on ``n_seqs`` sequences it is spread thin.
+    ``fast=False`` rate (``_FAST_MIN_SECONDS``), and keeps it only when a timed sample
+    batch runs faster than ``fast=False`` (``_FAST_MAX_RELATIVE_TIME``).  Both are lifted
+    here, so this row is fastISM itself (when tangermeme's own timing prefers its plain
+    path, that is the side-by-side row, which ours beats too).  Its one-off model capture
+    and check are part of its time, as they are for a user.  Each side runs once.
     """
     import tangermeme.saturation_mutagenesis as tsm
 
@@ -233,17 +235,20 @@ def long_job(tmodel, tm, n_seqs: int, length: int, bs: int) -> list:
     t = time.perf_counter()
     ours = ism(tmodel, X, batch_size=bs, progress=False)
     t_ours = time.perf_counter() - t
-    old, tsm._FAST_MIN_SECONDS = tsm._FAST_MIN_SECONDS, 0.0
+    old = tsm._FAST_MIN_SECONDS, tsm._FAST_MAX_RELATIVE_TIME
+    tsm._FAST_MIN_SECONDS, tsm._FAST_MAX_RELATIVE_TIME = 0.0, float("inf")
     said: list[str] = []
     try:
         t = time.perf_counter()
         theirs = tm(bs, X, said)
         t_theirs = time.perf_counter() - t
     finally:
-        tsm._FAST_MIN_SECONDS = old
+        tsm._FAST_MIN_SECONDS, tsm._FAST_MAX_RELATIVE_TIME = old
     np.testing.assert_allclose(theirs, ours, atol=1e-4)
     n = n_seqs * 3 * length
-    label = "fastISM" if not said else "fastISM refused, fell back: " + said[0][:40]
+    if said:
+        print("tangermeme did not use fastISM on the long job:", said[0])
+    label = "fastISM" if not said else "fastISM refused (see above)"
     return [("torch", f"long job, {n_seqs} sequences: workshop_utils ism", n / t_ours, None),
             ("torch", f"long job: tangermeme saturation_mutagenesis, {label}", n / t_theirs, t_theirs / t_ours)]
 
