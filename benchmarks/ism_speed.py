@@ -31,6 +31,17 @@ whole sequence (compute).  On a machine whose other tenants fill the caches and 
 memory bus, ours loses more than tangermeme does: measure ratios on a quiet machine, and
 on a busy one read the limit lines.
 
+Last run here (2026-12-05, 2-core machine shared by 8 agents, ``nice -n 0``, ``--threads 1
+--rounds 5``; a busy machine, so read the ratios): ours 104,172 mutants/s, 3.33x tangermeme
+1.6.0 ``saturation_mutagenesis`` at batch 512 (29,818/s) and 3.97x at its default batch 32;
+long job (1,024 sequences) 148,933/s, 3.71x tangermeme's fastISM (40,106/s).  The limit
+lines of that run: copy bandwidth 6.6 GB/s; ours moves 40.6 kB per mutant (39% of it under
+the profiler), with ReLU the largest single operation (18%) and Python/numpy glue most of
+the rest; tangermeme moves 85.5 kB per mutant and spends 52% in the convolution.  An
+earlier run while the machine was far busier (load ~20) gave 2.64x at batch 512, with a
+copy bandwidth of 1.0 GB/s: ours, bound by memory traffic and per-batch overhead, suffers
+more from a crowded machine than a convolution-bound path does.
+
 ``--threads`` defaults to the cores.  On a 2-core machine shared by many jobs, two torch
 threads per process oversubscribe it (both contenders fell to about 1,000 mutants/s when
 measured so here); ``--threads 1`` then gives the meaningful ratio.
