@@ -34,7 +34,9 @@ on a busy one read the limit lines.
 Last run here (2026-12-05, 2-core machine shared by 8 agents, ``nice -n 0``, ``--threads 1
 --rounds 5``; a busy machine, so read the ratios): ours 104,172 mutants/s, 3.33x tangermeme
 1.6.0 ``saturation_mutagenesis`` at batch 512 (29,818/s) and 3.97x at its default batch 32;
-long job (1,024 sequences) 148,933/s, 3.71x tangermeme's fastISM (40,106/s).  The limit
+long job (1,024 sequences) 148,933/s, 3.71x tangermeme's fastISM (40,106/s).  Right after,
+with ``--threads 2`` (the cores): 2.94x at batch 512 and 3.30x fastISM on a 512-sequence
+long job.  The limit
 lines of that run: copy bandwidth 6.6 GB/s; ours moves 40.6 kB per mutant (39% of it under
 the profiler), with ReLU the largest single operation (18%) and Python/numpy glue most of
 the rest; tangermeme moves 85.5 kB per mutant and spends 52% in the convolution.  An
