@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from workshop_utils import backend
-from workshop_utils.attribution import gradient_x_input, saliency
+from workshop_utils.attribution import _ig_gauss_legendre, gradient_x_input, integrated_gradients, saliency
 
 
 def test_saliency_and_gradient_x_input(torch_cnn, onehot):
@@ -82,3 +82,34 @@ def test_integrated_gradients_with_shuffled_references(which, request, onehot):
         integrated_gradients(model, X, baseline="uniform")
     with pytest.raises(ValueError, match="integrated_gradients: n_shuffles"):
         integrated_gradients(model, X, baseline="shuffle", n_shuffles=0)
+
+
+def test_integrated_gradients_torch_is_captum(torch_cnn, onehot):
+    import torch
+    from captum.attr import IntegratedGradients
+
+    ig = integrated_gradients(torch_cnn, onehot, n_steps=16, batch_size=3)
+    assert ig.shape == onehot.shape and ig.dtype == np.float32
+    ours = _ig_gauss_legendre(torch_cnn, onehot, np.full_like(onehot, 0.25), 16, 256)
+    np.testing.assert_allclose(ig, ours, atol=1e-6)
+    captum = IntegratedGradients(lambda x: torch_cnn(x)[:, 0]).attribute(
+        torch.from_numpy(onehot), baselines=torch.full_like(torch.from_numpy(onehot), 0.25), n_steps=16,
+        method="gausslegendre").detach().numpy()
+    np.testing.assert_allclose(ig, captum, atol=1e-5)
+    # completeness: attributions add up to logit(x) - logit(baseline)
+    gap = backend.logits(torch_cnn, onehot) - backend.logits(torch_cnn, np.full_like(onehot, 0.25))
+    np.testing.assert_allclose(ig.sum((1, 2)), gap, atol=1e-4)
+
+
+def test_integrated_gradients_keras_completeness_and_baselines(keras_cnn, onehot):
+    X = onehot[:3]
+    zero = integrated_gradients(keras_cnn, X, baseline=0.0, n_steps=16)
+    gap = backend.logits(keras_cnn, X) - backend.logits(keras_cnn, np.zeros_like(X))
+    np.testing.assert_allclose(zero.sum((1, 2)), gap, atol=1e-4)
+    assert (zero[X == 0] == 0).all()  # (x - 0) is zero off the observed base
+    per_seq = integrated_gradients(keras_cnn, X, baseline=np.zeros(X.shape[1:]), n_steps=16)
+    np.testing.assert_allclose(per_seq, zero, atol=1e-6)
+    with pytest.raises(ValueError, match="baseline must be"):
+        integrated_gradients(keras_cnn, X, baseline=np.zeros((5, 4)))
+    with pytest.raises(ValueError, match="n_steps must be a positive integer"):
+        integrated_gradients(keras_cnn, X, n_steps=0)

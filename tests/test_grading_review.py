@@ -15,7 +15,7 @@ import pytest
 
 from _grading_kit import CLASS, INJECTION, hidden_file, make_class_store
 from _html_kit import executable_bits
-from test_pages_browser import browser  # noqa: F401 - the fixture
+from test_grading_pages import browser  # noqa: F401 - the fixture
 from workshop_utils.grading.grader import main
 from workshop_utils.grading.manual import read_manual, written_questions
 from workshop_utils.grading.pages import page, script_csp

@@ -3,6 +3,8 @@
 All functions take a Keras or PyTorch model (see :mod:`workshop_utils.backend`)
 and one-hot DNA ``X`` of shape ``(N, L, 4)`` and return arrays of the same shape,
 computed on the logit (pre-sigmoid), where saturation does not flatten gradients.
+In-silico mutagenesis lives in :mod:`workshop_utils.mutagenesis`; :func:`ism` is
+re-exported here, so ``attribution.ism`` keeps working.
 """
 from __future__ import annotations
 
@@ -11,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from . import _checks
-from .backend import _logits, check_target, input_gradient, require_model
-from .mutagenesis import mutant_scorer
+from .backend import check_target, input_gradient, require_model
+from .mutagenesis import ism  # noqa: F401  (ISM lives in mutagenesis; re-exported here, where lessons look)
 from .sequences import dinucleotide_shuffle
 
 
@@ -168,100 +170,6 @@ def site_overlap(window_start: np.ndarray, site_start: np.ndarray, width: int = 
 
 
 # --- in-silico mutagenesis and integrated gradients ---------------------------------------
-
-
-def _window(start: int | None, end: int | None, length: int) -> tuple[int, int]:
-    """Resolve ``start``/``end`` (Python slice semantics, negatives allowed) to ``0 <= s < e <= L``."""
-    for name, v in (("start", start), ("end", end)):
-        if v is not None and (isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer))):
-            raise _checks.fail("ism", name, "an int or None", v, kind=_checks.ArgumentTypeError)
-    s, e, _ = slice(start, end).indices(length)
-    if e <= s:
-        raise ValueError(f"ism: start/end must select at least one position of a length-{length} sequence, "
-                         f"got start={start!r}, end={end!r}")
-    return s, e
-
-
-def ism(model: Any, X: np.ndarray, start: int | None = None, end: int | None = None,
-        hypothetical: bool = True, batch_size: int = 512, progress: bool | None = None,
-        fast: bool = True) -> np.ndarray:
-    """Saturated in-silico mutagenesis (ISM) on the logit, batched over many mutants at once.
-
-    Every position ``i`` in ``[start, end)`` of every sequence is changed, in turn, to
-    each base it does not already have, and the change of the logit (mutant minus
-    original) is recorded.  The mutants of all sequences are built in chunks of
-    ``batch_size`` and scored together (one forward pass per chunk, not one per
-    mutant) by :func:`workshop_utils.mutagenesis.mutant_scorer`, so the same code serves
-    Keras and PyTorch models.  The four scores of each position (the observed base scores
-    0 before centring) are then mean-centred, as in tangermeme and DeepLIFT-style
-    "hypothetical" scores: a positive value means "this base raises the logit more
-    than the average base would".
-
-    Parameters
-    ----------
-    model : keras.Model or torch.nn.Module
-        Follows the course conventions (see :mod:`workshop_utils.backend`).
-    X : array ``(N, L, 4)``
-        One-hot sequences (rows that are all 0 or all 0.25, an ``N``, are mutated to all
-        four bases).
-    start, end : int or None
-        Window of positions to mutate, with Python slice semantics (``end`` exclusive,
-        negatives count from the end).  Default: the whole sequence.
-    hypothetical : bool
-        True: the centred score of all four bases.  False: only the score at the
-        observed base (``hypothetical * X``), zeros elsewhere.
-    batch_size : int
-        Mutants per forward pass.  Chunks of hundreds to a thousand mutants are what
-        makes ISM fast; on a CPU, much larger chunks fall out of the cache and get
-        slower again (512 suits the course models; Keras likes ~1024 a little better).
-    progress : bool or None
-        Show a tqdm progress bar; None shows it when there are more than 20 chunks.
-    fast : bool
-        PyTorch models whose first layer is a ``Conv1d`` on the input: instead of running
-        that layer on every mutant, patch its output for the parent where the mutation
-        reaches (see :func:`workshop_utils.mutagenesis.mutant_scorer`).  The numbers are the
-        same to float rounding; False runs every mutant through the whole model.
-
-    Returns
-    -------
-    np.ndarray
-        float32 ``(N, L, 4)``.  Positions outside ``[start, end)`` are 0, so indices
-        stay those of ``X`` (planted-site starts, :func:`top_window`).
-
-    Examples
-    --------
-    >>> scores = ism(model, data.x_test[:10])                  # (10, 200, 4)
-    >>> pos = position_importance(scores)                       # (10, 200)
-    """
-    from ._progress import progress as tqdm  # text bar on stdout: saved notebooks show its final state
-
-    require_model(model, "ism")
-    X = _checks.one_hot(X, "X", "ism")
-    batch_size = _checks.positive_int(batch_size, "batch_size", "ism")
-    hypothetical = _checks.flag(hypothetical, "hypothetical", "ism")
-    fast = _checks.flag(fast, "fast", "ism")
-    if progress is not None:
-        progress = _checks.flag(progress, "progress", "ism")
-    n, L, _ = X.shape
-    s, e = _window(start, end, L)
-    ref = _logits(model, X, min(batch_size, 1024), "ism")
-    if ref.ndim != 1:
-        raise _checks.fail("ism", "model", "a single-output model (logits of shape (N,))",
-                           f"logits of shape {ref.shape}")
-    # every (sequence, position, base) that differs from the input is one mutant
-    seq_i, pos_i, base_i = np.nonzero(X[:, s:e] != 1)
-    pos_i = pos_i + s
-    delta = np.zeros((n, L, 4), np.float32)
-    score = mutant_scorer(model, X, fast=fast)
-    n_chunks = -(-len(seq_i) // batch_size)
-    show = n_chunks > 20 if progress is None else progress
-    for c in tqdm(range(n_chunks), desc="ISM", unit="chunk", disable=not show, leave=False):
-        sl = slice(c * batch_size, (c + 1) * batch_size)
-        si, pi, bi = seq_i[sl], pos_i[sl], base_i[sl]
-        delta[si, pi, bi] = score(si, pi, bi) - ref[si]
-    scores = delta.copy()
-    scores[:, s:e] -= delta[:, s:e].mean(-1, keepdims=True)
-    return scores if hypothetical else scores * X
 
 
 def _ig_gauss_legendre(model: Any, X: np.ndarray, baseline: np.ndarray, n_steps: int,

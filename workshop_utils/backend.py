@@ -12,8 +12,6 @@ here per framework:
 * :func:`count_params` -- every weight, trainable or not, counted the Keras way;
 * :func:`eval_mode` -- a model in inference mode for a block, put back as it was after;
 * :func:`torch_seeded` -- seeded torch randomness that leaves the caller's RNG alone;
-* :func:`input_conv` -- the first convolution of a torch model, for the ISM shortcut of
-  :mod:`workshop_utils.mutagenesis`.
 
 Model conventions (see ``ARCHITECTURE.md``):
 
@@ -43,7 +41,8 @@ from . import _moved
 # Names that lived here in the last release (one more release with a DeprecationWarning).
 __getattr__ = _moved.moved_names(__name__, {
     "mutant_scorer": "workshop_utils.mutagenesis", "MutantScorer": "workshop_utils.mutagenesis",
-    "torch_eval": "workshop_utils.backend:eval_mode", "fit_binary": "workshop_utils.training"})
+    "torch_eval": "workshop_utils.backend:eval_mode", "fit_binary": "workshop_utils.training",
+    "input_conv": "workshop_utils.mutagenesis"})
 
 Framework = Literal["keras", "torch"]
 
@@ -464,44 +463,3 @@ def weight_arrays(model: Any) -> list[np.ndarray]:
     if require_model(model, "weight_arrays") == "keras":
         return [np.asarray(w) for w in model.get_weights()]
     return [t.detach().cpu().numpy() for t in model.state_dict().values()]
-
-
-def input_conv(model: Any, x: np.ndarray) -> tuple[Any, int, int] | None:
-    """The ``Conv1d`` that a torch model applies first, directly to its (transposed) input.
-
-    Runs one forward pass on ``x`` ``(n, L, 4)`` with hooks on every ``Conv1d`` and returns
-    ``(conv, left padding, output length)`` when the first convolution called sees exactly
-    the channels-first input, is called once, and is a plain stride-1 convolution; else None
-    (always None for a Keras model).  Used by :func:`workshop_utils.mutagenesis.mutant_scorer`.
-    """
-    if framework(model) != "torch":
-        return None
-    import torch
-
-    calls: list[tuple[Any, Any, Any]] = []
-    hooks = [m.register_forward_hook(lambda mod, inp, out: calls.append((mod, inp, out)))
-             for m in model.modules() if isinstance(m, torch.nn.Conv1d)]
-    try:
-        with eval_mode(model) as device, torch.no_grad():
-            torch_forward(model, torch.from_numpy(np.ascontiguousarray(x)).to(device), "mutant_scorer")
-    finally:
-        for hook in hooks:
-            hook.remove()
-    if not calls:
-        return None
-    conv, inp, out = calls[0]
-    xt = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 2, 1)))
-    if (sum(c[0] is conv for c in calls) != 1 or len(inp) != 1 or inp[0].shape != xt.shape
-            or not torch.equal(inp[0].detach().cpu().float(), xt)):
-        return None
-    if (conv.stride != (1,) or conv.dilation != (1,) or conv.groups != 1 or conv.padding_mode != "zeros"
-            or type(conv).forward is not torch.nn.Conv1d.forward):
-        return None
-    K = conv.kernel_size[0]
-    if conv.padding == "same":
-        pad_left = (K - 1) // 2
-    elif conv.padding == "valid":
-        pad_left = 0
-    else:
-        pad_left = int(conv.padding[0])
-    return conv, pad_left, int(out.shape[-1])

@@ -1,9 +1,9 @@
-"""ISM and integrated gradients (workshop_utils.attribution) against plain reference loops."""
+"""In-silico mutagenesis (workshop_utils.mutagenesis): the loop and its shortcuts against plain reference loops."""
 import numpy as np
 import pytest
 
-from workshop_utils import backend, mutagenesis
-from workshop_utils.attribution import _ig_gauss_legendre, integrated_gradients, ism
+from workshop_utils import attribution, backend, mutagenesis
+from workshop_utils.mutagenesis import ism
 
 
 def naive_ism(model, X):
@@ -74,37 +74,6 @@ def test_ism_rejects_bad_arguments(torch_cnn, onehot):
         ism(torch_cnn, onehot, hypothetical="yes")
 
 
-def test_integrated_gradients_torch_is_captum(torch_cnn, onehot):
-    import torch
-    from captum.attr import IntegratedGradients
-
-    ig = integrated_gradients(torch_cnn, onehot, n_steps=16, batch_size=3)
-    assert ig.shape == onehot.shape and ig.dtype == np.float32
-    ours = _ig_gauss_legendre(torch_cnn, onehot, np.full_like(onehot, 0.25), 16, 256)
-    np.testing.assert_allclose(ig, ours, atol=1e-6)
-    captum = IntegratedGradients(lambda x: torch_cnn(x)[:, 0]).attribute(
-        torch.from_numpy(onehot), baselines=torch.full_like(torch.from_numpy(onehot), 0.25), n_steps=16,
-        method="gausslegendre").detach().numpy()
-    np.testing.assert_allclose(ig, captum, atol=1e-5)
-    # completeness: attributions add up to logit(x) - logit(baseline)
-    gap = backend.logits(torch_cnn, onehot) - backend.logits(torch_cnn, np.full_like(onehot, 0.25))
-    np.testing.assert_allclose(ig.sum((1, 2)), gap, atol=1e-4)
-
-
-def test_integrated_gradients_keras_completeness_and_baselines(keras_cnn, onehot):
-    X = onehot[:3]
-    zero = integrated_gradients(keras_cnn, X, baseline=0.0, n_steps=16)
-    gap = backend.logits(keras_cnn, X) - backend.logits(keras_cnn, np.zeros_like(X))
-    np.testing.assert_allclose(zero.sum((1, 2)), gap, atol=1e-4)
-    assert (zero[X == 0] == 0).all()  # (x - 0) is zero off the observed base
-    per_seq = integrated_gradients(keras_cnn, X, baseline=np.zeros(X.shape[1:]), n_steps=16)
-    np.testing.assert_allclose(per_seq, zero, atol=1e-6)
-    with pytest.raises(ValueError, match="baseline must be"):
-        integrated_gradients(keras_cnn, X, baseline=np.zeros((5, 4)))
-    with pytest.raises(ValueError, match="n_steps must be a positive integer"):
-        integrated_gradients(keras_cnn, X, n_steps=0)
-
-
 def test_plot_ism_heatmap_and_window_vs_motif():
     import matplotlib
 
@@ -170,22 +139,98 @@ def _torch_model(conv_kwargs, reuse_input=False, L=30, seed=0):
     {"kernel_size": 5, "padding": "valid"},
     {"kernel_size": 3, "padding": 4},           # output longer than the input
 ])
-def test_first_conv_update_is_exact(conv_kwargs, onehot):
-    model = _torch_model(conv_kwargs)
+def test_first_conv_and_pooled_window_updates_are_exact(conv_kwargs, onehot):
+    model = _torch_model(conv_kwargs)  # conv -> tanh -> MaxPool1d(2): the pooled-window shortcut applies
     scorer = mutagenesis.mutant_scorer(model, onehot)
-    assert scorer.method == "first-convolution update"
+    assert scorer.method == "pooled-window update"
     X = onehot.copy()
     X[2, 7] = 0.25  # an N: the update handles columns that are not one-hot
     full = ism(model, X, fast=False, batch_size=37)
     fast = ism(model, X, batch_size=37)  # chunks that cut across sequences
     np.testing.assert_allclose(fast, full, atol=1e-5)
     np.testing.assert_allclose(fast[:2], naive_ism(model, X[:2]), atol=1e-5)
-    # the parents' outputs are computed in blocks: a block smaller than a chunk still works
-    scorer = mutagenesis.mutant_scorer(model, X)
-    scorer.block = 2
     seq, pos, base = (a[:200] for a in np.nonzero(X != 1))
-    np.testing.assert_allclose(scorer(seq, pos, base), backend.logits(model, scorer.mutants(seq, pos, base)),
-                               atol=1e-5)
+    want = backend.logits(model, mutagenesis.MutantScorer(model, X).mutants(seq, pos, base))
+    found = mutagenesis.input_conv(model, X[:1])
+    for scorer in (mutagenesis.mutant_scorer(model, X), mutagenesis.ConvUpdateScorer(model, X, *found)):
+        # the parents' outputs are computed in blocks: a block smaller than a chunk still works
+        scorer.block = 2
+        assert scorer.agrees()
+        np.testing.assert_allclose(scorer(seq, pos, base), want, atol=1e-5)
+
+
+@pytest.mark.parametrize("length", [200, 60])
+def test_pooled_window_update_on_the_day1_cnn_is_plain_ism(length):
+    """The Day-1 CNN (conv 24x19 'same', relu, max-pool 25, dense): the shortcut ISM uses is exact."""
+    from workshop_utils.models import torch_ctcf_cnn
+    from workshop_utils.sequences import random_sequences
+
+    model = torch_ctcf_cnn(seq_len=length, seed=3)
+    X = random_sequences(5, length, seed=2)
+    assert mutagenesis.mutant_scorer(model, X).method == "pooled-window update"
+    fast = ism(model, X, batch_size=512)
+    assert np.abs(fast).max() > 1e-3
+    np.testing.assert_allclose(fast, ism(model, X, fast=False, batch_size=512), atol=2e-5)
+    np.testing.assert_allclose(fast[:1], naive_ism(model, X[:1]), atol=2e-5)
+    np.testing.assert_allclose(ism(model, X, start=3, end=41, batch_size=97, hypothetical=False),
+                               ism(model, X, start=3, end=41, fast=False, hypothetical=False), atol=2e-5)
+
+
+def test_keras_day1_cnn_ism_is_plain_ism():
+    from workshop_utils.models import keras_ctcf_cnn
+    from workshop_utils.sequences import random_sequences
+
+    model = keras_ctcf_cnn(seq_len=50, pool_size=10, seed=1)
+    X = random_sequences(2, 50, seed=4)
+    assert mutagenesis.mutant_scorer(model, X).method == "full forward pass"
+    got = ism(model, X, batch_size=64)
+    assert np.abs(got).max() > 1e-4
+    np.testing.assert_allclose(got, naive_ism(model, X), atol=1e-5)
+
+
+def _between_conv_and_pool(op):
+    """A torch CNN with ``op`` between its first convolution and its max-pool."""
+    import torch
+
+    torch.manual_seed(1)
+
+    class M(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv1d(4, 3, 5, padding=2)
+            self.norm = torch.nn.InstanceNorm1d(3)
+            self.pool = torch.nn.MaxPool1d(3)
+            self.fc = torch.nn.Linear(30, 1)
+
+        def forward(self, x):
+            return self.fc(self.pool(op(self, self.conv(x.transpose(1, 2)))).flatten(1))
+
+    return M().eval()
+
+
+@pytest.mark.parametrize("name,op,method", [
+    ("relu, a pointwise function", lambda m, h: torch_relu(h), "pooled-window update"),
+    ("InstanceNorm1d, a module that mixes positions", lambda m, h: m.norm(h), "first-convolution update"),
+    ("h - mean over positions, a function that mixes them", lambda m, h: h - h.mean(-1, keepdim=True),
+     "first-convolution update"),
+])
+def test_the_pooled_window_shortcut_falls_back_where_positions_mix(name, op, method, onehot):
+    model = _between_conv_and_pool(op)
+    assert mutagenesis.mutant_scorer(model, onehot).method == method, name
+    np.testing.assert_allclose(ism(model, onehot), ism(model, onehot, fast=False), atol=1e-5)
+    np.testing.assert_allclose(ism(model, onehot[:1]), naive_ism(model, onehot[:1]), atol=1e-5)
+
+
+def torch_relu(h):
+    import torch
+
+    return torch.relu(h)
+
+
+def test_ism_lives_in_mutagenesis_and_the_old_names_still_work():
+    assert attribution.ism is mutagenesis.ism
+    with pytest.warns(DeprecationWarning, match=r"backend\.input_conv has moved to workshop_utils\.mutagenesis"):
+        assert backend.input_conv is mutagenesis.input_conv
 
 
 def test_nas_built_torch_model_takes_the_shortcut(onehot):
@@ -199,7 +244,7 @@ def test_nas_built_torch_model_takes_the_shortcut(onehot):
     ])
     model = SequentialModelBuilder(Operation("input", shape=(30, 4)), Operation("dense", units=1, activation="sigmoid"),
                                    space, {"loss": "binary_crossentropy", "optimizer": "adam"}, "torch")([0, 0, 0, 0])
-    assert mutagenesis.mutant_scorer(model, onehot).method == "first-convolution update"
+    assert mutagenesis.mutant_scorer(model, onehot).method != "full forward pass"
     model.train()  # ism evaluates in eval mode and gives the mode back
     np.testing.assert_allclose(ism(model, onehot), ism(model, onehot, fast=False), atol=1e-5)
     assert model.training
@@ -209,21 +254,24 @@ def test_a_model_that_reuses_its_input_falls_back_with_a_warning(onehot):
     import torch
 
     model = _torch_model({"kernel_size": 5, "padding": "same"}, reuse_input=True)
+    # the pooled-window shortcut feeds the model a stand-in input: its probe sees the skip and refuses
+    assert mutagenesis.mutant_scorer(model, onehot).method == "first-convolution update"
     full = ism(model, onehot, fast=False)
     np.testing.assert_allclose(full[:1], naive_ism(model, onehot[:1]), atol=1e-5)
     # the input is reused after the convolution, and the real mutants are fed: still exact
     np.testing.assert_allclose(ism(model, onehot), full, atol=1e-5)
 
-    class Scaled(torch.nn.Module):  # the convolution sees 2x the input: not patchable
+    class Scaled(torch.nn.Module):  # on large batches the convolution sees 2x the input: not patchable
         def __init__(self, inner):
             super().__init__()
             self.inner = inner
 
         def forward(self, x):
-            return self.inner(x * (2.0 if x.shape[0] > 1 else 1.0))
+            return self.inner(x * (2.0 if x.shape[0] > 20 else 1.0))
 
     tricky = Scaled(model).eval()
-    # on one sequence the conv input is the input itself, so the shortcut is chosen ...
+    # on one sequence and on the few mutants it is probed with, the conv input is the input itself,
+    # so a shortcut is chosen ...
     scorer = mutagenesis.mutant_scorer(tricky, onehot)
     assert scorer.method == "first-convolution update"
     # ... and then caught on the first batch of mutants, which falls back to full passes
