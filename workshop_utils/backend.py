@@ -337,11 +337,6 @@ def logits(model: Any, X: np.ndarray, batch_size: int = 1024, *, fn: str = "logi
     return out[:, 0] if out.shape[1] == 1 else out
 
 
-def _logits(model: Any, X: Any, batch_size: int, fn: str) -> np.ndarray:
-    """Old private spelling of :func:`logits` still read by ``nas/dense.py`` and ISM (remove when they switch)."""
-    return logits(model, X, batch_size, fn=fn)
-
-
 def sigmoid(z: Any) -> np.ndarray:
     """The logistic function ``1 / (1 + exp(-z))`` in float64 (no overflow warning): logits -> probabilities."""
     z = np.asarray(z, dtype=np.float64)
