@@ -17,6 +17,13 @@ The pipeline of the field's own tools, in one call (:func:`discover_motifs`):
 
 Arrays follow the package layout: one-hot ``X`` and attributions are ``(N, L, 4)``
 (A, C, G, T).  modisco-lite and memelite are imported inside the functions.
+
+DeepLIFT/SHAP is not a built-in method: tangermeme's ``deep_lift_shap`` explains torch
+models only (the lessons' searched models are Keras ones), would be a dependency for one
+method, and costs a forward and backward pass per shuffled reference (20 by default) where
+ISM and the centred gradient already name CTCF with q < 0.01 (tests/test_discovery.py,
+day2_02).  Hypothetical contributions computed with it, or with Captum's ``DeepLiftShap``
+(Captum is a dependency), go in through ``attributions=``.
 """
 from __future__ import annotations
 
