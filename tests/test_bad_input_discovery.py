@@ -52,6 +52,7 @@ def _file(tmp_path, name, text):
 CASES = [
     # too few sequences for any seqlet: modisco finds no pattern in 12 sequences of noise
     (ValueError, "X", "TF-MoDISco found no pattern", lambda t: discovery.discover_motifs(None, X, attributions=ATTR)),
+    (ValueError, "X", "enough sequences", lambda t: discovery.discover_motifs(None, X[:1], attributions=ATTR[:1])),
     (ValueError, "X", "at least 44 nt", lambda t: discovery.discover_motifs(None, X[:, :30], attributions=ATTR[:, :30])),
     (ValueError, "X", "one-hot", lambda t: discovery.discover_motifs(None, X * 2, attributions=ATTR)),
     (ValueError, "X", r"transpose", lambda t: discovery.discover_motifs(None, X.transpose(0, 2, 1), attributions=ATTR)),
@@ -118,3 +119,17 @@ def test_a_failed_call_leaves_the_model_as_it_was():
     with pytest.raises(ValueError, match="target"):
         discovery.discover_motifs(m, X, method="gradient_x_input")
     assert m.training and all(torch.equal(a, b) for a, b in zip(before, m.parameters()))
+
+
+@pytest.mark.parametrize("bad", ["nan", "too_few", "zero"])
+def test_a_failed_call_leaves_the_callers_arrays_as_they_were(bad):
+    """Nothing lost: the sequences and attributions a refused call was given are not modified."""
+    x, a = X.copy(), ATTR.copy()
+    if bad == "nan":
+        a[0, 0, 0] = np.nan
+    elif bad == "zero":
+        a[:] = 0
+    x0, a0 = x.copy(), a.copy()
+    with pytest.raises(ValueError, match="^discover_motifs: "):
+        discovery.discover_motifs(None, x, attributions=a)
+    assert np.array_equal(x, x0) and np.array_equal(a, a0, equal_nan=True)

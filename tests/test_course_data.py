@@ -228,5 +228,5 @@ def test_load_real_peaks_names_a_damaged_file(monkeypatch, tmp_path):
     from workshop_utils.datasets import REAL_PEAK_FILES, load_real_peaks
 
     (config.data_dir() / REAL_PEAK_FILES["CTCF"]).write_bytes(b"not gzip")
-    with pytest.raises(ValueError, match="load_real_peaks: .* is not a readable gzipped FASTA file"):
+    with pytest.raises(ValueError, match="load_real_peaks: .* is not a readable (gzipped )?FASTA file"):
         load_real_peaks("CTCF")

@@ -35,7 +35,9 @@ REPO_URL = "https://github.com/automl-genomics/workbook"
 REPO_SLUG = "automl-genomics/workbook"
 
 #: What Colab lacks of the course's stack (installed by every notebook's setup cell in Colab).
-COLAB_PACKAGES = "keras-tuner==1.4.8 six logomaker captum shap memelite"
+#: ``modisco-lite`` (day2_02's motif discovery) brings leidenalg/igraph; its numba kernels were
+#: run on Python 3.13 with numpy 2.1.3, Colab's versions (scripts/check_colab_modisco.py).
+COLAB_PACKAGES = "keras-tuner==1.4.8 six logomaker captum shap memelite modisco-lite"
 
 
 def setup_cell_source(seed: int = 42) -> str:

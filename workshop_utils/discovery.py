@@ -17,6 +17,13 @@ The pipeline of the field's own tools, in one call (:func:`discover_motifs`):
 
 Arrays follow the package layout: one-hot ``X`` and attributions are ``(N, L, 4)``
 (A, C, G, T).  modisco-lite and memelite are imported inside the functions.
+
+DeepLIFT/SHAP is not a built-in method: tangermeme's ``deep_lift_shap`` explains torch
+models only (the lessons' searched models are Keras ones), would be a dependency for one
+method, and costs a forward and backward pass per shuffled reference (20 by default) where
+ISM and the centred gradient already name CTCF with q < 0.01 (tests/test_discovery.py,
+day2_02).  Hypothetical contributions computed with it, or with Captum's ``DeepLiftShap``
+(Captum is a dependency), go in through ``attributions=``.
 """
 from __future__ import annotations
 
@@ -28,7 +35,7 @@ import numpy as np
 from . import _checks
 from .attribution import ism, saliency
 from .backend import check_target, n_outputs, require_model
-from .motifs import _read_meme, check_ppm, load_jaspar_subset, match_motifs
+from .motifs import check_ppm, load_jaspar_subset, match_motifs, read_meme
 
 METHODS = ("ism", "gradient_x_input")
 
@@ -102,7 +109,7 @@ def _database(database: Any, fn: str) -> dict[str, np.ndarray]:
             raise _checks.fail(fn, "database", "a non-empty dict of name -> (W, 4) probability matrix", "an empty dict")
         return {str(k): check_ppm(v, f"database[{k!r}]", fn) for k, v in database.items()}
     if isinstance(database, (str, bytes)) or hasattr(database, "__fspath__"):
-        return _read_meme(database, fn, "database")
+        return read_meme(database, fn=fn, name="database")
     raise _checks.fail(fn, "database", "None, a path to a MEME motif file or a dict of (W, 4) matrices",
                        _checks.describe(database), kind=_checks.ArgumentTypeError)
 
@@ -233,41 +240,57 @@ def discover_motifs(model: Any, X: np.ndarray, method: str = "ism", attributions
     import pandas as pd
 
     fn = "discover_motifs"
-    X = _checks.one_hot(X, "X", fn)
-    method = _checks.one_of(method, "method", fn, METHODS)
-    min_seqlets = _checks.positive_int(min_seqlets, "min_seqlets", fn)
-    max_seqlets = _checks.positive_int(max_seqlets, "max_seqlets", fn, minimum=min_seqlets)
-    window_size = _checks.positive_int(window_size, "window_size", fn, minimum=5)
-    n_leiden_runs = _checks.positive_int(n_leiden_runs, "n_leiden_runs", fn)
-    trim_threshold = _checks.number(trim_threshold, "trim_threshold", fn, low=0, high=1, low_open=True, high_open=True)
-    batch_size = _checks.positive_int(batch_size, "batch_size", fn)
-    verbose = _checks.flag(verbose, "verbose", fn)
-    if X.shape[1] < 2 * window_size + 2:
-        raise _checks.fail(fn, "X", f"sequences of at least {2 * window_size + 2} nt for window_size={window_size}",
-                           f"length {X.shape[1]}")
+    X, method, opts = _options(X, method, fn, min_seqlets=min_seqlets, max_seqlets=max_seqlets,
+                               window_size=window_size, n_leiden_runs=n_leiden_runs, trim_threshold=trim_threshold,
+                               batch_size=batch_size, verbose=verbose)
     db = _database(database, fn)
-    names = list(db)
-    targets = [np.asarray(m, dtype=float) for m in db.values()]
     if attributions is None:
         if model is None:
             raise _checks.fail(fn, "model", "a Keras or PyTorch model when attributions is None", None,
                                kind=_checks.ArgumentTypeError, hint="or pass attributions=")
-        hyp = _check_attributions(_attribute(model, X, method, target, batch_size, fn), X, fn)
+        hyp = _check_attributions(_attribute(model, X, method, target, opts["batch_size"], fn), X, fn)
     else:
         hyp = _check_attributions(attributions, X, fn)
+    found = _run_modisco(X, hyp, opts, fn)
+    rows, inst, cwms, ppms, matches = _name_patterns(found, X, db, opts["trim_threshold"])
+    patterns = pd.DataFrame(rows)
+    instances = pd.DataFrame(inst, columns=["pattern", "sequence", "start", "end", "strand", "motif_start"])
+    return MotifDiscovery(patterns=patterns, instances=instances, cwms=cwms, ppms=ppms, attributions=hyp,
+                          matches=matches)
 
+
+def _options(X: Any, method: Any, fn: str, **opts: Any) -> tuple[np.ndarray, str, dict]:
+    """Step 1 of :func:`discover_motifs`: every argument checked before any work."""
+    X = _checks.one_hot(X, "X", fn)
+    method = _checks.one_of(method, "method", fn, METHODS)
+    out = {"min_seqlets": _checks.positive_int(opts["min_seqlets"], "min_seqlets", fn)}
+    out["max_seqlets"] = _checks.positive_int(opts["max_seqlets"], "max_seqlets", fn, minimum=out["min_seqlets"])
+    out["window_size"] = _checks.positive_int(opts["window_size"], "window_size", fn, minimum=5)
+    out["n_leiden_runs"] = _checks.positive_int(opts["n_leiden_runs"], "n_leiden_runs", fn)
+    out["trim_threshold"] = _checks.number(opts["trim_threshold"], "trim_threshold", fn, low=0, high=1,
+                                           low_open=True, high_open=True)
+    out["batch_size"] = _checks.positive_int(opts["batch_size"], "batch_size", fn)
+    out["verbose"] = _checks.flag(opts["verbose"], "verbose", fn)
+    w = out["window_size"]
+    if X.shape[1] < 2 * w + 2:
+        raise _checks.fail(fn, "X", f"sequences of at least {2 * w + 2} nt for window_size={w}", f"length {X.shape[1]}")
+    return X, method, out
+
+
+def _run_modisco(X: np.ndarray, hyp: np.ndarray, opts: dict, fn: str) -> list[tuple[str, int, Any]]:
+    """Step 2: TF-MoDISco on the attributions; ``[(prefix, sign, pattern), ...]``, positive patterns first."""
     try:
         from modiscolite.tfmodisco import TFMoDISco
     except ImportError:  # pragma: no cover - modisco-lite is a dependency
         raise ImportError(f"{fn} needs the package modisco-lite: pip install modisco-lite") from None
     _cache_modisco_kernels()
-    flank = max(2, window_size // 2)
+    w, min_seqlets = opts["window_size"], opts["min_seqlets"]
+    flank = max(2, w // 2)
     try:
-        pos, neg = TFMoDISco(one_hot=X, hypothetical_contribs=hyp, sliding_window_size=window_size,
-                             flank_size=flank, min_metacluster_size=min_seqlets,
-                             max_seqlets_per_metacluster=max_seqlets, n_leiden_runs=n_leiden_runs,
-                             final_min_cluster_size=min(20, min_seqlets), trim_to_window_size=window_size + 9,
-                             initial_flank_to_add=flank, verbose=verbose)
+        pos, neg = TFMoDISco(one_hot=X, hypothetical_contribs=hyp, sliding_window_size=w, flank_size=flank,
+                             min_metacluster_size=min_seqlets, max_seqlets_per_metacluster=opts["max_seqlets"],
+                             n_leiden_runs=opts["n_leiden_runs"], final_min_cluster_size=min(20, min_seqlets),
+                             trim_to_window_size=w + 9, initial_flank_to_add=flank, verbose=opts["verbose"])
     except (ValueError, IndexError, ZeroDivisionError) as err:
         raise _checks.fail(fn, "X", "enough sequences for TF-MoDISco to find seqlets",
                            f"{len(X)} sequence(s) of {X.shape[1]} nt",
@@ -278,9 +301,18 @@ def discover_motifs(model: Any, X: np.ndarray, method: str = "ism", attributions
                                     "(min_seqlets) clustered into a pattern",
                            f"{len(X)} sequence(s) in which TF-MoDISco found no pattern",
                            hint="give more sequences, or lower min_seqlets")
+    return found
 
-    rows, inst, cwms, ppms, queries, spans = [], [], {}, {}, [], []
-    counts = {"pos": 0, "neg": 0}
+
+def _name_patterns(found: list, X: np.ndarray, db: dict[str, np.ndarray], trim_threshold: float) -> tuple:
+    """Step 3: trim every pattern, match it with TOMTOM, and list its instances.
+
+    Returns the patterns table's rows, the instances' rows, the trimmed CWMs and PPMs and
+    the TOMTOM arrays per pattern.
+    """
+    names = list(db)
+    targets = [np.asarray(m, dtype=float) for m in db.values()]
+    cwms, ppms, queries, spans, counts = {}, {}, [], [], {"pos": 0, "neg": 0}
     for prefix, sign, pat in found:
         name = f"{prefix}_{counts[prefix]}"
         counts[prefix] += 1
@@ -293,13 +325,12 @@ def discover_motifs(model: Any, X: np.ndarray, method: str = "ism", attributions
         spans.append((name, sign, pat, a, b))
     m = match_motifs(queries, targets)
     q = bh_qvalues(m["p_value"])
-    matches = {}
+    rows, inst, matches = [], [], {}
     for i, (name, sign, pat, a, b) in enumerate(spans):
         order = np.argsort(m["p_value"][i], kind="stable")
         j, j2 = int(order[0]), int(order[1]) if len(order) > 1 else None
         key = names[j].split(None, 1)
-        strand, offset = int(m["strand"][i, j]), int(m["offset"][i, j])
-        w_target = targets[j].shape[0]
+        strand = int(m["strand"][i, j])
         rows.append({"pattern": name, "sign": sign, "n_seqlets": len(pat.seqlets),
                      "frac_sequences": len({s.example_idx for s in pat.seqlets}) / len(X), "width": b - a,
                      "match_id": key[0], "match_name": key[1] if len(key) > 1 else key[0],
@@ -307,25 +338,27 @@ def discover_motifs(model: Any, X: np.ndarray, method: str = "ism", attributions
                      "second_name": names[j2] if j2 is not None else None,
                      "second_q_value": float(q[i, j2]) if j2 is not None else np.nan})
         matches[name] = {k: v[i] for k, v in m.items()} | {"q_value": q[i], "names": names}
-        # the aligned target (itself, or its reverse complement when strand is -1) starts at
-        # column -offset of the trimmed pattern (TOMTOM's offset, checked in the tests)
-        t0 = -offset
-        for s in pat.seqlets:
-            L = X.shape[1]
-            if not s.is_revcomp:
-                start, end = s.start + a, s.start + b
-                m_strand = strand
-                m_start = start + t0
-            else:
-                start, end = s.end - b, s.end - a
-                m_strand = -strand
-                m_start = end - t0 - w_target
-            inst.append({"pattern": name, "sequence": int(s.example_idx), "start": int(max(start, 0)),
-                         "end": int(min(end, L)), "strand": m_strand, "motif_start": int(m_start)})
-    patterns = pd.DataFrame(rows)
-    instances = pd.DataFrame(inst, columns=["pattern", "sequence", "start", "end", "strand", "motif_start"])
-    return MotifDiscovery(patterns=patterns, instances=instances, cwms=cwms, ppms=ppms, attributions=hyp,
-                          matches=matches)
+        inst += _instances(name, pat, a, b, strand, int(m["offset"][i, j]), targets[j].shape[0], X.shape[1])
+    return rows, inst, cwms, ppms, matches
+
+
+def _instances(name: str, pat: Any, a: int, b: int, strand: int, offset: int, w_target: int, L: int) -> list[dict]:
+    """Step 4: one row per seqlet of a pattern trimmed to ``[a, b)``, oriented by its TOMTOM match.
+
+    The aligned target (itself, or its reverse complement when ``strand`` is -1) starts at
+    column ``-offset`` of the trimmed pattern (TOMTOM's offset, checked in the tests).
+    """
+    rows, t0 = [], -offset
+    for s in pat.seqlets:
+        if not s.is_revcomp:
+            start, end = s.start + a, s.start + b
+            m_strand, m_start = strand, s.start + a + t0
+        else:
+            start, end = s.end - b, s.end - a
+            m_strand, m_start = -strand, end - t0 - w_target
+        rows.append({"pattern": name, "sequence": int(s.example_idx), "start": int(max(start, 0)),
+                     "end": int(min(end, L)), "strand": m_strand, "motif_start": int(m_start)})
+    return rows
 
 
 ORIENTATIONS = {(1, -1): "convergent", (-1, 1): "divergent", (1, 1): "tandem", (-1, -1): "tandem"}

@@ -353,7 +353,7 @@ def _meme_error(fn: str, name: str, path, line_no: int | None, what: str) -> Val
                       f"which is not one: {what}{where}")
 
 
-def read_meme(path) -> dict[str, np.ndarray]:
+def read_meme(path, *, fn: str = "read_meme", name: str = "path") -> dict[str, np.ndarray]:
     """Read the motifs of a MEME minimal-format file (what JASPAR, MEME and TOMTOM write).
 
     Parameters
@@ -362,6 +362,8 @@ def read_meme(path) -> dict[str, np.ndarray]:
         The file.  Checked as it is read: a ``MEME version`` header, the DNA alphabet
         ``ACGT``, at least one ``MOTIF`` block, and in each block a ``letter-probability
         matrix`` whose rows (as many as its ``w=``) hold 4 probabilities summing to 1.
+    fn, name : str
+        The function and argument named in error messages (keyword only).
 
     Returns
     -------
@@ -375,9 +377,11 @@ def read_meme(path) -> dict[str, np.ndarray]:
     FileNotFoundError, IsADirectoryError
         ``path`` is not an existing file.
     ValueError
-        The file is not a MEME motif file; the message names the file and the line.
+        The file is not a MEME motif file; the message names the file and the line
+        (and starts ``"{fn}: {name} must be"``: a caller such as
+        :func:`workshop_utils.discovery.discover_motifs` passes its own names).
     """
-    return _read_meme(path, "read_meme", "path")
+    return _read_meme(path, fn, name)
 
 
 def _read_meme(path, fn: str, name: str) -> dict[str, np.ndarray]:

@@ -9,10 +9,14 @@ Policy for unusual letters
 * ``N`` (unknown base) encodes as ``[0.25, 0.25, 0.25, 0.25]`` by default
   (``n_value=0.25``), or as all zeros with ``n_value=0``; it decodes back to ``N``.
 * Any other character raises ``ValueError`` naming the sequence and position.
+
+FASTA files (:func:`read_fasta`, plain or gzipped) read IUPAC ambiguity codes as ``N``;
+:func:`resize_centered` brings peak windows of any length to a model's input length.
 """
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -251,3 +255,118 @@ def _shuffle_walk(seq: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         walk.append(int(order[v][pos[v]]))
         pos[v] += 1
     return np.asarray(walk)
+
+
+# --------------------------------------------------------------------------- FASTA files
+#: IUPAC ambiguity codes (two or more possible bases): read as ``N`` by :func:`read_fasta`.
+IUPAC_AMBIGUOUS = "RYSWKMBDHVU"
+
+
+def read_fasta(path: Any, name: str = "path", fn: str = "read_fasta") -> tuple[list[str], list[str]]:
+    """Names and sequences of a FASTA file, plain text or gzip-compressed.
+
+    Compression is recognised from the file's first bytes, not its name.  Headers are the
+    lines starting with ``>`` (the name is their first word); sequence lines may wrap and
+    may be lower case (soft-masked repeats).  IUPAC ambiguity codes (``R, Y, S, W, K, M,
+    B, D, H, V`` and ``U``) and ``N`` are returned as ``N`` (one-hot: 0.25 in each channel).
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.fa``/``.fasta`` file, gzipped or not.
+    name, fn : str
+        The argument and function named in error messages (a caller passes its own).
+
+    Returns
+    -------
+    names : list of str
+        One per record, in file order.
+    seqs : list of str
+        The records' sequences, upper case over ``A, C, G, T, N`` (lengths may differ).
+
+    Raises
+    ------
+    FileNotFoundError, IsADirectoryError
+        No such file.
+    ValueError
+        Not a FASTA file (binary, no ``>`` header, text before the first header), a
+        truncated or damaged gzip file, no sequence at all, a record without sequence, or a
+        character that is not a base (e.g. ``-``, ``*``, a digit), named with its record and
+        position.
+    """
+    import gzip
+    import re
+
+    p = _checks.file_path(path, name, fn)
+    with open(p, "rb") as f:
+        gzipped = f.read(2) == b"\x1f\x8b"
+    kind = "gzipped FASTA file" if gzipped else "FASTA file"
+
+    def refuse(why: str) -> ValueError:
+        return _checks.fail(fn, name, "a FASTA file of DNA sequences (plain or gzipped)",
+                            f"{str(p)!r}, which is not a readable {kind} ({why})")
+
+    names, seqs = [], []
+    try:
+        opener = gzip.open(p, "rt", encoding="utf-8") if gzipped else open(p, encoding="utf-8")
+        with opener as f:
+            for n, line in enumerate(f, 1):
+                line = line.strip()
+                if line.startswith(">"):
+                    names.append(line[1:].split()[0] if line[1:].split() else f"record_{len(names) + 1}")
+                    seqs.append([])
+                elif line and not line.startswith(";"):
+                    if not seqs:
+                        raise refuse(f"line {n}, {line[:30]!r}, comes before the first '>' header")
+                    seqs[-1].append(line)
+    except UnicodeDecodeError:
+        raise refuse("not text: a binary file?") from None
+    except (EOFError, OSError, gzip.BadGzipFile) as err:
+        raise refuse(f"truncated or damaged: {type(err).__name__}: {err}") from None
+    if not names:
+        raise refuse("no '>' header: the file is empty" if p.stat().st_size == 0 else "no '>' header")
+    out = []
+    ambiguous = re.compile(f"[{IUPAC_AMBIGUOUS}]")
+    for i, parts in enumerate(seqs):
+        seq = ambiguous.sub("N", "".join(parts).upper())
+        if not seq:
+            raise refuse(f"record {i} ({names[i]!r}) has no sequence")
+        bad = re.search(r"[^ACGTN]", seq)
+        if bad:
+            raise refuse(f"{bad.group()!r} in record {i} ({names[i]!r}) at position {bad.start()}: "
+                         "not a base (A, C, G, T, N or an IUPAC code)")
+        out.append(seq)
+    return names, out
+
+
+def resize_centered(seqs: Sequence[str], length: int) -> list[str]:
+    """Bring DNA strings to one ``length`` around their centres: crop the longer, pad the shorter with ``N``.
+
+    A peak window centred on its summit stays centred: a longer sequence keeps its middle
+    ``length`` bases (when the excess is odd, one base more is cut from the end), a shorter
+    one gets ``N`` on both sides (one more at the end when odd).  One-hot, an ``N`` is 0.25
+    in each channel, which a model reads as "no information".
+
+    Parameters
+    ----------
+    seqs : list of str
+    length : int
+        The model's input length (200 nt for the course's models).
+
+    Returns
+    -------
+    list of str
+        ``len(seqs)`` strings of exactly ``length`` characters.
+    """
+    fn = "resize_centered"
+    seqs = _as_list(seqs, fn)
+    length = _checks.positive_int(length, "length", fn)
+    out = []
+    for s in seqs:
+        extra = len(s) - length
+        if extra >= 0:
+            out.append(s[extra // 2: extra // 2 + length])
+        else:
+            left = -extra // 2
+            out.append("N" * left + s + "N" * (-extra - left))
+    return out
