@@ -185,3 +185,20 @@ def test_import_stays_light():
             "print([m for m in ('modiscolite', 'memelite', 'pandas', 'torch', 'tensorflow', 'numba') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_top_with_min_fraction_names_only_a_pattern_most_sequences_carry():
+    import pandas as pd
+
+    from workshop_utils.discovery import MotifDiscovery
+
+    pats = pd.DataFrame({"pattern": ["pos_0", "pos_1", "neg_0"], "sign": [1, 1, -1], "n_seqlets": [50, 40, 9],
+                         "frac_sequences": [0.29, 0.6, 0.8], "match_name": ["CTCF", "TP73", "SP1"]})
+    found = MotifDiscovery(patterns=pats, instances=pd.DataFrame())
+    assert found.top()["pattern"] == "pos_0"                       # most seqlets
+    assert found.top(min_fraction=0.5)["pattern"] == "pos_1"       # the one most sequences carry
+    assert found.top(min_fraction=0.9) is None and found.top(-1, min_fraction=0.5)["pattern"] == "neg_0"
+    with pytest.raises(ValueError, match="MotifDiscovery.top: min_fraction"):
+        found.top(min_fraction=50)                                 # a percentage for a fraction
+    with pytest.raises(ValueError, match="MotifDiscovery.top: sign"):
+        found.top(sign=0)

@@ -82,9 +82,18 @@ class MotifDiscovery:
     attributions: np.ndarray | None = None
     matches: dict[str, dict] = field(default_factory=dict)
 
-    def top(self, sign: int = 1) -> Any:
-        """The row of the pattern with the most seqlets among those of ``sign`` (+1 or -1), or None."""
-        rows = self.patterns[self.patterns["sign"] == sign]
+    def top(self, sign: int = 1, min_fraction: float = 0.0) -> Any:
+        """The row of the pattern with the most seqlets among those of ``sign`` (+1 or -1), or None.
+
+        ``min_fraction`` (0 to 1) asks for a pattern the sequences are *about*: only patterns with
+        an instance in at least that fraction of the sequences count (``frac_sequences``). A model
+        that knows one motif finds look-alikes of it in any peak set; ``min_fraction=0.5`` names it
+        only where most peaks carry it, and gives None where no pattern does.
+        """
+        if isinstance(sign, bool) or sign not in (1, -1):
+            raise _checks.fail("MotifDiscovery.top", "sign", "+1 or -1", _checks.describe(sign))
+        min_fraction = _checks.number(min_fraction, "min_fraction", "MotifDiscovery.top", low=0.0, high=1.0)
+        rows = self.patterns[(self.patterns["sign"] == sign) & (self.patterns["frac_sequences"] >= min_fraction)]
         return None if rows.empty else rows.iloc[0]
 
 
