@@ -172,6 +172,21 @@ def _scorer(model: Any, X: np.ndarray, fast: bool) -> "MutantScorer":
     return MutantScorer(model, X)
 
 
+def _module_calls(model: Any, x: np.ndarray, modules: list) -> list[tuple[Any, tuple, Any]]:
+    """``(module, inputs, output)`` of every call of ``modules`` during one forward pass of ``x`` ``(n, L, 4)``."""
+    import torch
+
+    calls: list[tuple[Any, tuple, Any]] = []
+    hooks = [m.register_forward_hook(lambda mod, inp, out: calls.append((mod, inp, out))) for m in modules]
+    try:
+        with eval_mode(model) as device, torch.no_grad():
+            torch_forward(model, torch.from_numpy(np.ascontiguousarray(x)).to(device), "mutant_scorer")
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return calls
+
+
 def input_conv(model: Any, x: np.ndarray) -> tuple[Any, int, int] | None:
     """The ``Conv1d`` that a torch model applies first, directly to its (transposed) input.
 
@@ -184,15 +199,7 @@ def input_conv(model: Any, x: np.ndarray) -> tuple[Any, int, int] | None:
         return None
     import torch
 
-    calls: list[tuple[Any, Any, Any]] = []
-    hooks = [m.register_forward_hook(lambda mod, inp, out: calls.append((mod, inp, out)))
-             for m in model.modules() if isinstance(m, torch.nn.Conv1d)]
-    try:
-        with eval_mode(model) as device, torch.no_grad():
-            torch_forward(model, torch.from_numpy(np.ascontiguousarray(x)).to(device), "mutant_scorer")
-    finally:
-        for hook in hooks:
-            hook.remove()
+    calls = _module_calls(model, x, [m for m in model.modules() if isinstance(m, torch.nn.Conv1d)])
     if not calls:
         return None
     conv, inp, out = calls[0]
@@ -230,15 +237,8 @@ def _pool_after(model: Any, x: np.ndarray, conv: Any) -> tuple[Any, int] | None:
     """
     import torch
 
-    calls: list[tuple[Any, Any, Any]] = []
-    hooks = [m.register_forward_hook(lambda mod, inp, out: calls.append((mod, inp[0] if inp else None, out)))
-             for m in model.modules() if m is not model]
-    try:
-        with eval_mode(model) as device, torch.no_grad():
-            torch_forward(model, torch.from_numpy(np.ascontiguousarray(x)).to(device), "mutant_scorer")
-    finally:
-        for hook in hooks:
-            hook.remove()
+    calls = [(mod, inp[0] if inp else None, out)
+             for mod, inp, out in _module_calls(model, x, [m for m in model.modules() if m is not model])]
     first = next((i for i, c in enumerate(calls) if c[0] is conv), None)
     if first is None:
         return None

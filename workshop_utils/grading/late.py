@@ -45,6 +45,9 @@ import os
 import re
 from pathlib import Path
 
+from .roster import read_text_file
+
+
 #: Columns the grades CSV gains with ``--deadline`` (after ``total``, which is then the penalised score).
 LATE_COLUMNS = ["raw_total", "late_penalty", "late_by", "submitted_at", "time_source"]
 #: Largest ``--times`` file read.
@@ -181,14 +184,7 @@ def read_times(path: str | os.PathLike) -> dict[str, dt.datetime]:
         with a time zone (the line is named).
     """
     p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"--times: no such file {p}")
-    if p.stat().st_size > MAX_TIMES_BYTES:
-        raise ValueError(f"--times: {p} is larger than {MAX_TIMES_BYTES:,} bytes")
-    try:
-        text = p.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValueError(f"--times: {p} is not UTF-8 text (save it as CSV UTF-8)") from None
+    text = read_text_file(p, "--times", MAX_TIMES_BYTES)
     if text.lstrip().startswith("["):
         try:
             items = json.loads(text)

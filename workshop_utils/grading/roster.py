@@ -87,15 +87,34 @@ def _clean(cell: str | None) -> str:
     return unicodedata.normalize("NFC", (cell or "").strip())
 
 
-def _read_rows(path: Path) -> list[list[str]]:
-    if not path.is_file():
-        raise FileNotFoundError(f"--roster: no such file {path}")
-    if path.stat().st_size > MAX_ROSTER_BYTES:
-        raise ValueError(f"--roster: {path} is larger than {MAX_ROSTER_BYTES:,} bytes")
+def read_text_file(path: str | Path, option: str, max_bytes: int) -> str:
+    """The text of an instructor's file given as ``option`` (``'--roster'``, ``'--times'``), read once.
+
+    At most ``max_bytes`` are read (a larger file is refused, whatever it grows to while read);
+    UTF-8 with or without Excel's byte-order mark.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    ValueError
+        Larger than ``max_bytes``, or not UTF-8 (the message says how to save it).
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"{option}: no such file {p}")
+    with open(p, "rb") as fh:
+        data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ValueError(f"{option}: {p} is larger than {max_bytes:,} bytes")
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ValueError(f"--roster: {path} is not UTF-8 text; save it as 'CSV UTF-8' and try again") from None
+        raise ValueError(f"{option}: {p} is not UTF-8 text; save it as 'CSV UTF-8' and try again") from None
+
+
+def _read_rows(path: Path) -> list[list[str]]:
+    text = read_text_file(path, "--roster", MAX_ROSTER_BYTES)
     try:
         rows = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as err:
