@@ -93,7 +93,9 @@ class MotifDiscovery:
         if isinstance(sign, bool) or sign not in (1, -1):
             raise _checks.fail("MotifDiscovery.top", "sign", "+1 or -1", _checks.describe(sign))
         min_fraction = _checks.number(min_fraction, "min_fraction", "MotifDiscovery.top", low=0.0, high=1.0)
-        rows = self.patterns[(self.patterns["sign"] == sign) & (self.patterns["frac_sequences"] >= min_fraction)]
+        rows = self.patterns[self.patterns["sign"] == sign]
+        if min_fraction > 0:
+            rows = rows[rows["frac_sequences"] >= min_fraction]
         return None if rows.empty else rows.iloc[0]
 
 
