@@ -45,7 +45,7 @@ import os
 import re
 from pathlib import Path
 
-from .roster import read_text_file
+from . import roster as _roster
 
 
 #: Columns the grades CSV gains with ``--deadline`` (after ``total``, which is then the penalised score).
@@ -184,7 +184,7 @@ def read_times(path: str | os.PathLike) -> dict[str, dt.datetime]:
         with a time zone (the line is named).
     """
     p = Path(path)
-    text = read_text_file(p, "--times", MAX_TIMES_BYTES)
+    text = _roster.read_text_file(p, "--times", MAX_TIMES_BYTES)
     if text.lstrip().startswith("["):
         try:
             items = json.loads(text)
