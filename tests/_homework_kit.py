@@ -179,3 +179,13 @@ def p1_namespace(data, torch_model, test_scores):
             "fig_eval": fig,
             "answer_p1": "The auroc and the precision at each recall say how well the scores rank bound "
                          "sequences above unbound ones, and the confusion matrix counts false calls. " * 2}
+
+
+@pytest.fixture
+def graded_copy(graded_class, tmp_path):
+    """:func:`graded_class` with a store and CSV of this test's own, in ``tmp_path`` (tests change them)."""
+    import shutil
+
+    shutil.copytree(graded_class["store"], tmp_path / "store")
+    shutil.copy(graded_class["csv"], tmp_path / "grades.csv")
+    return {**graded_class, "store": tmp_path / "store", "csv": tmp_path / "grades.csv", "tmp": tmp_path}

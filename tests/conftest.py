@@ -10,7 +10,7 @@ os.environ.setdefault("WORKSHOP_QUICK", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-from _homework_kit import data_env, graded_class, kit  # noqa: E402,F401 - session fixtures of the tests of grading/
+from _homework_kit import data_env, graded_class, graded_copy, kit  # noqa: E402,F401 - session fixtures of the tests of grading/
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import numpy as np
 import pytest
@@ -12,18 +11,10 @@ from workshop_utils.grading.regrade import regrade
 from workshop_utils.grading.store import MANIFEST, StoreError, open_store
 
 
-@pytest.fixture(scope="module")
-def _class(graded_class):
-    """The small graded class (``tests/_homework_kit.py``: one per session; tests change copies of it)."""
-    return graded_class
-
-
 @pytest.fixture
-def graded(_class, tmp_path):
-    """The class, with a store and CSV of this test's own (tests change them)."""
-    shutil.copytree(_class["store"], tmp_path / "store")
-    shutil.copy(_class["csv"], tmp_path / "grades.csv")
-    return {**_class, "store": tmp_path / "store", "csv": tmp_path / "grades.csv", "tmp": tmp_path}
+def graded(graded_copy):
+    """The small graded class (``tests/_homework_kit.py``), with a store and CSV of this test's own."""
+    return graded_copy
 
 
 def test_a_tampered_store_is_refused(graded):

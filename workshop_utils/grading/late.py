@@ -272,12 +272,17 @@ def assess(deadline: dt.datetime, policy: LatePolicy, path: Path | None, late_ta
 
 def apply_lateness(row: dict, late: Lateness) -> dict:
     """``row`` with ``raw_total`` (the checks' total), ``total`` after the penalty, and the late columns."""
+    return _penalise(row, late.penalty, late.columns())
+
+
+def _penalise(row: dict, penalty: float, cells: dict) -> dict:
+    """``row`` with ``cells``, ``raw_total`` (its total as it was) and ``total`` less ``penalty`` (a fraction)."""
     raw = row.get("total", "0")
     try:
         value = float(raw)
     except (TypeError, ValueError):
         value = 0.0
-    row.update(late.columns(), raw_total=raw, total=f"{round(value * (1 - late.penalty), 4):g}")
+    row.update(cells, raw_total=raw, total=f"{round(value * (1 - penalty), 4):g}")
     return row
 
 
@@ -295,16 +300,8 @@ def reapply_stored(row: dict, stored: dict) -> dict:
         penalty = float(text) / 100
     except ValueError:
         penalty = 0.0
-    if not 0.0 <= penalty <= 1.0:  # a tampered store: never more than the whole score
-        penalty = min(max(penalty, 0.0), 1.0)
-    raw = row.get("total", "0")
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        value = 0.0
-    row.update({c: stored.get(c, "") for c in LATE_COLUMNS if c != "raw_total"},
-               raw_total=raw, total=f"{round(value * (1 - penalty), 4):g}")
-    return row
+    penalty = min(max(penalty, 0.0), 1.0)  # a tampered store: never more than the whole score
+    return _penalise(row, penalty, {c: stored.get(c, "") for c in LATE_COLUMNS if c != "raw_total"})
 
 
 def all_late_warning(lates: dict[str, Lateness], deadline: dt.datetime) -> str | None:
